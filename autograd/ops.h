@@ -1,0 +1,92 @@
+/* Every differentiable op the library ships. Each lives in autograd/ops/<name>.c
+ * (shape check, forward, backward, OpDef) and is gradient-checked in
+ * tests/test_op_<name>.c. All take the tape first, return a new tensor in the tape's
+ * arena, and stop with a message naming the op and the shapes on bad input.
+ * Shape letters: B batch, T time, D input, H hidden, V vocabulary, C classes. */
+#ifndef AUTOGRAD_OPS_H
+#define AUTOGRAD_OPS_H
+
+#include "autograd.h"
+
+/* ---- element-wise binary, NumPy broadcasting (shapes aligned from the right; a dim
+ * of 1 stretches). The output has the broadcast shape; gradients are summed back
+ * over the stretched dims. ---- */
+Tensor *ag_add(Tape *tape, Tensor *a, Tensor *b);
+Tensor *ag_sub(Tape *tape, Tensor *a, Tensor *b);
+Tensor *ag_mul(Tape *tape, Tensor *a, Tensor *b);
+Tensor *ag_div(Tape *tape, Tensor *a, Tensor *b);
+
+/* ---- element-wise unary ---- */
+Tensor *ag_neg(Tape *tape, Tensor *x);
+Tensor *ag_scale(Tape *tape, Tensor *x, float s);           /* s * x */
+Tensor *ag_add_scalar(Tape *tape, Tensor *x, float c);      /* x + c */
+Tensor *ag_square(Tape *tape, Tensor *x);
+Tensor *ag_pow(Tape *tape, Tensor *x, float p);             /* x^p; x > 0 unless p is an integer */
+Tensor *ag_sqrt(Tape *tape, Tensor *x);
+Tensor *ag_exp(Tape *tape, Tensor *x);
+Tensor *ag_log(Tape *tape, Tensor *x);
+Tensor *ag_tanh(Tape *tape, Tensor *x);
+Tensor *ag_sigmoid(Tape *tape, Tensor *x);
+Tensor *ag_relu(Tape *tape, Tensor *x);
+/* Clamps to [lo, hi]; the gradient flows only where lo < x < hi. */
+Tensor *ag_clip(Tape *tape, Tensor *x, float lo, float hi);
+
+/* ---- softmax family, along one axis (negative counts from the end) ---- */
+Tensor *ag_softmax(Tape *tape, Tensor *x, int axis);
+Tensor *ag_log_softmax(Tape *tape, Tensor *x, int axis);
+
+/* ---- reductions ---- */
+Tensor *ag_sum(Tape *tape, Tensor *x);  /* all elements -> 0-d scalar */
+Tensor *ag_mean(Tape *tape, Tensor *x); /* all elements -> 0-d scalar */
+Tensor *ag_sum_axis(Tape *tape, Tensor *x, int axis, bool keepdims);
+Tensor *ag_mean_axis(Tape *tape, Tensor *x, int axis, bool keepdims);
+
+/* ---- matrix product ----
+ * a is (..., M, K) — (..., K, M) when trans_a — and b is (..., K, N) — (..., N, K)
+ * when trans_b. Batch dims (all but the last two) must be equal, or one side may be
+ * 2-D and is then shared by every batch entry. 1-D operands are not accepted:
+ * reshape them first. The result is (..., M, N). */
+Tensor *ag_matmul(Tape *tape, Tensor *a, Tensor *b);
+Tensor *ag_matmul_t(Tape *tape, Tensor *a, Tensor *b, bool trans_a, bool trans_b);
+
+/* ---- shape ---- */
+/* A new shape with the same element count; one dim may be -1. Shares no storage
+ * with x's gradient. */
+Tensor *ag_reshape(Tape *tape, Tensor *x, int ndim, const int64_t *shape);
+/* Output axis i is input axis perm[i]; perm has x->ndim entries. */
+Tensor *ag_permute(Tape *tape, Tensor *x, const int *perm);
+/* Swaps two axes. */
+Tensor *ag_transpose(Tape *tape, Tensor *x, int axis0, int axis1);
+/* Elements start <= i < stop along axis (0 <= start <= stop <= dim). */
+Tensor *ag_slice(Tape *tape, Tensor *x, int axis, int64_t start, int64_t stop);
+/* Joins n >= 1 tensors along an existing axis; other dims must match. */
+Tensor *ag_concat(Tape *tape, int n, Tensor *const *xs, int axis);
+/* Joins n >= 1 same-shaped tensors along a new axis (0..ndim). */
+Tensor *ag_stack(Tape *tape, int n, Tensor *const *xs, int axis);
+/* Cuts x into n pieces along axis with the given sizes (summing to the dim), or into
+ * n equal pieces when sizes is NULL (the dim must divide evenly); writes outs[0..n). */
+void ag_split(Tape *tape, Tensor *x, int axis, int n, const int64_t *sizes, Tensor **outs);
+
+/* ---- embedding lookup ----
+ * table (V, D) float32, ids int32 of any shape with 0 <= id < V (checked) ->
+ * (ids..., D). The backward scatter-adds into the rows that were looked up only. */
+Tensor *ag_gather_rows(Tape *tape, Tensor *table, Tensor *ids);
+
+/* ---- losses (scalar 0-d results) ---- */
+#define AG_NO_IGNORE_INDEX INT32_MIN
+/* Softmax cross-entropy from logits (..., C) and int32 class targets (...), fused with
+ * log-softmax and never materialising one-hot targets. Mean over the targets that are
+ * not ignore_index (pass AG_NO_IGNORE_INDEX to count all); targets outside [0, C) other
+ * than ignore_index stop with a message. Gradient flows to the logits. */
+Tensor *ag_sparse_cross_entropy(Tape *tape, Tensor *logits, Tensor *targets, int32_t ignore_index);
+/* Mean binary cross-entropy of sigmoid(logits) against targets in [0, 1], same shape,
+ * computed stably (max(x,0) - x*t + log(1 + exp(-|x|))). Gradient flows to both. */
+Tensor *ag_bce_with_logits(Tape *tape, Tensor *logits, Tensor *targets);
+
+/* ---- regularisation ---- */
+/* Inverted dropout: when training, zeroes each element with probability rate (drawn
+ * from rng) and scales the rest by 1/(1-rate); otherwise returns x unchanged.
+ * 0 <= rate < 1. */
+Tensor *ag_dropout(Tape *tape, Tensor *x, float rate, bool training, Rng *rng);
+
+#endif

@@ -1,0 +1,71 @@
+/* Fatal and recoverable error reporting, and allocation helpers that never return
+ * NULL silently. */
+#include "error.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static _Thread_local char last_error[512];
+
+void tensor_fatal(const char *file, int line, const char *fmt, ...) {
+    va_list ap;
+    fflush(stdout);
+    fprintf(stderr, "%s:%d: fatal: ", file, line);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    fflush(stderr);
+    abort();
+}
+
+int tensor_set_error(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+const char *tensor_last_error(void) { return last_error; }
+
+void tensor_clear_error(void) { last_error[0] = '\0'; }
+
+void *tensor_xmalloc(size_t bytes) {
+    void *p = malloc(bytes ? bytes : 1);
+    TENSOR_CHECK(p != NULL, "out of memory allocating %zu bytes", bytes);
+    return p;
+}
+
+void *tensor_xcalloc(size_t count, size_t size) {
+    void *p = calloc(count ? count : 1, size ? size : 1);
+    TENSOR_CHECK(p != NULL, "out of memory allocating %zu x %zu bytes", count, size);
+    return p;
+}
+
+void *tensor_xrealloc(void *ptr, size_t bytes) {
+    void *p = realloc(ptr, bytes ? bytes : 1);
+    TENSOR_CHECK(p != NULL, "out of memory reallocating to %zu bytes", bytes);
+    return p;
+}
+
+void *tensor_aligned_alloc(size_t bytes) {
+    /* aligned_alloc wants a size that is a multiple of the alignment. */
+    size_t rounded = (bytes + 63) & ~(size_t)63;
+    TENSOR_CHECK(rounded >= bytes, "allocation size overflows: %zu bytes", bytes);
+    void *p = aligned_alloc(64, rounded ? rounded : 64);
+    TENSOR_CHECK(p != NULL, "out of memory allocating %zu aligned bytes", bytes);
+    return p;
+}
+
+void tensor_aligned_free(void *ptr) { free(ptr); }
+
+int tensor_mul_size(size_t a, size_t b, size_t *out) {
+    if (a != 0 && b > SIZE_MAX / a)
+        return tensor_set_error("size overflow: %zu x %zu does not fit in size_t", a, b);
+    *out = a * b;
+    return 0;
+}

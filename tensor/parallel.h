@@ -1,0 +1,29 @@
+/* Thread policy for every kernel. OpenMP lives only in tensor/: kernels go parallel
+ * above a size threshold (below it the fork/join costs more than it saves) and use
+ * static schedules, so results depend only on the thread count, never on timing. */
+#ifndef TENSOR_PARALLEL_H
+#define TENSOR_PARALLEL_H
+
+#include <stdint.h>
+
+/* Element count below which element-wise and reduction kernels stay serial. */
+#define TENSOR_PARALLEL_THRESHOLD 32768
+
+/* `TENSOR_PARALLEL_FOR(n)` placed before a `for` loop over n independent items runs it
+ * with a static schedule on all threads when n >= TENSOR_PARALLEL_THRESHOLD.
+ * Each iteration must write only its own outputs (no atomics, no shared sums). */
+#define TENSOR_PRAGMA_(x) _Pragma(#x)
+#define TENSOR_PARALLEL_FOR(n) \
+    TENSOR_PRAGMA_(omp parallel for schedule(static) if ((n) >= TENSOR_PARALLEL_THRESHOLD))
+
+/* Sets the number of threads kernels use (1..1024); returns -1 with
+ * tensor_last_error() set if n is out of range. */
+int tensor_set_num_threads(int n);
+
+/* The number of threads kernels will use. */
+int tensor_get_num_threads(void);
+
+/* Whether the caller is already inside a parallel region (kernels then run serially). */
+int tensor_in_parallel(void);
+
+#endif

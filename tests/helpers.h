@@ -1,0 +1,38 @@
+/* Shared helpers for the Criterion tests: random tensors and a gradient-check
+ * assertion that prints the first failing element. */
+#ifndef TESTS_HELPERS_H
+#define TESTS_HELPERS_H
+
+#include <criterion/criterion.h>
+
+#include "autograd/autograd.h"
+#include "autograd/gradcheck.h"
+#include "autograd/ops.h"
+
+/* A heap float32 tensor with values uniform in [lo, hi), requiring a gradient. */
+static inline Tensor *test_random(Rng *rng, float lo, float hi, int ndim, const int64_t *shape) {
+    Tensor *t = tensor_zeros(NULL, ndim, shape);
+    tensor_fill_uniform(t->data, t->size, rng, lo, hi);
+    t->requires_grad = true;
+    return t;
+}
+
+/* Runs ag_gradcheck and fails the test with the checker's message if it does not pass. */
+#define ASSERT_GRADCHECK(fn, n, inputs, ctx, ...)                                              \
+    do {                                                                                       \
+        AgGradcheckResult gc_ = ag_gradcheck(fn, n, inputs, ctx, (AgGradcheckOpts){__VA_ARGS__}); \
+        cr_assert(gc_.ok, "gradient check failed: %s", gc_.message);                           \
+        cr_assert(gc_.checked > 0, "gradient check compared no elements");                     \
+    } while (0)
+
+/* Asserts two float arrays agree within atol + rtol * |expected|. */
+#define ASSERT_CLOSE_ARRAY(actual, expected, count, rtol, atol)                                   \
+    do {                                                                                          \
+        for (int64_t i_ = 0; i_ < (int64_t)(count); i_++) {                                        \
+            double a_ = (actual)[i_], e_ = (expected)[i_];                                        \
+            cr_assert(fabs(a_ - e_) <= (atol) + (rtol) * fabs(e_),                                \
+                      "element %lld: got %.8g, expected %.8g", (long long)i_, a_, e_);             \
+        }                                                                                         \
+    } while (0)
+
+#endif
