@@ -4,6 +4,7 @@
 #define TESTS_HELPERS_H
 
 #include <criterion/criterion.h>
+#include <math.h>
 
 #include "autograd/autograd.h"
 #include "autograd/gradcheck.h"
