@@ -51,7 +51,9 @@ typedef struct OpDef {
 
 struct Node {
     const OpDef *op;
-    Tensor *out;             /* the op's output; out->grad holds d(loss)/d(out) in backward */
+    Tensor *out;             /* the op's (first) output; out->grad holds d(loss)/d(out) */
+    Tensor **outputs;        /* all n_outputs outputs, outputs[0] == out (arena-owned) */
+    int n_outputs;
     Tensor **inputs;         /* n_inputs tensors (arena-owned array) */
     int n_inputs;
     int64_t iargs[AG_MAX_ARGS]; /* small integer arguments (axes, sizes, flags) */
@@ -111,6 +113,15 @@ Tensor *ag_output_zeros(Tape *tape, int ndim, const int64_t *shape);
  * (grad mode off, or no input requires a gradient). On recording, out becomes
  * requires_grad and remembers its node. */
 Node *ag_record(Tape *tape, const OpDef *op, Tensor *out, int n_inputs, Tensor *const *inputs);
+
+/* The same for an op with several outputs (an RNN's sequence and final states):
+ * the node's backward runs when any output received a gradient; read each with
+ * ag_output_grad. */
+Node *ag_record_multi(Tape *tape, const OpDef *op, int n_outputs, Tensor *const *outputs,
+                      int n_inputs, Tensor *const *inputs);
+
+/* In backward: output k's gradient, or NULL when no gradient reached it (treat as 0). */
+const float *ag_output_grad(const Node *n, int k);
 
 /* Scratch memory for a node's backward, in the tape's arena (uninitialised). */
 void *ag_save(Node *n, size_t bytes);

@@ -89,4 +89,29 @@ Tensor *ag_bce_with_logits(Tape *tape, Tensor *logits, Tensor *targets);
  * 0 <= rate < 1. */
 Tensor *ag_dropout(Tape *tape, Tensor *x, float rate, bool training, Rng *rng);
 
+/* ---- recurrent ---- */
+/* The outputs of an LSTM run over a sequence. */
+typedef struct AgLstmResult {
+    Tensor *seq; /* (B, T, H): the hidden state after each step, in processing order */
+    Tensor *h;   /* (B, H): the final hidden state */
+    Tensor *c;   /* (B, H): the final cell state */
+} AgLstmResult;
+
+/* LSTM over a whole sequence, Keras layout and gate order (i, f, c, o):
+ *   z_t = x_t kernel + h_{t-1} recurrent + bias          (B, 4H)
+ *   i, f, o = sigmoid(z_i, z_f, z_o); g = tanh(z_c)
+ *   c_t = f * c_{t-1} + i * g;  h_t = o * tanh(c_t)
+ * x (B, T, D); kernel (D, 4H); recurrent (H, 4H); bias (4H); h0 and c0 (B, H) or NULL
+ * for zeros. go_backwards reads x from t = T-1 down to 0 (seq is then in that order,
+ * as Keras returns it). Fused: one GEMM for the input projection of all steps, one
+ * recurrent GEMM and one gate kernel per step, hand-written backward through time;
+ * gradients flow to x, kernel, recurrent, bias, h0 and c0. T >= 1. */
+AgLstmResult ag_lstm(Tape *tape, Tensor *x, Tensor *kernel, Tensor *recurrent, Tensor *bias,
+                     Tensor *h0, Tensor *c0, bool go_backwards);
+
+/* The same computation composed only of ordinary tape ops (matmul, add, slice,
+ * sigmoid, tanh, mul, stack): the reference the fused op is tested against. */
+AgLstmResult ag_lstm_reference(Tape *tape, Tensor *x, Tensor *kernel, Tensor *recurrent,
+                               Tensor *bias, Tensor *h0, Tensor *c0, bool go_backwards);
+
 #endif

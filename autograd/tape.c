@@ -62,7 +62,9 @@ Tensor *ag_output_zeros(Tape *tape, int ndim, const int64_t *shape) {
     return tensor_zeros(tape->arena, ndim, shape);
 }
 
-Node *ag_record(Tape *tape, const OpDef *op, Tensor *out, int n_inputs, Tensor *const *inputs) {
+Node *ag_record_multi(Tape *tape, const OpDef *op, int n_outputs, Tensor *const *outputs,
+                      int n_inputs, Tensor *const *inputs) {
+    TENSOR_CHECK(n_outputs >= 1, "%s: an op needs at least one output", op->name);
     if (!tape->grad_enabled) return NULL;
     bool any = false;
     for (int i = 0; i < n_inputs; i++) any = any || (inputs[i] && inputs[i]->requires_grad);
@@ -70,19 +72,33 @@ Node *ag_record(Tape *tape, const OpDef *op, Tensor *out, int n_inputs, Tensor *
     Node *n = tensor_arena_alloc(tape->arena, sizeof *n);
     memset(n, 0, sizeof *n);
     n->op = op;
-    n->out = out;
+    n->out = outputs[0];
+    n->n_outputs = n_outputs;
+    n->outputs = tensor_arena_alloc(tape->arena, (size_t)n_outputs * sizeof *n->outputs);
+    memcpy(n->outputs, outputs, (size_t)n_outputs * sizeof *n->outputs);
     n->n_inputs = n_inputs;
     n->inputs = tensor_arena_alloc(tape->arena, (size_t)n_inputs * sizeof *n->inputs);
     memcpy(n->inputs, inputs, (size_t)n_inputs * sizeof *n->inputs);
     n->tape = tape;
-    out->requires_grad = true;
-    out->node = n;
+    for (int k = 0; k < n_outputs; k++) {
+        outputs[k]->requires_grad = true;
+        outputs[k]->node = n;
+    }
     if (tape->count == tape->capacity) {
         tape->capacity = tape->capacity ? 2 * tape->capacity : 256;
         tape->nodes = tensor_xrealloc(tape->nodes, (size_t)tape->capacity * sizeof *tape->nodes);
     }
     tape->nodes[tape->count++] = n;
     return n;
+}
+
+Node *ag_record(Tape *tape, const OpDef *op, Tensor *out, int n_inputs, Tensor *const *inputs) {
+    return ag_record_multi(tape, op, 1, &out, n_inputs, inputs);
+}
+
+const float *ag_output_grad(const Node *n, int k) {
+    TENSOR_CHECK(k >= 0 && k < n->n_outputs, "%s: output %d does not exist", n->op->name, k);
+    return n->outputs[k]->grad;
 }
 
 void *ag_save(Node *n, size_t bytes) { return tensor_arena_alloc(n->tape->arena, bytes); }
@@ -123,13 +139,17 @@ void ag_backward_with(Tape *tape, Tensor *out, const float *upstream) {
     ptrdiff_t count = tape->count;
     for (ptrdiff_t i = 0; i < count; i++) {
         Node *n = tape->nodes[i];
-        if (n->mark == tape->generation) tensor_zero_grad(n->out);
+        if (n->mark == tape->generation)
+            for (int k = 0; k < n->n_outputs; k++) tensor_zero_grad(n->outputs[k]);
     }
     float *g = tensor_grad(out);
     for (int64_t i = 0; i < out->size; i++) g[i] += upstream[i];
     for (ptrdiff_t i = count - 1; i >= 0; i--) {
         Node *n = tape->nodes[i];
-        if (n->mark == tape->generation && n->out->grad) n->op->backward(n);
+        if (n->mark != tape->generation) continue;
+        bool reached = false;
+        for (int k = 0; k < n->n_outputs; k++) reached = reached || n->outputs[k]->grad != NULL;
+        if (reached) n->op->backward(n);
     }
 }
 
