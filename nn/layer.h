@@ -74,6 +74,9 @@ struct Layer {
     int n_params;
     Layer **children;     /* wrapped layers (TimeDistributed, Bidirectional), not owned twice */
     int n_children;
+    /* The activation the layer ends with (Dense; a wrapper copies its inner layer's),
+     * so a model can fuse a final softmax or sigmoid into its loss. */
+    NnActivation activation;
 };
 
 /* Initialises the base of a layer struct: vtable, a name derived from the type

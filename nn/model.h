@@ -31,6 +31,10 @@ Model *nn_sequential(void);
  * constructor that failed) is remembered and reported by nn_build / nn_compile. */
 int nn_add(Model *m, Layer *layer);
 
+/* Seeds the model's generator, which draws the initial weights (set it before
+ * building) and dropout masks. The default seed is 0. */
+void nn_model_seed(Model *m, uint64_t seed);
+
 /* Builds every layer for a per-sample input shape, inferring each output shape; a
  * layer that does not fit the previous one is reported naming both layers. */
 int nn_build(Model *m, NnShape input);

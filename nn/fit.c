@@ -1,0 +1,304 @@
+/* Training and inference loops of a Sequential model: fit (shuffled mini-batches,
+ * validation, progress, callbacks, history), evaluate, predict, train_on_batch. */
+#include "model_internal.h"
+#include "progress.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Elements of one sample (the product of all dims but the first). */
+static int64_t row_size(const Tensor *t) { return t->ndim ? t->size / (t->shape[0] ? t->shape[0] : 1) : 1; }
+
+/* A batch made of rows idx[0..count) of src, in the tape's arena. */
+static Tensor *gather_batch(Tape *tape, const Tensor *src, const int64_t *idx, int64_t count) {
+    int64_t shape[TENSOR_MAX_DIMS];
+    shape[0] = count;
+    for (int d = 1; d < src->ndim; d++) shape[d] = src->shape[d];
+    Tensor *b = tensor_empty(ag_tape_arena(tape), src->dtype, src->ndim, shape);
+    size_t bytes = (size_t)row_size(src) * (src->dtype == TENSOR_I32 ? sizeof(int32_t) : sizeof(float));
+    for (int64_t i = 0; i < count; i++)
+        memcpy((char *)b->data + (size_t)i * bytes, (const char *)src->data + (size_t)idx[i] * bytes, bytes);
+    return b;
+}
+
+/* A view of rows [start, start+count) of src, in the tape's arena (no copy). */
+static Tensor *row_range(Tape *tape, const Tensor *src, int64_t start, int64_t count) {
+    int64_t shape[TENSOR_MAX_DIMS];
+    shape[0] = count;
+    for (int d = 1; d < src->ndim; d++) shape[d] = src->shape[d];
+    size_t elem = src->dtype == TENSOR_I32 ? sizeof(int32_t) : sizeof(float);
+    return tensor_view(ag_tape_arena(tape), src->dtype, (char *)src->data + (size_t)(start * row_size(src)) * elem,
+                       NULL, src->ndim, shape);
+}
+
+/* Builds the model from the data if needed and checks x, y against it. */
+static int prepare(Model *m, const Tensor *x, const Tensor *y, const char *what) {
+    if (m->failed) return tensor_set_error("%s", m->error);
+    if (m->custom) return tensor_set_error("%s: custom models train with nn_custom_step", what);
+    if (!m->compiled) return tensor_set_error("%s: compile the model first", what);
+    if (x->ndim < 1) return tensor_set_error("%s: inputs need a batch dimension", what);
+    if (y && (y->ndim < 1 || y->shape[0] != x->shape[0]))
+        return tensor_set_error("%s: inputs have %lld samples but targets have %lld", what,
+                                (long long)x->shape[0], (long long)(y->ndim ? y->shape[0] : 0));
+    if (!m->built) {
+        NnShape in = {.dtype = x->dtype, .ndim = x->ndim - 1};
+        for (int d = 1; d < x->ndim; d++) in.dim[d - 1] = x->shape[d];
+        if (nn_build(m, in) != 0) return -1;
+    }
+    if (x->dtype != m->input.dtype || x->ndim - 1 != m->input.ndim)
+        return tensor_set_error("%s: inputs do not match the model's input", what);
+    for (int d = 0; d < m->input.ndim; d++)
+        if (m->input.dim[d] >= 0 && m->input.dim[d] != x->shape[d + 1])
+            return tensor_set_error("%s: input dim %d is %lld, the model was built for %lld", what, d + 1,
+                                    (long long)x->shape[d + 1], (long long)m->input.dim[d]);
+    if (y) {
+        bool sparse = m->loss == NN_SPARSE_CATEGORICAL_CROSSENTROPY;
+        if (sparse && y->dtype != TENSOR_I32)
+            return tensor_set_error("%s: sparse_categorical_crossentropy needs int32 class targets", what);
+        if (!sparse && y->dtype != TENSOR_F32)
+            return tensor_set_error("%s: this loss needs float32 targets", what);
+    }
+    return 0;
+}
+
+/* Mean loss / accuracy over rows [0, n) of x, y without recording gradients. */
+static int evaluate_rows(Model *m, Tensor *x, Tensor *y, int64_t n, int64_t batch, double *loss, double *acc) {
+    Tape *tape = m->tape;
+    bool previous = ag_set_grad_enabled(tape, false);
+    double total = 0;
+    int64_t correct = 0, predictions = 0;
+    for (int64_t start = 0; start < n; start += batch) {
+        int64_t count = n - start < batch ? n - start : batch;
+        ag_tape_reset(tape);
+        Tensor *xb = row_range(tape, x, start, count), *yb = row_range(tape, y, start, count);
+        Tensor *out = nn__model_forward(m, tape, xb, false, nn__model_loss_uses_logits(m));
+        Tensor *l = nn__model_loss(m, tape, out, yb, &correct, &predictions);
+        total += (double)((const float *)l->data)[0] * (double)count;
+    }
+    ag_tape_reset(tape);
+    ag_set_grad_enabled(tape, previous);
+    *loss = n ? total / (double)n : NAN;
+    if (acc) *acc = predictions ? (double)correct / (double)predictions : NAN;
+    return 0;
+}
+
+int nn_evaluate(Model *m, Tensor *x, Tensor *y, int64_t batch_size, double *loss, double *accuracy) {
+    if (prepare(m, x, y, "evaluate") != 0) return -1;
+    if (batch_size <= 0) batch_size = 32;
+    return evaluate_rows(m, x, y, x->shape[0], batch_size, loss, accuracy);
+}
+
+Tensor *nn_predict(Model *m, Tensor *x, int64_t batch_size) {
+    if (prepare(m, x, NULL, "predict") != 0) return NULL;
+    if (batch_size <= 0) batch_size = 32;
+    Tape *tape = m->tape;
+    bool previous = ag_set_grad_enabled(tape, false);
+    int64_t n = x->shape[0];
+    const NnShape *os = &m->layers[m->n_layers - 1]->out_shape;
+    Tensor *result = NULL;
+    for (int64_t start = 0; start < n; start += batch_size) {
+        int64_t count = n - start < batch_size ? n - start : batch_size;
+        ag_tape_reset(tape);
+        Tensor *out = nn__model_forward(m, tape, row_range(tape, x, start, count), false, false);
+        if (!result) {
+            int64_t shape[TENSOR_MAX_DIMS];
+            shape[0] = n;
+            for (int d = 1; d < out->ndim; d++) shape[d] = out->shape[d];
+            result = tensor_zeros(NULL, out->ndim, shape);
+        }
+        memcpy((float *)result->data + start * row_size(result), out->data, (size_t)out->size * sizeof(float));
+    }
+    ag_tape_reset(tape);
+    ag_set_grad_enabled(tape, previous);
+    if (!result) {
+        int64_t shape[TENSOR_MAX_DIMS] = {0};
+        for (int d = 0; d < os->ndim; d++) shape[d + 1] = os->dim[d] > 0 ? os->dim[d] : 0;
+        result = tensor_zeros(NULL, os->ndim + 1, shape);
+    }
+    return result;
+}
+
+/* One optimizer step on a batch already in the tape's arena. */
+static int train_step(Model *m, Tensor *xb, Tensor *yb, double *loss, int64_t *correct, int64_t *total) {
+    Tape *tape = m->tape;
+    nn__model_zero_grad(m);
+    Tensor *out = nn__model_forward(m, tape, xb, true, nn__model_loss_uses_logits(m));
+    Tensor *l = nn__model_loss(m, tape, out, yb, correct, total);
+    double value = ((const float *)l->data)[0];
+    *loss = value;
+    if (!isfinite(value)) {
+        ag_tape_reset(tape);
+        return tensor_set_error("loss became %s at step %lld; training stopped, parameters were not updated",
+                                isnan(value) ? "NaN" : "infinite", (long long)m->steps + 1);
+    }
+    ag_backward(tape, l);
+    nn__model_apply_gradients(m);
+    ag_tape_reset(tape);
+    return 0;
+}
+
+int nn_train_on_batch(Model *m, Tensor *x, Tensor *y, double *loss) {
+    if (prepare(m, x, y, "train_on_batch") != 0) return -1;
+    double value;
+    ag_tape_reset(m->tape);
+    Tensor *xb = row_range(m->tape, x, 0, x->shape[0]), *yb = row_range(m->tape, y, 0, y->shape[0]);
+    int rc = train_step(m, xb, yb, &value, NULL, NULL);
+    if (loss) *loss = value;
+    return rc;
+}
+
+void nn_history_free(NnHistory *h) {
+    if (!h) return;
+    free(h->loss);
+    free(h->val_loss);
+    free(h->accuracy);
+    free(h->val_accuracy);
+    free(h);
+}
+
+static NnHistory *history_new(int epochs) {
+    NnHistory *h = tensor_xcalloc(1, sizeof *h);
+    size_t n = (size_t)(epochs > 0 ? epochs : 1);
+    h->loss = tensor_xmalloc(n * sizeof(double));
+    h->val_loss = tensor_xmalloc(n * sizeof(double));
+    h->accuracy = tensor_xmalloc(n * sizeof(double));
+    h->val_accuracy = tensor_xmalloc(n * sizeof(double));
+    return h;
+}
+
+NnHistory *nn_fit_opts(Model *m, Tensor *x, Tensor *y, const NnFitOpts *o) {
+    if (prepare(m, x, y, "fit") != 0) return NULL;
+    int64_t batch = o->batch_size ? o->batch_size : 32;
+    int epochs = o->epochs ? o->epochs : 1;
+    if (batch < 0 || epochs < 0 || o->max_steps < 0)
+        return tensor_set_error("fit: batch_size, epochs and max_steps must be positive"), NULL;
+    if (!(o->validation_split >= 0 && o->validation_split < 1))
+        return tensor_set_error("fit: validation_split %g must be in [0, 1)", o->validation_split), NULL;
+    Tensor *vx = o->val_x, *vy = o->val_y;
+    if ((vx == NULL) != (vy == NULL)) return tensor_set_error("fit: give both val_x and val_y"), NULL;
+    if (vx && prepare(m, vx, vy, "fit (validation data)") != 0) return NULL;
+    int64_t n = x->shape[0], n_val = 0;
+    if (!vx && o->validation_split > 0) {
+        /* Keras holds out the last fraction of the samples, before shuffling. */
+        n_val = n - (int64_t)((double)n * (1.0 - o->validation_split));
+        vx = x;
+        vy = y;
+    }
+    int64_t n_train = n - n_val;
+    if (n_train <= 0) return tensor_set_error("fit: no training samples (%lld given, %lld held out)", (long long)n, (long long)n_val), NULL;
+
+    Rng shuffle_rng;
+    tensor_rng_seed(&shuffle_rng, o->seed, 0x73687566);
+    int64_t *order = tensor_xmalloc((size_t)n_train * sizeof *order);
+    for (int64_t i = 0; i < n_train; i++) order[i] = i;
+    NnHistory *h = history_new(epochs);
+    int64_t steps_per_epoch = (n_train + batch - 1) / batch;
+    int64_t start_steps = m->steps;
+    bool stop = false;
+    int rc = 0;
+    NnProgress progress;
+    for (int epoch = 1; epoch <= epochs && !stop; epoch++) {
+        if (!o->no_shuffle)
+            for (int64_t i = n_train - 1; i > 0; i--) {
+                int64_t j = (int64_t)tensor_rng_below(&shuffle_rng, (uint32_t)(i + 1));
+                int64_t t = order[i];
+                order[i] = order[j];
+                order[j] = t;
+            }
+        int64_t epoch_steps = steps_per_epoch;
+        if (o->max_steps && o->max_steps - (m->steps - start_steps) < epoch_steps)
+            epoch_steps = o->max_steps - (m->steps - start_steps);
+        nn__progress_epoch_start(&progress, stderr, o->quiet, epoch, epochs, epoch_steps);
+        double loss_sum = 0;
+        int64_t seen = 0, correct = 0, predictions = 0;
+        for (int64_t s = 0; s < epoch_steps; s++) {
+            int64_t first = s * batch, count = n_train - first < batch ? n_train - first : batch;
+            ag_tape_reset(m->tape);
+            Tensor *xb = gather_batch(m->tape, x, order + first, count);
+            Tensor *yb = gather_batch(m->tape, y, order + first, count);
+            double loss;
+            if (train_step(m, xb, yb, &loss, m->accuracy ? &correct : NULL, &predictions) != 0) {
+                if (!o->quiet) fputc('\n', stderr);
+                rc = -1;
+                stop = true;
+                break;
+            }
+            loss_sum += loss * (double)count;
+            seen += count;
+            nn__progress_update(&progress, s + 1, loss_sum / (double)seen, seen);
+        }
+        if (rc != 0) break;
+        NnEpochLogs logs = {.epoch = epoch, .epochs = epochs, .loss = seen ? loss_sum / (double)seen : NAN,
+                            .val_loss = NAN, .accuracy = NAN, .val_accuracy = NAN, .steps = m->steps};
+        double elapsed = nn__now() - progress.start;
+        logs.samples_per_s = elapsed > 0 ? (double)seen / elapsed : 0;
+        if (m->accuracy && predictions) logs.accuracy = (double)correct / (double)predictions;
+        if (vx) {
+            if (n_val > 0) {
+                /* Held-out rows are the last n_val of x, y: evaluate that range. */
+                Tensor *tx = row_range(m->tape, vx, n_train, n_val), *ty = row_range(m->tape, vy, n_train, n_val);
+                Tensor hx = *tx, hy = *ty; /* copy the headers out of the arena before it resets */
+                evaluate_rows(m, &hx, &hy, n_val, batch, &logs.val_loss, m->accuracy ? &logs.val_accuracy : NULL);
+            } else {
+                evaluate_rows(m, vx, vy, vx->shape[0], batch, &logs.val_loss, m->accuracy ? &logs.val_accuracy : NULL);
+            }
+        }
+        nn__progress_epoch_end(&progress, epoch_steps, logs.loss, logs.accuracy, logs.val_loss, logs.val_accuracy, seen);
+        h->loss[h->epochs] = logs.loss;
+        h->val_loss[h->epochs] = logs.val_loss;
+        h->accuracy[h->epochs] = logs.accuracy;
+        h->val_accuracy[h->epochs] = logs.val_accuracy;
+        h->epochs++;
+        for (int c = 0; c < o->n_callbacks; c++)
+            if (o->callbacks[c].on_epoch_end && o->callbacks[c].on_epoch_end(m, &logs, o->callbacks[c].user))
+                stop = true;
+        if (o->max_steps && m->steps - start_steps >= o->max_steps) stop = true;
+    }
+    free(order);
+    if (rc != 0) {
+        nn_history_free(h);
+        return NULL;
+    }
+    return h;
+}
+
+/* ---- built-in callbacks ---- */
+
+static double monitored(const NnEpochLogs *logs, bool monitor_loss) {
+    return (!monitor_loss && !isnan(logs->val_loss)) ? logs->val_loss : logs->loss;
+}
+
+static int checkpoint_on_epoch_end(Model *m, const NnEpochLogs *logs, void *user) {
+    NnCheckpoint *c = user;
+    double value = monitored(logs, false);
+    if (c->save_best_only && !(value < c->best)) return 0;
+    if (value < c->best) c->best = value;
+    if (nn_save_weights(m, c->path, c->with_optimizer) != 0)
+        fprintf(stderr, "checkpoint: could not save %s: %s\n", c->path, tensor_last_error());
+    return 0;
+}
+
+NnCallback nn_checkpoint_callback(NnCheckpoint *state) {
+    state->best = INFINITY;
+    return (NnCallback){.on_epoch_end = checkpoint_on_epoch_end, .user = state};
+}
+
+static int early_stopping_on_epoch_end(Model *m, const NnEpochLogs *logs, void *user) {
+    (void)m;
+    NnEarlyStopping *e = user;
+    double value = monitored(logs, e->monitor_loss);
+    if (value < e->best - e->min_delta) {
+        e->best = value;
+        e->wait = 0;
+        return 0;
+    }
+    e->wait++;
+    return e->wait >= (e->patience > 0 ? e->patience : 1); /* Keras: stop once wait reaches patience */
+}
+
+NnCallback nn_early_stopping_callback(NnEarlyStopping *state) {
+    state->best = INFINITY;
+    state->wait = 0;
+    return (NnCallback){.on_epoch_end = early_stopping_on_epoch_end, .user = state};
+}

@@ -1,0 +1,54 @@
+/* The Model struct, shared by the files that implement models (model.c: building,
+ * summary, compile, custom models; fit.c: training loops; weights.c: save/load).
+ * Not part of the public API. */
+#ifndef NN_MODEL_INTERNAL_H
+#define NN_MODEL_INTERNAL_H
+
+#include "model.h"
+
+struct Model {
+    bool custom;           /* a custom model: layers are tracked, forward is user code */
+    Layer **layers;
+    int n_layers;
+    bool built;
+    NnShape input;         /* per-sample input shape (Sequential) */
+    bool failed;           /* a construction error happened (sticky) */
+    char error[512];
+
+    Tensor **params;       /* every parameter, in layer order (views into param_buf) */
+    int n_params;
+    float *param_buf;      /* all parameter values, contiguous */
+    float *grad_buf;       /* all gradients, same layout */
+    int64_t n_floats;
+
+    bool compiled;
+    NnLoss loss;
+    Optimizer *optimizer;
+    float clipnorm;
+    bool accuracy;
+
+    Tape *tape;
+    Rng rng;               /* dropout masks during training */
+    int64_t steps;         /* optimizer steps taken */
+};
+
+/* Moves every layer parameter into the flat buffers (once, after building). */
+int nn__model_pack(Model *m);
+
+/* Runs the Sequential stack on x; with logits, the last layer skips a final
+ * softmax/sigmoid (fused into the loss). */
+Tensor *nn__model_forward(Model *m, Tape *tape, Tensor *x, bool training, bool logits);
+
+/* Whether the loss takes logits from the last layer (softmax/sigmoid/linear end). */
+bool nn__model_loss_uses_logits(const Model *m);
+
+/* The compiled loss of a batch from the model's outputs (logits when
+ * nn__model_loss_uses_logits). Writes the count of correct predictions to *correct
+ * and the number of predictions to *total when they are not NULL. */
+Tensor *nn__model_loss(Model *m, Tape *tape, Tensor *out, Tensor *y, int64_t *correct, int64_t *total);
+
+/* Zero grads; clip; optimizer step; count the step. The loss must be finite. */
+void nn__model_zero_grad(Model *m);
+void nn__model_apply_gradients(Model *m);
+
+#endif
