@@ -1,0 +1,37 @@
+/* lstm_reference: the LSTM composed only of ordinary tape ops (slice, reshape, matmul,
+ * add, sigmoid, tanh, mul, stack), one plain C loop over time. Slow but obviously
+ * right: it is what the fused ag_lstm (lstm.c) is tested against. */
+#include "autograd/ops.h"
+
+#include <stdlib.h>
+
+/* The shape and dtype checks shared with the fused op (defined in lstm.c). */
+void ag_lstm__check(const char *op, const Tensor *x, const Tensor *kernel, const Tensor *recurrent,
+                    const Tensor *bias, const Tensor *h0, const Tensor *c0, int64_t dims[4]);
+
+AgLstmResult ag_lstm_reference(Tape *tape, Tensor *x, Tensor *kernel, Tensor *recurrent,
+                               Tensor *bias, Tensor *h0, Tensor *c0, bool go_backwards) {
+    int64_t dims[4];
+    ag_lstm__check("lstm_reference", x, kernel, recurrent, bias, h0, c0, dims);
+    const int64_t B = dims[0], T = dims[1], D = dims[2], H = dims[3];
+    Tensor *h = h0 ? h0 : ag_output_zeros(tape, 2, (int64_t[]){B, H});
+    Tensor *c = c0 ? c0 : ag_output_zeros(tape, 2, (int64_t[]){B, H});
+    Tensor **hs = tensor_xmalloc((size_t)T * sizeof *hs);
+    for (int64_t s = 0; s < T; s++) {
+        int64_t t = go_backwards ? T - 1 - s : s;
+        Tensor *xt = ag_reshape(tape, ag_slice(tape, x, 1, t, t + 1), 2, (int64_t[]){B, D});
+        /* z = x_t kernel + h_{t-1} recurrent + bias, (B, 4H); the bias broadcasts. */
+        Tensor *z = ag_add(tape, ag_matmul(tape, xt, kernel), ag_matmul(tape, h, recurrent));
+        z = ag_add(tape, z, bias);
+        Tensor *i = ag_sigmoid(tape, ag_slice(tape, z, 1, 0, H));
+        Tensor *f = ag_sigmoid(tape, ag_slice(tape, z, 1, H, 2 * H));
+        Tensor *g = ag_tanh(tape, ag_slice(tape, z, 1, 2 * H, 3 * H));
+        Tensor *o = ag_sigmoid(tape, ag_slice(tape, z, 1, 3 * H, 4 * H));
+        c = ag_add(tape, ag_mul(tape, f, c), ag_mul(tape, i, g));
+        h = ag_mul(tape, o, ag_tanh(tape, c));
+        hs[s] = h;
+    }
+    AgLstmResult res = {.seq = ag_stack(tape, (int)T, hs, 1), .h = h, .c = c};
+    free(hs);
+    return res;
+}
