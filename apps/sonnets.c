@@ -154,7 +154,8 @@ static Model *make_model(const Options *o) {
         nn_add(m, nn_lstm(.units = 64));
         nn_add(m, nn_dense(.units = NN_CHAR27_SIZE, .activation = NN_SOFTMAX));
     }
-    if (nn_build(m, NN_SHAPE(TENSOR_I32, o->window)) != 0 ||
+    /* The time axis is left unknown (None), so generation can step one symbol at a time. */
+    if (nn_build(m, NN_SHAPE(TENSOR_I32, -1)) != 0 ||
         nn_compile(m, .loss = NN_SPARSE_CATEGORICAL_CROSSENTROPY, .optimizer = nn_adam(.lr = o->lr)) != 0) {
         fprintf(stderr, "sonnets: cannot build the model: %s\n", tensor_last_error());
         nn_model_free(m);
