@@ -42,7 +42,7 @@ typedef enum {
 
 /* What one call of a layer may depend on. */
 typedef struct NnCallCtx {
-    bool training; /* dropout active, stateful layers update their state */
+    bool training; /* dropout active (stateful RNNs carry state in either mode) */
     bool logits;   /* the caller wants pre-softmax outputs (fused cross-entropy) */
     Rng *rng;      /* for dropout; may be NULL when not training */
 } NnCallCtx;

@@ -26,7 +26,8 @@ static inline Tensor *test_random(Rng *rng, float lo, float hi, int ndim, const 
         cr_assert(gc_.checked > 0, "gradient check compared no elements");                     \
     } while (0)
 
-/* Asserts two float arrays agree within atol + rtol * |expected|. */
+/* Asserts two float arrays agree within atol + rtol * |expected|. The arguments are
+ * evaluated once per element: pass plain pointers, not calls with side effects. */
 #define ASSERT_CLOSE_ARRAY(actual, expected, count, rtol, atol)                                   \
     do {                                                                                          \
         for (int64_t i_ = 0; i_ < (int64_t)(count); i_++) {                                        \
