@@ -1,0 +1,46 @@
+/* What the bundled command-line apps share, so each app is only its own logic:
+ * finding the data directory and reading a corpus with a helpful message, parsing
+ * numeric flags with range checks, and writing the final JSON line. */
+#ifndef NN_APP_H
+#define NN_APP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Exit codes of every app: 0 success, 1 a failure while running (training diverged, a
+ * file could not be written), 2 bad usage (unknown flag, bad value, missing corpus). */
+enum { NN_EXIT_OK = 0, NN_EXIT_FAILURE = 1, NN_EXIT_USAGE = 2 };
+
+/* The data directory: the --data value if given, else $DATA_DIR if set and non-empty,
+ * else the repository's data/ folder (fixed at build time). */
+const char *nn_app_data_dir(const char *flag_value);
+
+/* Reads dir/file into a heap buffer. On failure prints
+ * "<app>: cannot read the corpus: <reason>" and how to get the data to stderr, and
+ * returns NULL (the app then exits with NN_EXIT_USAGE). */
+char *nn_app_read_corpus(const char *app, const char *dir, const char *file, int64_t *len);
+
+/* Parse a whole string as an integer / finite float within [lo, hi]. On failure print
+ * "<app>: invalid value '<value>' for <flag>: expected ..." and return false. */
+bool nn_app_parse_int(const char *app, const char *flag, const char *value, int64_t lo, int64_t hi,
+                      int64_t *out);
+bool nn_app_parse_float(const char *app, const char *flag, const char *value, double lo, double hi,
+                        double *out);
+
+/* Seconds on a monotonic clock, for rates. */
+double nn_app_seconds(void);
+
+/* One-line JSON object writer for --json: nn_json_begin, then fields, then nn_json_end
+ * (which writes "}\n"). Numbers that are NaN or infinite are written as null. */
+typedef struct NnJson {
+    FILE *out;
+    bool first;
+} NnJson;
+void nn_json_begin(NnJson *j, FILE *out);
+void nn_json_number(NnJson *j, const char *key, double value);
+void nn_json_int(NnJson *j, const char *key, int64_t value);
+void nn_json_string(NnJson *j, const char *key, const char *value); /* escaped */
+void nn_json_end(NnJson *j);
+
+#endif
