@@ -96,6 +96,16 @@ void ag_backward(Tape *tape, Tensor *loss);
 /* Same, from any tensor, seeded with the given upstream gradient (out->size floats). */
 void ag_backward_with(Tape *tape, Tensor *out, const float *upstream);
 
+/* Debug mode for numerical faults: when on, every op's output (in ag_record) and every
+ * gradient a backward writes is checked for NaN and infinities, and the first op where
+ * one appeared is remembered (not fatal: the caller decides). Costs a pass over each
+ * tensor, so it is off by default. ag_tape_reset clears the finding. */
+void ag_set_check_finite(Tape *tape, bool enabled);
+
+/* The first non-finite value seen since the last reset in debug mode, as a readable
+ * account ("op 'log' produced -inf at element 3 of (2, 3) in forward"), or NULL. */
+const char *ag_tape_nonfinite(const Tape *tape);
+
 /* Marks a leaf tensor as needing a gradient (or not). Returns t. */
 Tensor *ag_requires_grad(Tensor *t, bool requires);
 

@@ -1,7 +1,9 @@
 /* The tape: node recording, grad mode, and the reverse walk of backward. */
 #include "autograd.h"
 
+#include <math.h>
 #include <stb_ds.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +13,9 @@ struct Tape {
     ptrdiff_t count, capacity;
     bool grad_enabled;
     unsigned generation;
+    bool check_finite;
+    bool found_nonfinite;
+    char nonfinite[256];
 };
 
 Tape *ag_tape_new(void) {
@@ -29,6 +34,7 @@ void ag_tape_free(Tape *tape) {
 
 void ag_tape_reset(Tape *tape) {
     tape->count = 0;
+    tape->found_nonfinite = false;
     tensor_arena_reset(tape->arena);
 }
 
@@ -62,9 +68,29 @@ Tensor *ag_output_zeros(Tape *tape, int ndim, const int64_t *shape) {
     return tensor_zeros(tape->arena, ndim, shape);
 }
 
+void ag_set_check_finite(Tape *tape, bool enabled) { tape->check_finite = enabled; }
+
+const char *ag_tape_nonfinite(const Tape *tape) { return tape->found_nonfinite ? tape->nonfinite : NULL; }
+
+/* In debug mode: remembers the first non-finite value of values[0..size). */
+static void check_finite(Tape *tape, const char *op, const char *phase, const float *values, const Tensor *like) {
+    if (!tape->check_finite || tape->found_nonfinite || !values) return;
+    for (int64_t i = 0; i < like->size; i++) {
+        if (isfinite(values[i])) continue;
+        char shape[96];
+        snprintf(tape->nonfinite, sizeof tape->nonfinite, "op '%s' produced %s at element %lld of %s in %s", op,
+                 isnan(values[i]) ? "NaN" : values[i] > 0 ? "+inf" : "-inf", (long long)i,
+                 tensor_shape_str(like->ndim, like->shape, shape, sizeof shape), phase);
+        tape->found_nonfinite = true;
+        return;
+    }
+}
+
 Node *ag_record_multi(Tape *tape, const OpDef *op, int n_outputs, Tensor *const *outputs,
                       int n_inputs, Tensor *const *inputs) {
     TENSOR_CHECK(n_outputs >= 1, "%s: an op needs at least one output", op->name);
+    for (int k = 0; k < n_outputs && tape->check_finite; k++)
+        if (outputs[k]->dtype == TENSOR_F32) check_finite(tape, op->name, "forward", outputs[k]->data, outputs[k]);
     if (!tape->grad_enabled) return NULL;
     bool any = false;
     for (int i = 0; i < n_inputs; i++) any = any || (inputs[i] && inputs[i]->requires_grad);
@@ -149,7 +175,11 @@ void ag_backward_with(Tape *tape, Tensor *out, const float *upstream) {
         if (n->mark != tape->generation) continue;
         bool reached = false;
         for (int k = 0; k < n->n_outputs; k++) reached = reached || n->outputs[k]->grad != NULL;
-        if (reached) n->op->backward(n);
+        if (!reached) continue;
+        n->op->backward(n);
+        for (int k = 0; k < n->n_inputs && tape->check_finite; k++)
+            if (n->inputs[k] && n->inputs[k]->grad)
+                check_finite(tape, n->op->name, "backward (gradient of an input)", n->inputs[k]->grad, n->inputs[k]);
     }
 }
 

@@ -128,14 +128,14 @@ static int train_step(Model *m, Tensor *xb, Tensor *yb, double *loss, int64_t *c
     double value = ((const float *)l->data)[0];
     *loss = value;
     if (!isfinite(value)) {
+        int rc = nn__model_nonfinite_loss(m, value);
         ag_tape_reset(tape);
-        return tensor_set_error("loss became %s at step %lld; training stopped, parameters were not updated",
-                                isnan(value) ? "NaN" : "infinite", (long long)m->steps + 1);
+        return rc;
     }
     ag_backward(tape, l);
-    nn__model_apply_gradients(m);
+    int rc = nn__model_apply_gradients(m);
     ag_tape_reset(tape);
-    return 0;
+    return rc;
 }
 
 int nn_train_on_batch(Model *m, Tensor *x, Tensor *y, double *loss) {

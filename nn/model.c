@@ -281,11 +281,41 @@ Tensor *nn__model_loss(Model *m, Tape *tape, Tensor *out, Tensor *y, int64_t *co
 
 void nn__model_zero_grad(Model *m) { memset(m->grad_buf, 0, (size_t)m->n_floats * sizeof(float)); }
 
-void nn__model_apply_gradients(Model *m) {
+int nn__model_apply_gradients(Model *m) {
+    /* One read of the gradients before any write: a NaN must never reach the weights. */
+    const float *g = m->grad_buf;
+    int64_t bad = -1;
+    for (int64_t i = 0; i < m->n_floats; i++)
+        if (!isfinite(g[i])) {
+            bad = i;
+            break;
+        }
+    if (bad >= 0) {
+        int64_t offset = 0;
+        const Tensor *p = NULL;
+        for (int i = 0; i < m->n_params && !p; i++) {
+            if (bad < offset + m->params[i]->size) p = m->params[i];
+            else offset += m->params[i]->size;
+        }
+        const char *where = ag_tape_nonfinite(m->tape);
+        return tensor_set_error("gradient of '%s' is %s at step %lld (element %lld)%s%s; parameters were not updated",
+                                p && p->name ? p->name : "?", isnan(g[bad]) ? "NaN" : "infinite",
+                                (long long)m->steps + 1, (long long)(bad - offset), where ? ": first " : "",
+                                where ? where : "");
+    }
     if (m->clipnorm > 0) nn_clip_global_norm(m->n_floats, m->grad_buf, m->clipnorm);
     nn_optimizer_step(m->optimizer, m->n_floats, m->param_buf, m->grad_buf);
     m->steps++;
+    return 0;
 }
+
+int nn__model_nonfinite_loss(Model *m, double loss) {
+    const char *where = ag_tape_nonfinite(m->tape);
+    return tensor_set_error("loss is %s at step %lld%s%s; parameters were not updated", isnan(loss) ? "NaN" : "infinite",
+                            (long long)m->steps + 1, where ? ": first " : "", where ? where : "");
+}
+
+void nn_model_check_numerics(Model *m, bool enabled) { ag_set_check_finite(m->tape, enabled); }
 
 int nn_custom_step(Model *m, NnLossFn fn, void *batch, void *user, double *loss_out) {
     if (!m->compiled) return tensor_set_error("nn_custom_step: compile the model first");
@@ -296,14 +326,14 @@ int nn_custom_step(Model *m, NnLossFn fn, void *batch, void *user, double *loss_
     double value = ((const float *)loss->data)[0];
     if (loss_out) *loss_out = value;
     if (!isfinite(value)) {
+        int rc = nn__model_nonfinite_loss(m, value);
         ag_tape_reset(m->tape);
-        return tensor_set_error("loss is %s at step %lld; parameters were not updated",
-                                isnan(value) ? "NaN" : "infinite", (long long)m->steps + 1);
+        return rc;
     }
     ag_backward(m->tape, loss);
-    nn__model_apply_gradients(m);
+    int rc = nn__model_apply_gradients(m);
     ag_tape_reset(m->tape);
-    return 0;
+    return rc;
 }
 
 Tape *nn_model_tape(Model *m) { return m->tape; }

@@ -122,6 +122,11 @@ Tensor *nn_predict(Model *m, Tensor *x, int64_t batch_size);
 /* One optimizer step on one batch; writes the batch loss. */
 int nn_train_on_batch(Model *m, Tensor *x, Tensor *y, double *loss);
 
+/* Debug mode for numerical faults: checks every op's output and every gradient for
+ * NaN and infinities, so a failing step names the first op where one appeared (not
+ * only the step and the parameter, which are always named). Slower; off by default. */
+void nn_model_check_numerics(Model *m, bool enabled);
+
 /* ---- custom models (the lower-level path) ---- */
 
 /* Computes a scalar loss for one batch by calling the model's layers on the tape. */

@@ -47,8 +47,14 @@ bool nn__model_loss_uses_logits(const Model *m);
  * and the number of predictions to *total when they are not NULL. */
 Tensor *nn__model_loss(Model *m, Tape *tape, Tensor *out, Tensor *y, int64_t *correct, int64_t *total);
 
-/* Zero grads; clip; optimizer step; count the step. The loss must be finite. */
+/* Zero grads. */
 void nn__model_zero_grad(Model *m);
-void nn__model_apply_gradients(Model *m);
+/* Checks every gradient is finite (else returns -1 naming the step and the first
+ * parameter with a NaN or infinity, leaving the parameters untouched), then clips,
+ * steps the optimizer and counts the step. */
+int nn__model_apply_gradients(Model *m);
+/* The message for a non-finite loss at the coming step, with the first op that
+ * produced a non-finite value when numerics checking is on. Returns -1. */
+int nn__model_nonfinite_loss(Model *m, double loss);
 
 #endif
