@@ -4,6 +4,7 @@
 #include "progress.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -167,12 +168,82 @@ static NnHistory *history_new(int epochs) {
     return h;
 }
 
+/* Set by the signal handler fit installs; read between steps. */
+static volatile sig_atomic_t pending_signal;
+
+static void on_signal(int signo) { pending_signal = signo; }
+
+typedef struct SignalGuard {
+    bool active;
+    struct sigaction old_int, old_term;
+} SignalGuard;
+
+static void signals_install(SignalGuard *g, bool enabled) {
+    g->active = enabled;
+    pending_signal = 0;
+    if (!enabled) return;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &g->old_int);
+    sigaction(SIGTERM, &sa, &g->old_term);
+}
+
+static void signals_restore(SignalGuard *g) {
+    if (!g->active) return;
+    sigaction(SIGINT, &g->old_int, NULL);
+    sigaction(SIGTERM, &g->old_term, NULL);
+}
+
+/* Fisher-Yates over the identity, so an epoch's order depends only on the shuffling
+ * Rng's state at its start (what a checkpoint stores). */
+static void epoch_order(int64_t *order, int64_t n, bool shuffle, Rng *rng) {
+    for (int64_t i = 0; i < n; i++) order[i] = i;
+    if (!shuffle) return;
+    for (int64_t i = n - 1; i > 0; i--) {
+        int64_t j = (int64_t)tensor_rng_below(rng, (uint32_t)(i + 1));
+        int64_t t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
+}
+
+static void history_put(NnHistory *h, double loss, double val_loss, double acc, double val_acc) {
+    h->loss[h->epochs] = loss;
+    h->val_loss[h->epochs] = val_loss;
+    h->accuracy[h->epochs] = acc;
+    h->val_accuracy[h->epochs] = val_acc;
+    h->epochs++;
+}
+
+/* Writes a checkpoint describing the current position. */
+static int write_checkpoint(Model *m, const char *path, int epoch, int64_t step_in_epoch, int64_t n_train,
+                            int64_t batch, const Rng *epoch_start_rng, double loss_sum, int64_t seen,
+                            int64_t correct, int64_t predictions, const NnHistory *h) {
+    NnTrainState st = {.epoch = epoch, .step_in_epoch = step_in_epoch, .n_train = n_train, .batch_size = batch,
+                       .model_rng = {m->rng.state, m->rng.inc},
+                       .shuffle_rng = {epoch_start_rng->state, epoch_start_rng->inc},
+                       .loss_sum = loss_sum, .seen = seen, .correct = correct, .predictions = predictions,
+                       .n_history = h->epochs};
+    st.history = tensor_xmalloc((size_t)(h->epochs ? h->epochs : 1) * 4 * sizeof(double));
+    for (int e = 0; e < h->epochs; e++) {
+        st.history[4 * e] = h->loss[e];
+        st.history[4 * e + 1] = h->val_loss[e];
+        st.history[4 * e + 2] = h->accuracy[e];
+        st.history[4 * e + 3] = h->val_accuracy[e];
+    }
+    int rc = nn__save_checkpoint(m, path, &st);
+    free(st.history);
+    return rc;
+}
+
 NnHistory *nn_fit_opts(Model *m, Tensor *x, Tensor *y, const NnFitOpts *o) {
     if (prepare(m, x, y, "fit") != 0) return NULL;
     int64_t batch = o->batch_size ? o->batch_size : 32;
     int epochs = o->epochs ? o->epochs : 1;
-    if (batch < 0 || epochs < 0 || o->max_steps < 0)
-        return tensor_set_error("fit: batch_size, epochs and max_steps must be positive"), NULL;
+    if (batch < 0 || epochs < 0 || o->max_steps < 0 || o->checkpoint_every < 0)
+        return tensor_set_error("fit: batch_size, epochs, max_steps and checkpoint_every must be positive"), NULL;
     if (!(o->validation_split >= 0 && o->validation_split < 1))
         return tensor_set_error("fit: validation_split %g must be in [0, 1)", o->validation_split), NULL;
     Tensor *vx = o->val_x, *vy = o->val_y;
@@ -186,33 +257,71 @@ NnHistory *nn_fit_opts(Model *m, Tensor *x, Tensor *y, const NnFitOpts *o) {
         vy = y;
     }
     int64_t n_train = n - n_val;
-    if (n_train <= 0) return tensor_set_error("fit: no training samples (%lld given, %lld held out)", (long long)n, (long long)n_val), NULL;
+    if (n_train <= 0)
+        return tensor_set_error("fit: no training samples (%lld given, %lld held out)", (long long)n, (long long)n_val),
+               NULL;
 
+    NnHistory *h = history_new(epochs);
     Rng shuffle_rng;
     tensor_rng_seed(&shuffle_rng, o->seed, 0x73687566);
+    int first_epoch = 1;
+    int64_t resume_step = 0;
+    double resume_loss_sum = 0;
+    int64_t resume_seen = 0, resume_correct = 0, resume_predictions = 0;
+    if (o->resume_path) {
+        NnTrainState st;
+        if (nn__load_checkpoint(m, o->resume_path, &st) != 0) {
+            nn_history_free(h);
+            return NULL;
+        }
+        if (st.n_train != n_train || st.batch_size != batch || st.epoch < 1 || st.epoch > epochs ||
+            st.n_history >= epochs + 1) {
+            tensor_set_error("fit: %s was written for %lld training samples in batches of %lld (epoch %d); this run has "
+                             "%lld in batches of %lld over %d epochs",
+                             o->resume_path, (long long)st.n_train, (long long)st.batch_size, st.epoch,
+                             (long long)n_train, (long long)batch, epochs);
+            free(st.history);
+            nn_history_free(h);
+            return NULL;
+        }
+        for (int e = 0; e < st.n_history && e < epochs; e++)
+            history_put(h, st.history[4 * e], st.history[4 * e + 1], st.history[4 * e + 2], st.history[4 * e + 3]);
+        free(st.history);
+        if (st.n_history >= st.epoch) return h; /* that run had already finished */
+        m->rng.state = st.model_rng[0];
+        m->rng.inc = st.model_rng[1];
+        shuffle_rng.state = st.shuffle_rng[0];
+        shuffle_rng.inc = st.shuffle_rng[1];
+        first_epoch = st.epoch;
+        resume_step = st.step_in_epoch;
+        resume_loss_sum = st.loss_sum;
+        resume_seen = st.seen;
+        resume_correct = st.correct;
+        resume_predictions = st.predictions;
+    }
+
     int64_t *order = tensor_xmalloc((size_t)n_train * sizeof *order);
-    for (int64_t i = 0; i < n_train; i++) order[i] = i;
-    NnHistory *h = history_new(epochs);
     int64_t steps_per_epoch = (n_train + batch - 1) / batch;
     int64_t start_steps = m->steps;
     bool stop = false;
     int rc = 0;
+    SignalGuard guard;
+    signals_install(&guard, o->handle_signals);
     NnProgress progress;
-    for (int epoch = 1; epoch <= epochs && !stop; epoch++) {
-        if (!o->no_shuffle)
-            for (int64_t i = n_train - 1; i > 0; i--) {
-                int64_t j = (int64_t)tensor_rng_below(&shuffle_rng, (uint32_t)(i + 1));
-                int64_t t = order[i];
-                order[i] = order[j];
-                order[j] = t;
-            }
+    for (int epoch = first_epoch; epoch <= epochs && !stop; epoch++) {
+        Rng epoch_start_rng = shuffle_rng;
+        epoch_order(order, n_train, !o->no_shuffle, &shuffle_rng);
+        int64_t first_step = epoch == first_epoch ? resume_step : 0;
         int64_t epoch_steps = steps_per_epoch;
-        if (o->max_steps && o->max_steps - (m->steps - start_steps) < epoch_steps)
-            epoch_steps = o->max_steps - (m->steps - start_steps);
+        if (o->max_steps && first_step + o->max_steps - (m->steps - start_steps) < epoch_steps)
+            epoch_steps = first_step + o->max_steps - (m->steps - start_steps);
         nn__progress_epoch_start(&progress, stderr, o->quiet, epoch, epochs, epoch_steps);
-        double loss_sum = 0;
-        int64_t seen = 0, correct = 0, predictions = 0;
-        for (int64_t s = 0; s < epoch_steps; s++) {
+        bool resumed = epoch == first_epoch && o->resume_path;
+        double loss_sum = resumed ? resume_loss_sum : 0;
+        int64_t seen = resumed ? resume_seen : 0, correct = resumed ? resume_correct : 0;
+        int64_t predictions = resumed ? resume_predictions : 0;
+        int64_t s = first_step;
+        for (; s < epoch_steps; s++) {
             int64_t first = s * batch, count = n_train - first < batch ? n_train - first : batch;
             ag_tape_reset(m->tape);
             Tensor *xb = gather_batch(m->tape, x, order + first, count);
@@ -227,12 +336,28 @@ NnHistory *nn_fit_opts(Model *m, Tensor *x, Tensor *y, const NnFitOpts *o) {
             loss_sum += loss * (double)count;
             seen += count;
             nn__progress_update(&progress, s + 1, loss_sum / (double)seen, seen);
+            bool interrupted = pending_signal != 0;
+            bool periodic = o->checkpoint_every && (m->steps - start_steps) % o->checkpoint_every == 0;
+            if (o->checkpoint_path && (interrupted || (periodic && s + 1 < steps_per_epoch))) {
+                if (write_checkpoint(m, o->checkpoint_path, epoch, s + 1, n_train, batch, &epoch_start_rng, loss_sum,
+                                     seen, correct, predictions, h) != 0) {
+                    rc = -1;
+                    stop = true;
+                    break;
+                }
+            }
+            if (interrupted) {
+                if (!o->quiet) fputc('\n', stderr);
+                h->signal = pending_signal;
+                stop = true;
+                break;
+            }
         }
-        if (rc != 0) break;
+        if (rc != 0 || h->signal) break;
         NnEpochLogs logs = {.epoch = epoch, .epochs = epochs, .loss = seen ? loss_sum / (double)seen : NAN,
                             .val_loss = NAN, .accuracy = NAN, .val_accuracy = NAN, .steps = m->steps};
         double elapsed = nn__now() - progress.start;
-        logs.samples_per_s = elapsed > 0 ? (double)seen / elapsed : 0;
+        logs.samples_per_s = elapsed > 0 ? (double)(seen - (resumed ? resume_seen : 0)) / elapsed : 0;
         if (m->accuracy && predictions) logs.accuracy = (double)correct / (double)predictions;
         if (vx) {
             if (n_val > 0) {
@@ -244,17 +369,34 @@ NnHistory *nn_fit_opts(Model *m, Tensor *x, Tensor *y, const NnFitOpts *o) {
                 evaluate_rows(m, vx, vy, vx->shape[0], batch, &logs.val_loss, m->accuracy ? &logs.val_accuracy : NULL);
             }
         }
-        nn__progress_epoch_end(&progress, epoch_steps, logs.loss, logs.accuracy, logs.val_loss, logs.val_accuracy, seen);
-        h->loss[h->epochs] = logs.loss;
-        h->val_loss[h->epochs] = logs.val_loss;
-        h->accuracy[h->epochs] = logs.accuracy;
-        h->val_accuracy[h->epochs] = logs.val_accuracy;
-        h->epochs++;
+        nn__progress_epoch_end(&progress, epoch_steps, logs.loss, logs.accuracy, logs.val_loss, logs.val_accuracy,
+                               seen);
+        bool finished_epoch = s >= steps_per_epoch;
+        /* A checkpoint inside an epoch (max_steps) resumes that epoch; its history
+         * holds only finished epochs, so it is written before this one is added. */
+        if (o->checkpoint_path && !finished_epoch &&
+            write_checkpoint(m, o->checkpoint_path, epoch, s, n_train, batch, &epoch_start_rng, loss_sum, seen,
+                             correct, predictions, h) != 0) {
+            rc = -1;
+            break;
+        }
+        history_put(h, logs.loss, logs.val_loss, logs.accuracy, logs.val_accuracy);
+        if (o->checkpoint_path && finished_epoch) {
+            /* At an epoch boundary the checkpoint points at the next epoch's start
+             * (or, after the last epoch, says the run is complete). */
+            bool last = epoch == epochs;
+            if (write_checkpoint(m, o->checkpoint_path, last ? epoch : epoch + 1, last ? s : 0, n_train, batch,
+                                 &shuffle_rng, 0, 0, 0, 0, h) != 0) {
+                rc = -1;
+                break;
+            }
+        }
         for (int c = 0; c < o->n_callbacks; c++)
             if (o->callbacks[c].on_epoch_end && o->callbacks[c].on_epoch_end(m, &logs, o->callbacks[c].user))
                 stop = true;
         if (o->max_steps && m->steps - start_steps >= o->max_steps) stop = true;
     }
+    signals_restore(&guard);
     free(order);
     if (rc != 0) {
         nn_history_free(h);

@@ -90,6 +90,7 @@ NnCallback nn_early_stopping_callback(NnEarlyStopping *state);
 typedef struct NnHistory {
     int epochs;
     double *loss, *val_loss, *accuracy, *val_accuracy;
+    int signal; /* SIGINT or SIGTERM when handle_signals stopped training, else 0 */
 } NnHistory;
 void nn_history_free(NnHistory *history);
 
@@ -104,6 +105,19 @@ typedef struct NnFitOpts {
     int64_t max_steps;       /* stop after this many optimizer steps in total (0: no limit) */
     const NnCallback *callbacks;
     int n_callbacks;
+    /* Checkpoints: weights, optimizer state and where training stands, written
+     * atomically (temporary file, fsync, rename) to checkpoint_path every
+     * checkpoint_every steps (0: at the end of every epoch), at the end, and when a
+     * signal stops training. */
+    const char *checkpoint_path;
+    int64_t checkpoint_every;
+    /* Continue from a checkpoint written by fit with the same data, batch size and
+     * options: the run ends with exactly the weights of an uninterrupted one (same
+     * thread count). Epochs count from the start of the original run. */
+    const char *resume_path;
+    /* While fitting, SIGINT and SIGTERM finish the current step, write the
+     * checkpoint (if a path is set) and return the history with `signal` set. */
+    bool handle_signals;
 } NnFitOpts;
 /* Trains on x (N, ...) and y (N, ...) and returns the history (NULL on error, such as
  * a NaN loss, with the step named in tensor_last_error()). Progress goes to stderr:

@@ -57,4 +57,22 @@ int nn__model_apply_gradients(Model *m);
  * produced a non-finite value when numerics checking is on. Returns -1. */
 int nn__model_nonfinite_loss(Model *m, double loss);
 
+/* Where a fit stands, saved in checkpoints so an interrupted run resumes bit for bit. */
+typedef struct NnTrainState {
+    int epoch;               /* 1-based epoch in progress */
+    int64_t step_in_epoch;   /* steps of it already taken */
+    int64_t n_train, batch_size; /* must match on resume */
+    uint64_t model_rng[2];   /* the model's Rng (dropout) now */
+    uint64_t shuffle_rng[2]; /* the shuffling Rng at the start of the epoch */
+    double loss_sum;         /* the epoch's running sums */
+    int64_t seen, correct, predictions;
+    int n_history;           /* finished epochs; history holds 4 doubles each: */
+    double *history;         /* loss, val_loss, accuracy, val_accuracy (heap) */
+} NnTrainState;
+
+/* Weights + optimizer state + training state, written atomically. */
+int nn__save_checkpoint(const Model *m, const char *path, const NnTrainState *st);
+/* Loads all three (validated before anything changes); st->history is heap memory. */
+int nn__load_checkpoint(Model *m, const char *path, NnTrainState *st);
+
 #endif

@@ -17,6 +17,7 @@
 #define WEIGHTS_MAGIC "LAMINAW\0"
 #define WEIGHTS_VERSION 1u
 #define FLAG_OPTIMIZER 1u
+#define FLAG_TRAIN_STATE 2u
 
 static uint32_t crc32_update(uint32_t crc, const unsigned char *p, size_t n) {
     static uint32_t table[256];
@@ -99,14 +100,32 @@ static int write_atomically(const char *path, const unsigned char *data, size_t 
     return 0;
 }
 
-int nn_save_weights(const Model *m, const char *path, bool with_optimizer) {
+static void put_f64(Buf *b, double v) { buf_put(b, &v, 8); }
+
+static void put_train_state(Buf *b, const NnTrainState *st) {
+    put_u32(b, (uint32_t)st->epoch);
+    put_i64(b, st->step_in_epoch);
+    put_i64(b, st->n_train);
+    put_i64(b, st->batch_size);
+    for (int k = 0; k < 2; k++) put_i64(b, (int64_t)st->model_rng[k]);
+    for (int k = 0; k < 2; k++) put_i64(b, (int64_t)st->shuffle_rng[k]);
+    put_f64(b, st->loss_sum);
+    put_i64(b, st->seen);
+    put_i64(b, st->correct);
+    put_i64(b, st->predictions);
+    put_u32(b, (uint32_t)st->n_history);
+    buf_put(b, st->history, (size_t)st->n_history * 4 * sizeof(double));
+}
+
+/* Writes weights, optionally optimizer state and training state, atomically. */
+static int save_file(const Model *m, const char *path, bool with_optimizer, const NnTrainState *st) {
     if (!m->param_buf) return tensor_set_error("save weights: the model is not built");
     Optimizer *opt = m->optimizer;
-    bool save_opt = with_optimizer && opt;
+    bool save_opt = (with_optimizer || st) && opt;
     Buf b = {0};
     buf_put(&b, WEIGHTS_MAGIC, 8);
     put_u32(&b, WEIGHTS_VERSION);
-    put_u32(&b, save_opt ? FLAG_OPTIMIZER : 0);
+    put_u32(&b, (save_opt ? FLAG_OPTIMIZER : 0) | (st ? FLAG_TRAIN_STATE : 0));
     put_u32(&b, (uint32_t)m->n_params);
     for (int i = 0; i < m->n_params; i++) {
         const Tensor *p = m->params[i];
@@ -126,10 +145,19 @@ int nn_save_weights(const Model *m, const char *path, bool with_optimizer) {
         for (int k = 0; k < count; k++)
             buf_put(&b, nn_optimizer_state_buffer(opt, k, m->n_floats), (size_t)m->n_floats * sizeof(float));
     }
+    if (st) put_train_state(&b, st);
     put_u32(&b, crc32_update(0, b.data, b.len));
     int rc = write_atomically(path, b.data, b.len);
     free(b.data);
     return rc;
+}
+
+int nn_save_weights(const Model *m, const char *path, bool with_optimizer) {
+    return save_file(m, path, with_optimizer, NULL);
+}
+
+int nn__save_checkpoint(const Model *m, const char *path, const NnTrainState *st) {
+    return save_file(m, path, true, st);
 }
 
 /* ---- reading: bounds-checked cursor over the whole file ---- */
@@ -159,6 +187,11 @@ static int64_t get_i64(Cursor *c) {
     take(c, &v, 8);
     return v;
 }
+static double get_f64(Cursor *c) {
+    double v = 0;
+    take(c, &v, 8);
+    return v;
+}
 
 /* Appends a mismatch description to the error list. */
 static void note(char *msg, size_t cap, int *count, const char *fmt, ...) TENSOR_PRINTF(4, 5);
@@ -175,7 +208,7 @@ static void note(char *msg, size_t cap, int *count, const char *fmt, ...) {
     (*count)++;
 }
 
-int nn_load_weights(Model *m, const char *path) {
+static int load_file(Model *m, const char *path, NnTrainState *st) {
     if (!m->param_buf) return tensor_set_error("load weights: build the model before loading %s", path);
     int64_t len;
     char *file = nn_read_file(path, &len);
@@ -285,10 +318,46 @@ int nn_load_weights(Model *m, const char *path) {
         load_opt = m->optimizer && strcmp(oname, nn_optimizer_name(m->optimizer)) == 0 &&
                    (int)opt_count == nn_optimizer_state_count(m->optimizer);
     }
+    NnTrainState state = {0};
+    if (flags & FLAG_TRAIN_STATE) {
+        state.epoch = (int)get_u32(&c);
+        state.step_in_epoch = get_i64(&c);
+        state.n_train = get_i64(&c);
+        state.batch_size = get_i64(&c);
+        for (int k = 0; k < 2; k++) state.model_rng[k] = (uint64_t)get_i64(&c);
+        for (int k = 0; k < 2; k++) state.shuffle_rng[k] = (uint64_t)get_i64(&c);
+        state.loss_sum = get_f64(&c);
+        state.seen = get_i64(&c);
+        state.correct = get_i64(&c);
+        state.predictions = get_i64(&c);
+        uint32_t n_history = get_u32(&c);
+        size_t offset = c.pos;
+        if (n_history > 10000000u || !take(&c, NULL, (size_t)n_history * 4 * sizeof(double))) {
+            tensor_set_error("%s: training state is truncated", path);
+            free(offsets);
+            goto done;
+        }
+        state.n_history = (int)n_history;
+        if (st) {
+            state.history = tensor_xmalloc((size_t)(n_history ? n_history : 1) * 4 * sizeof(double));
+            memcpy(state.history, file + offset, (size_t)n_history * 4 * sizeof(double));
+        }
+    }
     if (c.pos != c.len) {
         tensor_set_error("%s: %zu unexpected bytes after the data", path, c.len - c.pos);
         free(offsets);
+        free(state.history);
         goto done;
+    }
+    if (st) {
+        if (!(flags & FLAG_TRAIN_STATE) || !load_opt) {
+            tensor_set_error("%s: has no training state to resume from (save it during fit with a checkpoint path)",
+                             path);
+            free(offsets);
+            free(state.history);
+            goto done;
+        }
+        *st = state;
     }
     for (int i = 0; i < m->n_params; i++)
         memcpy(m->params[i]->data, file + offsets[i], (size_t)m->params[i]->size * sizeof(float));
@@ -306,3 +375,7 @@ done:
     free(file);
     return rc;
 }
+
+int nn_load_weights(Model *m, const char *path) { return load_file(m, path, NULL); }
+
+int nn__load_checkpoint(Model *m, const char *path, NnTrainState *st) { return load_file(m, path, st); }
