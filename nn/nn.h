@@ -15,6 +15,7 @@
 #include "nn/plot.h"
 #include "nn/sample.h"
 #include "nn/text.h"
+#include "nn/word2vec.h"
 #include "tensor/rng.h"
 #include "tensor/tensor.h"
 
