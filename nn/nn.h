@@ -11,6 +11,7 @@
 #include "nn/layers.h"
 #include "nn/app.h"
 #include "nn/model.h"
+#include "nn/npz.h"
 #include "nn/optim.h"
 #include "nn/plot.h"
 #include "nn/sample.h"

@@ -1,0 +1,516 @@
+/* NumPy .npz weights: a save/load round trip is bit-identical (models and bare named
+ * tensors, float32 and int32, 0-d to 3-d); mismatched names, dtypes and shapes are
+ * all reported by name and leave the destination unchanged; hostile files (every
+ * truncation, every single-byte corruption, forged headers, deflate, zip64 end
+ * records) are refused with a reason and never half-load or crash. */
+#include "helpers.h"
+
+#include "nn/nn.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static Model *small_model(uint64_t seed, int64_t units, const char *lstm_name) {
+    Model *m = nn_sequential();
+    nn_model_seed(m, seed);
+    nn_add(m, nn_embedding(.vocab = 27, .dim = 8));
+    nn_add(m, nn_lstm(.units = units, .return_sequences = true, .name = lstm_name));
+    nn_add(m, nn_time_distributed(nn_dense(.units = 27, .activation = NN_SOFTMAX)));
+    cr_assert_eq(nn_build(m, NN_SHAPE(TENSOR_I32, 12)), 0, "%s", tensor_last_error());
+    return m;
+}
+
+static char *temp_path(const char *name) {
+    static char dir[64];
+    if (!dir[0]) {
+        strcpy(dir, "/tmp/lamina-npz-XXXXXX");
+        cr_assert_not_null(mkdtemp(dir));
+    }
+    char *p = malloc(256);
+    snprintf(p, 256, "%s/%s", dir, name);
+    return p;
+}
+
+static void write_bytes(const char *path, const void *data, size_t len) {
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(data, 1, len, f), len);
+    fclose(f);
+}
+
+static unsigned char *read_bytes(const char *path, int64_t *len) {
+    char *b = nn_read_file(path, len);
+    cr_assert_not_null(b, "%s", tensor_last_error());
+    return (unsigned char *)b;
+}
+
+/* Copies every parameter value of m into one heap array (to prove nothing changed). */
+static float *snapshot(const Model *m, int64_t *n) {
+    int count;
+    Tensor *const *ps = nn_model_params(m, &count);
+    *n = nn_model_param_count(m);
+    float *s = malloc((size_t)*n * sizeof *s), *w = s;
+    for (int i = 0; i < count; i++) {
+        memcpy(w, ps[i]->data, (size_t)ps[i]->size * sizeof *w);
+        w += ps[i]->size;
+    }
+    return s;
+}
+
+static void assert_unchanged(const Model *m, const float *before, int64_t n) {
+    int64_t n2;
+    float *now = snapshot(m, &n2);
+    cr_assert_eq(n, n2);
+    cr_assert_eq(memcmp(now, before, (size_t)n * sizeof *now), 0, "the model changed after a refused load");
+    free(now);
+}
+
+Test(npz, model_round_trip_is_bit_identical) {
+    char *path = temp_path("model.npz");
+    Model *a = small_model(1, 16, NULL), *b = small_model(2, 16, NULL);
+    cr_assert_eq(nn_save_npz(a, path), 0, "%s", tensor_last_error());
+    int64_t na, nb;
+    float *pa = snapshot(a, &na), *pb = snapshot(b, &nb);
+    cr_assert_neq(memcmp(pa, pb, (size_t)na * 4), 0, "different seeds give different weights");
+    cr_assert_eq(nn_load_npz(b, path), 0, "%s", tensor_last_error());
+    free(pb);
+    pb = snapshot(b, &nb);
+    cr_assert_eq(memcmp(pa, pb, (size_t)na * 4), 0);
+    /* The archive lists the parameters by their Keras names, in model order. */
+    NnNpz *z = nn_npz_open(path);
+    cr_assert_not_null(z, "%s", tensor_last_error());
+    const char *names[] = {"embedding/embeddings", "lstm/kernel", "lstm/recurrent_kernel", "lstm/bias",
+                           "dense/kernel", "dense/bias"};
+    cr_assert_eq(nn_npz_count(z), 6);
+    for (int i = 0; i < 6; i++) cr_assert_str_eq(nn_npz_name(z, i), names[i]);
+    Tensor *k = nn_npz_get(z, "lstm/kernel", NULL);
+    cr_assert(k->ndim == 2 && k->shape[0] == 8 && k->shape[1] == 64, "kernel is (D, 4H)");
+    cr_assert_null(nn_npz_get(z, "nope", NULL));
+    cr_assert(strstr(tensor_last_error(), "'nope'") != NULL, "%s", tensor_last_error());
+    cr_assert_eq(nn_npz_find(z, "dense/bias"), 5);
+    tensor_free(k);
+    nn_npz_close(z);
+    /* The same bytes every time: a save is reproducible. */
+    char *again = temp_path("model2.npz");
+    cr_assert_eq(nn_save_npz(a, again), 0);
+    int64_t l1, l2;
+    unsigned char *f1 = read_bytes(path, &l1), *f2 = read_bytes(again, &l2);
+    cr_assert(l1 == l2 && memcmp(f1, f2, (size_t)l1) == 0);
+    cr_assert(memcmp(f1, "PK\x03\x04", 4) == 0);
+    free(f1);
+    free(f2);
+    free(pa);
+    free(pb);
+    nn_model_free(a);
+    nn_model_free(b);
+    free(path);
+    free(again);
+}
+
+/* Named heap tensors of several ranks and both dtypes. */
+static void make_tensors(Tensor *ts[4], float shift) {
+    ts[0] = tensor_zeros(NULL, TENSOR_SHAPE(2, 3, 4));
+    for (int i = 0; i < 24; i++) tensor_f32(ts[0])[i] = (float)i * 0.37f - 3 + shift;
+    ts[0]->name = "a/cube";
+    ts[1] = tensor_i32_zeros(NULL, TENSOR_SHAPE(5));
+    for (int i = 0; i < 5; i++) tensor_i32(ts[1])[i] = -7 * i + (int)shift;
+    ts[1]->name = "ids";
+    ts[2] = tensor_full(NULL, 0, NULL, 2.5f + shift); /* 0-d */
+    ts[2]->name = "scalar";
+    ts[3] = tensor_zeros(NULL, TENSOR_SHAPE(0, 3)); /* empty */
+    ts[3]->name = "empty";
+}
+
+static void free_tensors(Tensor *ts[4]) {
+    for (int i = 0; i < 4; i++) tensor_free(ts[i]);
+}
+
+Test(npz, named_tensors_round_trip_every_rank_and_dtype) {
+    char *path = temp_path("tensors.npz");
+    Tensor *a[4], *b[4];
+    make_tensors(a, 0);
+    make_tensors(b, 1);
+    cr_assert_eq(nn_npz_save_tensors(path, 4, a), 0, "%s", tensor_last_error());
+    cr_assert_eq(nn_npz_load_tensors(path, 4, b), 0, "%s", tensor_last_error());
+    for (int i = 0; i < 4; i++) cr_assert_eq(memcmp(a[i]->data, b[i]->data, (size_t)a[i]->size * 4), 0, "%d", i);
+    /* A subset with allow_extra, or the whole set in any order. */
+    NnNpz *z = nn_npz_open(path);
+    cr_assert_not_null(z, "%s", tensor_last_error());
+    Tensor *sub[2] = {b[2], b[0]};
+    cr_assert_eq(nn_npz_read_into(z, 2, sub, true), 0, "%s", tensor_last_error());
+    cr_assert_eq(nn_npz_read_into(z, 2, sub, false), -1);
+    cr_assert(strstr(tensor_last_error(), "the file has 'ids', which the model does not"), "%s", tensor_last_error());
+    Tensor *got = nn_npz_get(z, "scalar", NULL);
+    cr_assert(got->ndim == 0 && tensor_f32(got)[0] == 2.5f);
+    tensor_free(got);
+    nn_npz_close(z);
+    free_tensors(a);
+    free_tensors(b);
+    free(path);
+}
+
+Test(npz, mismatches_are_all_named_and_nothing_is_loaded) {
+    char *path = temp_path("mismatch.npz");
+    Model *a = small_model(1, 16, NULL);
+    cr_assert_eq(nn_save_npz(a, path), 0, "%s", tensor_last_error());
+
+    /* Different units: three LSTM shapes and the dense kernel differ. */
+    Model *b = small_model(2, 8, NULL);
+    int64_t n;
+    float *before = snapshot(b, &n);
+    cr_assert_eq(nn_load_npz(b, path), -1);
+    const char *e = tensor_last_error();
+    cr_assert(strstr(e, "4 differences"), "%s", e);
+    cr_assert(strstr(e, "'lstm/kernel' has shape (8, 64) in the file but (8, 32) in the model"), "%s", e);
+    const char *all = nn_npz_mismatches();
+    cr_assert(strstr(all, "'lstm/recurrent_kernel' has shape (16, 64) in the file but (8, 32)"), "%s", all);
+    cr_assert(strstr(all, "'lstm/bias'") && strstr(all, "'dense/kernel'"), "%s", all);
+    assert_unchanged(b, before, n);
+    free(before);
+
+    /* A renamed layer: its three tensors are missing, the file's three are extra. */
+    Model *c = small_model(2, 16, "enc");
+    before = snapshot(c, &n);
+    cr_assert_eq(nn_load_npz(c, path), -1);
+    e = tensor_last_error();
+    cr_assert(strstr(e, "6 differences"), "%s", e);
+    cr_assert(strstr(e, "'enc/kernel' is missing from the file"), "%s", e);
+    cr_assert(strstr(nn_npz_mismatches(), "the file has 'lstm/bias', which the model does not"), "%s",
+              nn_npz_mismatches());
+    assert_unchanged(c, before, n);
+    free(before);
+
+    /* A dtype difference is named too. */
+    Tensor *t = tensor_i32_zeros(NULL, TENSOR_SHAPE(4));
+    t->name = "w";
+    Tensor *f = tensor_zeros(NULL, TENSOR_SHAPE(4));
+    f->name = "w";
+    cr_assert_eq(nn_npz_save_tensors(path, 1, &t), 0);
+    cr_assert_eq(nn_npz_load_tensors(path, 1, &f), -1);
+    cr_assert(strstr(tensor_last_error(), "'w' is int32 in the file but float32 in the model"), "%s",
+              tensor_last_error());
+    tensor_free(t);
+    tensor_free(f);
+    nn_model_free(a);
+    nn_model_free(b);
+    nn_model_free(c);
+    free(path);
+}
+
+Test(npz, save_refuses_what_npz_cannot_hold) {
+    char *path = temp_path("bad-save.npz");
+    Tensor *a = tensor_zeros(NULL, TENSOR_SHAPE(2)), *b = tensor_zeros(NULL, TENSOR_SHAPE(3));
+    a->name = b->name = "same";
+    cr_assert_eq(nn_npz_save_tensors(path, 2, (Tensor *[]){a, b}), -1);
+    cr_assert(strstr(tensor_last_error(), "two tensors are named 'same'"), "%s", tensor_last_error());
+    b->name = NULL;
+    cr_assert_eq(nn_npz_save_tensors(path, 2, (Tensor *[]){a, b}), -1);
+    cr_assert(strstr(tensor_last_error(), "has no name"), "%s", tensor_last_error());
+    cr_assert_eq(access(path, F_OK), -1, "a refused save writes nothing");
+    cr_assert_eq(nn_npz_save_tensors("/nonexistent-dir/x.npz", 1, &a), -1);
+    cr_assert(strstr(tensor_last_error(), "/nonexistent-dir/x.npz"), "%s", tensor_last_error());
+    /* An unbuilt model has nothing to save or load. */
+    Model *m = nn_sequential();
+    nn_add(m, nn_dense(.units = 2));
+    cr_assert_eq(nn_save_npz(m, path), -1);
+    cr_assert_eq(nn_load_npz(m, path), -1);
+    cr_assert(strstr(tensor_last_error(), "build the model"), "%s", tensor_last_error());
+    nn_model_free(m);
+    /* Two Bidirectional LSTMs with default inner names collide: refused by name. */
+    Model *bi = nn_sequential();
+    nn_add(bi, nn_bidirectional(nn_lstm(.units = 3, .return_sequences = true)));
+    nn_add(bi, nn_bidirectional(nn_lstm(.units = 3)));
+    cr_assert_eq(nn_build(bi, NN_SHAPE(TENSOR_F32, 5, 2)), 0, "%s", tensor_last_error());
+    cr_assert_eq(nn_save_npz(bi, path), -1);
+    cr_assert(strstr(tensor_last_error(), "two tensors are named 'forward_lstm/kernel'"), "%s", tensor_last_error());
+    nn_model_free(bi);
+    tensor_free(a);
+    tensor_free(b);
+    free(path);
+}
+
+Test(npz, missing_empty_and_garbage_files) {
+    Tensor *t = tensor_zeros(NULL, TENSOR_SHAPE(2));
+    t->name = "t";
+    char *path = temp_path("garbage.npz");
+    cr_assert_null(nn_npz_open("/nonexistent/w.npz"));
+    cr_assert(strstr(tensor_last_error(), "/nonexistent/w.npz"), "%s", tensor_last_error());
+    write_bytes(path, "", 0);
+    cr_assert_eq(nn_npz_load_tensors(path, 1, &t), -1);
+    cr_assert(strstr(tensor_last_error(), "too short"), "%s", tensor_last_error());
+    unsigned char junk[4096];
+    Rng rng;
+    tensor_rng_seed(&rng, 5, 0);
+    for (int round = 0; round < 50; round++) {
+        for (size_t i = 0; i < sizeof junk; i++) junk[i] = (unsigned char)(tensor_rng_u32(&rng) & 0xFF);
+        /* An end record in the right place, so the directory checks are exercised. */
+        if (round % 2) memcpy(junk + sizeof junk - 22, "PK\x05\x06\0\0\0\0\x03\0\x03\0", 12), junk[4094] = junk[4095] = 0;
+        write_bytes(path, junk, sizeof junk);
+        cr_assert_null(nn_npz_open(path));
+        cr_assert(strstr(tensor_last_error(), "not a readable .npz"), "%s", tensor_last_error());
+    }
+    cr_assert_eq(tensor_f32(t)[0], 0.0f);
+    tensor_free(t);
+    free(path);
+}
+
+/* Writes a small two-array archive and returns its bytes. */
+static unsigned char *sample_archive(const char *path, int64_t *len) {
+    Tensor *ts[4];
+    make_tensors(ts, 0);
+    cr_assert_eq(nn_npz_save_tensors(path, 2, ts), 0, "%s", tensor_last_error());
+    free_tensors(ts);
+    return read_bytes(path, len);
+}
+
+/* Loads path into fresh tensors; if it succeeds, the values must be the originals. */
+static int load_and_verify(const char *path) {
+    Tensor *want[4], *got[4];
+    make_tensors(want, 0);
+    make_tensors(got, 1);
+    int rc = nn_npz_load_tensors(path, 2, got);
+    for (int i = 0; i < 2; i++)
+        if (rc == 0) cr_assert_eq(memcmp(want[i]->data, got[i]->data, (size_t)want[i]->size * 4), 0);
+        else cr_assert_neq(memcmp(want[i]->data, got[i]->data, (size_t)want[i]->size * 4), 0, "half-loaded");
+    free_tensors(want);
+    free_tensors(got);
+    return rc;
+}
+
+Test(npz, every_truncation_and_every_byte_flip_is_safe) {
+    char *path = temp_path("orig.npz"), *bad = temp_path("bad.npz");
+    int64_t len;
+    unsigned char *orig = sample_archive(path, &len);
+    cr_assert_eq(load_and_verify(path), 0, "%s", tensor_last_error());
+    for (int64_t cut = 0; cut < len; cut++) {
+        write_bytes(bad, orig, (size_t)cut);
+        cr_assert_eq(load_and_verify(bad), -1, "a file cut to %lld of %lld bytes loaded", (long long)cut,
+                     (long long)len);
+    }
+    /* A flipped byte is caught (CRC, structure checks) unless it sits in a field that
+     * does not affect the values (timestamps, attributes): then the values are right. */
+    int refused = 0;
+    for (int64_t i = 0; i < len; i++) {
+        unsigned char *copy = malloc((size_t)len);
+        memcpy(copy, orig, (size_t)len);
+        copy[i] ^= 0x5A;
+        write_bytes(bad, copy, (size_t)len);
+        refused += load_and_verify(bad) != 0;
+        free(copy);
+    }
+    cr_assert_gt(refused, len * 3 / 4, "only %d of %lld flips were refused", refused, (long long)len);
+    free(orig);
+    free(path);
+    free(bad);
+}
+
+/* ---- forged archives: one member, its header edited and its CRC recomputed ---- */
+
+static uint32_t crc32_of(const unsigned char *p, size_t n) {
+    uint32_t c = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+    }
+    return ~c;
+}
+static void wr32(unsigned char *p, uint32_t v) {
+    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+static uint32_t rd32(const unsigned char *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
+
+/* Builds a one-member archive "x.npy" whose .npy bytes are header + data, with
+ * correct sizes and CRCs, so only the .npy content is under test. */
+static size_t forge(unsigned char *out, const char *dict, const void *data, size_t dlen, unsigned major) {
+    unsigned char npy[1024];
+    size_t hlen = strlen(dict), start = major == 1 ? 10 : 12;
+    memcpy(npy, "\x93NUMPY", 6);
+    npy[6] = (unsigned char)major;
+    npy[7] = 0;
+    if (major == 1) npy[8] = (unsigned char)(hlen & 0xFF), npy[9] = (unsigned char)(hlen >> 8);
+    else wr32(npy + 8, (uint32_t)hlen);
+    memcpy(npy + start, dict, hlen);
+    memcpy(npy + start + hlen, data, dlen);
+    size_t n = start + hlen + dlen, pos = 0;
+    uint32_t crc = crc32_of(npy, n);
+    unsigned char local[30] = {'P', 'K', 3, 4, 20, 0, 0, 0, 0, 0, 0, 0, 0x21, 0};
+    wr32(local + 14, crc);
+    wr32(local + 18, (uint32_t)n);
+    wr32(local + 22, (uint32_t)n);
+    local[26] = 5;
+    memcpy(out, local, 30), pos = 30;
+    memcpy(out + pos, "x.npy", 5), pos += 5;
+    memcpy(out + pos, npy, n), pos += n;
+    size_t cd = pos;
+    unsigned char central[46] = {'P', 'K', 1, 2, 20, 3, 20, 0, 0, 0, 0, 0, 0, 0, 0x21, 0};
+    wr32(central + 16, crc);
+    wr32(central + 20, (uint32_t)n);
+    wr32(central + 24, (uint32_t)n);
+    central[28] = 5;
+    memcpy(out + pos, central, 46), pos += 46;
+    memcpy(out + pos, "x.npy", 5), pos += 5;
+    unsigned char end[22] = {'P', 'K', 5, 6, 0, 0, 0, 0, 1, 0, 1, 0};
+    wr32(end + 12, (uint32_t)(pos - cd));
+    wr32(end + 16, (uint32_t)cd);
+    memcpy(out + pos, end, 22), pos += 22;
+    return pos;
+}
+
+/* Opens a forged archive; returns NULL-or-not and leaves the error to inspect. */
+static NnNpz *open_forged(const char *dict, const void *data, size_t dlen, unsigned major) {
+    static unsigned char buf[4096];
+    char *path = temp_path("forged.npz");
+    size_t n = forge(buf, dict, data, dlen, major);
+    write_bytes(path, buf, n);
+    NnNpz *z = nn_npz_open(path);
+    free(path);
+    return z;
+}
+
+#define EXPECT_REFUSED(dict, data, dlen, major, text)                                          \
+    do {                                                                                       \
+        NnNpz *z_ = open_forged(dict, data, dlen, major);                                      \
+        cr_assert_null(z_, "accepted %s", dict);                                              \
+        cr_assert(strstr(tensor_last_error(), text), "for %s: %s", dict, tensor_last_error()); \
+    } while (0)
+
+Test(npz, npy_headers_are_parsed_strictly) {
+    float six[6] = {1, 2, 3, 4, 5, 6};
+    /* What numpy writes, also as versions 2.0 and 3.0 and with Python 2 longs. */
+    const char *good[] = {"{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }   \n",
+                          "{\"shape\": (2,3), \"descr\": \"<f4\", \"fortran_order\": False}",
+                          "{'descr': '<f4', 'fortran_order': False, 'shape': (2L, 3L), }\n"};
+    for (unsigned v = 1; v <= 3; v++)
+        for (int i = 0; i < 3; i++) {
+            NnNpz *z = open_forged(good[i], six, sizeof six, v);
+            cr_assert_not_null(z, "%s: %s", good[i], tensor_last_error());
+            Tensor *t = nn_npz_get(z, "x", NULL);
+            cr_assert(t->ndim == 2 && t->shape[1] == 3 && tensor_f32(t)[5] == 6.0f);
+            tensor_free(t);
+            nn_npz_close(z);
+        }
+    EXPECT_REFUSED("{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", six, 24, 1, "'<f8'");
+    EXPECT_REFUSED("{'descr': '>f4', 'fortran_order': False, 'shape': (6,), }", six, 24, 1, "'>f4'");
+    EXPECT_REFUSED("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", six, 24, 1, "Fortran order");
+    EXPECT_REFUSED("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 4), }", six, 24, 1, "holds 24 bytes");
+    EXPECT_REFUSED("{'descr': '<f4', 'fortran_order': False, 'shape': (5,), }", six, 24, 1, "holds 24 bytes");
+    EXPECT_REFUSED("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999, 99999999999), }", six, 24, 1,
+                   "less than its shape needs");
+    EXPECT_REFUSED("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,), }", six, 24, 1,
+                   "too large");
+    EXPECT_REFUSED("{'descr': '<f4', 'fortran_order': False, 'shape': (1,1,1,1,1,1,1,1,6), }", six, 24, 1,
+                   "more than 8 dims");
+    EXPECT_REFUSED("{'descr': '<f4', 'fortran_order': False, 'shape': (-6,), }", six, 24, 1, "non-negative");
+    EXPECT_REFUSED("{'descr': '<f4', 'fortran_order': False, 'shape': (6), }", six, 24, 1, "not a tuple");
+    EXPECT_REFUSED("{'descr': '<f4', 'fortran_order': False, }", six, 24, 1, "lacks");
+    EXPECT_REFUSED("{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (6,), }", six, 24, 1,
+                   "repeats");
+    EXPECT_REFUSED("{'descr': '<f4', 'fortran_order': False, 'shape': (6,), 'x': 1}", six, 24, 1, "unknown key");
+    EXPECT_REFUSED("{'descr': '<f4', 'fortran_order': Maybe, 'shape': (6,), }", six, 24, 1, "True nor False");
+    EXPECT_REFUSED("{'descr': '<f4', 'fortran_order': False, 'shape': (6,), } x", six, 24, 1, "after the header");
+    EXPECT_REFUSED("['descr', '<f4']", six, 24, 1, "not a dict");
+    EXPECT_REFUSED("{'descr': '<f4\\x', 'fortran_order': False, 'shape': (6,), }", six, 24, 1, "short string");
+    EXPECT_REFUSED("{'descr': '<f4', 'fortran_order': False, 'shape': (6,), }", six, 24, 4, "version 4.0");
+    /* A header length that points past the member. */
+    static unsigned char buf[4096];
+    size_t n = forge(buf, "{'descr': '<f4', 'fortran_order': False, 'shape': (6,), }", six, 24, 1);
+    buf[35 + 8] = 0xFF, buf[35 + 9] = 0x7F;
+    uint32_t crc = crc32_of(buf + 35, rd32(buf + 18));
+    wr32(buf + 14, crc);
+    wr32(buf + n - 22 - 51 + 16, crc);
+    char *path = temp_path("hlen.npz");
+    write_bytes(path, buf, n);
+    cr_assert_null(nn_npz_open(path));
+    cr_assert(strstr(tensor_last_error(), "header length"), "%s", tensor_last_error());
+    free(path);
+}
+
+/* Patches a valid archive (one member) and expects the message. */
+static void expect_zip_refused(void (*patch)(unsigned char *buf, size_t *n), const char *text) {
+    static unsigned char buf[4096];
+    float six[6] = {0};
+    size_t n = forge(buf, "{'descr': '<f4', 'fortran_order': False, 'shape': (6,), }", six, 24, 1);
+    patch(buf, &n);
+    char *path = temp_path("patched.npz");
+    write_bytes(path, buf, n);
+    cr_assert_null(nn_npz_open(path));
+    cr_assert(strstr(tensor_last_error(), text), "expected '%s': %s", text, tensor_last_error());
+    free(path);
+}
+
+/* Offsets in a forged archive of n bytes: the central header and the end record. */
+#define CENTRAL(n) ((n) - 22 - 51)
+#define END(n) ((n) - 22)
+static void deflated(unsigned char *b, size_t *n) { b[8] = b[CENTRAL(*n) + 10] = 8; }
+static void encrypted(unsigned char *b, size_t *n) { b[6] = b[CENTRAL(*n) + 8] = 1; }
+static void bad_crc(unsigned char *b, size_t *n) { b[80] ^= 1, (void)n; }
+static void cd_outside(unsigned char *b, size_t *n) { wr32(b + END(*n) + 16, 0x7FFFFFF0u); }
+static void too_many(unsigned char *b, size_t *n) { b[END(*n) + 8] = b[END(*n) + 10] = 200; }
+static void multi_disk(unsigned char *b, size_t *n) { b[END(*n) + 4] = 1; }
+static void local_far(unsigned char *b, size_t *n) { wr32(b + CENTRAL(*n) + 42, 5000); }
+static void name_differs(unsigned char *b, size_t *n) { b[30] = 'y', (void)n; }
+static void not_npy(unsigned char *b, size_t *n) { b[33] = b[CENTRAL(*n) + 46 + 3] = 'z'; }
+static void size_lies(unsigned char *b, size_t *n) { wr32(b + CENTRAL(*n) + 20, rd32(b + CENTRAL(*n) + 20) + 1); }
+static void zip64_missing(unsigned char *b, size_t *n) { wr32(b + END(*n) + 16, 0xFFFFFFFFu); }
+static void sizes_ffff(unsigned char *b, size_t *n) { wr32(b + CENTRAL(*n) + 24, 0xFFFFFFFFu); }
+static void comment_len(unsigned char *b, size_t *n) { b[END(*n) + 20] = 3; }
+
+Test(npz, forged_zip_structures_are_refused_with_a_reason) {
+    expect_zip_refused(deflated, "numpy.savez, not numpy.savez_compressed");
+    expect_zip_refused(deflated, "method 8, deflate");
+    expect_zip_refused(encrypted, "encrypted");
+    expect_zip_refused(bad_crc, "CRC-32 mismatch");
+    expect_zip_refused(cd_outside, "outside the file");
+    expect_zip_refused(too_many, "claims 200 entries");
+    expect_zip_refused(multi_disk, "multi-disk");
+    expect_zip_refused(local_far, "local header is missing");
+    expect_zip_refused(name_differs, "disagrees with the central directory");
+    expect_zip_refused(not_npy, "is not a .npy array");
+    expect_zip_refused(size_lies, "claims");
+    expect_zip_refused(zip64_missing, "zip64");
+    expect_zip_refused(sizes_ffff, "zip64 extra");
+    expect_zip_refused(comment_len, "no end-of-directory record");
+}
+
+/* A zip64 end record (as zipfile writes for huge archives) and numpy's zip64 local
+ * extra fields are read like the plain forms. */
+static void to_zip64(unsigned char *b, size_t *n) {
+    size_t end = END(*n);
+    uint32_t cd_size = rd32(b + end + 12), cd_off = rd32(b + end + 16);
+    unsigned char rec[56] = {'P', 'K', 6, 6, 44, 0, 0, 0, 0, 0, 0, 0, 45, 0, 45, 0};
+    rec[24] = rec[32] = 1;
+    wr32(rec + 40, cd_size);
+    wr32(rec + 48, cd_off);
+    unsigned char loc[20] = {'P', 'K', 6, 7};
+    wr32(loc + 8, (uint32_t)end);
+    loc[16] = 1;
+    unsigned char eocd[22] = {'P', 'K', 5, 6, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                              0xFF, 0xFF, 0xFF, 0xFF, 0, 0};
+    memcpy(b + end, rec, 56);
+    memcpy(b + end + 56, loc, 20);
+    memcpy(b + end + 76, eocd, 22);
+    *n = end + 98;
+}
+
+Test(npz, zip64_end_records_are_read) {
+    static unsigned char buf[4096];
+    float six[6] = {1, 2, 3, 4, 5, 6};
+    size_t n = forge(buf, "{'descr': '<f4', 'fortran_order': False, 'shape': (6,), }", six, 24, 1);
+    to_zip64(buf, &n);
+    char *path = temp_path("zip64.npz");
+    write_bytes(path, buf, n);
+    NnNpz *z = nn_npz_open(path);
+    cr_assert_not_null(z, "%s", tensor_last_error());
+    Tensor *t = nn_npz_get(z, "x", NULL);
+    cr_assert_eq(tensor_f32(t)[5], 6.0f);
+    tensor_free(t);
+    nn_npz_close(z);
+    /* A damaged zip64 record is refused. */
+    buf[n - 98 + 40] = 0xFF;
+    write_bytes(path, buf, n);
+    cr_assert_null(nn_npz_open(path));
+    cr_assert(strstr(tensor_last_error(), "outside the file"), "%s", tensor_last_error());
+    free(path);
+}
