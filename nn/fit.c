@@ -37,7 +37,7 @@ static Tensor *row_range(Tape *tape, const Tensor *src, int64_t start, int64_t c
 static int prepare(Model *m, const Tensor *x, const Tensor *y, const char *what) {
     if (m->failed) return tensor_set_error("%s", m->error);
     if (m->custom) return tensor_set_error("%s: custom models train with nn_custom_step", what);
-    if (!m->compiled) return tensor_set_error("%s: compile the model first", what);
+    if (!m->compiled && y) return tensor_set_error("%s: compile the model first", what);
     if (x->ndim < 1) return tensor_set_error("%s: inputs need a batch dimension", what);
     if (y && (y->ndim < 1 || y->shape[0] != x->shape[0]))
         return tensor_set_error("%s: inputs have %lld samples but targets have %lld", what,

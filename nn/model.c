@@ -36,14 +36,24 @@ static int model_fail(Model *m, const char *fmt, ...) {
     return tensor_set_error("%s", m->error);
 }
 
-static bool name_taken(const Model *m, const char *name) {
-    for (int i = 0; i < m->n_layers; i++)
-        if (strcmp(m->layers[i]->name, name) == 0) return true;
+static bool name_in_layer(const Layer *layer, const char *name) {
+    if (strcmp(layer->name, name) == 0) return true;
+    for (int i = 0; i < layer->n_children; i++)
+        if (name_in_layer(layer->children[i], name)) return true;
     return false;
 }
 
-/* Keras naming: the first "dense" stays "dense", the next becomes "dense_1". */
+static bool name_taken(const Model *m, const char *name) {
+    for (int i = 0; i < m->n_layers; i++)
+        if (name_in_layer(m->layers[i], name)) return true;
+    return false;
+}
+
+/* Keras naming: the first "dense" stays "dense", the next becomes "dense_1". Wrapped
+ * layers (Bidirectional's forward_lstm, ...) are made unique too, so every parameter
+ * name in a model is distinct. */
 static void make_name_unique(const Model *m, Layer *layer) {
+    for (int i = 0; i < layer->n_children; i++) make_name_unique(m, layer->children[i]);
     if (!name_taken(m, layer->name)) return;
     char base[64];
     snprintf(base, sizeof base, "%s", layer->name);

@@ -108,3 +108,22 @@ Test(model_summary, sparse_crossentropy_rejects_a_relu_output) {
     cr_assert(strstr(tensor_last_error(), "softmax") != NULL, "%s", tensor_last_error());
     nn_model_free(m);
 }
+
+Test(model_summary, wrapped_layers_get_unique_names_too) {
+    Model *m = nn_sequential();
+    nn_add(m, nn_bidirectional(nn_lstm(.units = 4, .return_sequences = true)));
+    nn_add(m, nn_bidirectional(nn_lstm(.units = 4)));
+    cr_assert_eq(nn_build(m, NN_SHAPE(TENSOR_F32, 5, 3)), 0, "%s", tensor_last_error());
+    int n;
+    Tensor *const *p = nn_model_params(m, &n);
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n; j++) cr_assert_str_neq(p[i]->name, p[j]->name, "duplicate name %s", p[i]->name);
+    /* predict needs a built model, not a compiled one (as in Keras) */
+    Tensor *x = tensor_zeros(NULL, TENSOR_SHAPE(2, 5, 3));
+    Tensor *y = nn_predict(m, x, 2);
+    cr_assert_not_null(y, "%s", tensor_last_error());
+    cr_assert_eq(y->shape[1], 8);
+    tensor_free(x);
+    tensor_free(y);
+    nn_model_free(m);
+}
