@@ -70,7 +70,7 @@ static void put_le(Buf *b, const char *sizes, ...) {
     va_start(ap, sizes);
     for (const char *s = sizes; *s; s++) {
         uint32_t v = va_arg(ap, uint32_t);
-        unsigned char x[4] = {v & 0xFF, (v >> 8) & 0xFF, (v >> 16) & 0xFF, v >> 24};
+        unsigned char x[4] = {(unsigned char)(v & 0xFF), (unsigned char)((v >> 8) & 0xFF), (unsigned char)((v >> 16) & 0xFF), (unsigned char)(v >> 24)};
         buf_put(b, x, (size_t)(*s - '0'));
     }
     va_end(ap);

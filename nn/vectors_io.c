@@ -97,7 +97,7 @@ int nn_vectors_write(const NnWordVectors *wv, const char *path, bool binary) {
             for (int64_t k = 0; k < wv->dim; k++) { /* little-endian whatever the host */
                 uint32_t b;
                 memcpy(&b, &v[k], 4);
-                unsigned char le[4] = {b & 255, (b >> 8) & 255, (b >> 16) & 255, b >> 24};
+                unsigned char le[4] = {(unsigned char)(b & 255), (unsigned char)((b >> 8) & 255), (unsigned char)((b >> 16) & 255), (unsigned char)(b >> 24)};
                 fwrite(le, 1, 4, f);
             }
         } else {
