@@ -142,6 +142,7 @@ float *ag_input_grad(Node *n, int i);
 
 /* Stops with "<op>: <what>: got (shape a) and (shape b)" at the caller's file:line. */
 #define AG_SHAPE_ERROR(op, what, a, b) ag_shape_error(__FILE__, __LINE__, op, what, a, b)
+/* What AG_SHAPE_ERROR calls: prints the message with file:line and aborts. */
 TENSOR_NORETURN void ag_shape_error(const char *file, int line, const char *op, const char *what,
                                     const Tensor *a, const Tensor *b);
 

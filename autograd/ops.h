@@ -11,33 +11,34 @@
 /* ---- element-wise binary, NumPy broadcasting (shapes aligned from the right; a dim
  * of 1 stretches). The output has the broadcast shape; gradients are summed back
  * over the stretched dims. ---- */
-Tensor *ag_add(Tape *tape, Tensor *a, Tensor *b);
-Tensor *ag_sub(Tape *tape, Tensor *a, Tensor *b);
-Tensor *ag_mul(Tape *tape, Tensor *a, Tensor *b);
-Tensor *ag_div(Tape *tape, Tensor *a, Tensor *b);
+Tensor *ag_add(Tape *tape, Tensor *a, Tensor *b); /* a + b */
+Tensor *ag_sub(Tape *tape, Tensor *a, Tensor *b); /* a - b */
+Tensor *ag_mul(Tape *tape, Tensor *a, Tensor *b); /* a * b */
+Tensor *ag_div(Tape *tape, Tensor *a, Tensor *b); /* a / b (b = 0 gives inf/NaN, as IEEE) */
 
 /* ---- element-wise unary ---- */
-Tensor *ag_neg(Tape *tape, Tensor *x);
+Tensor *ag_neg(Tape *tape, Tensor *x);                      /* -x */
 Tensor *ag_scale(Tape *tape, Tensor *x, float s);           /* s * x */
 Tensor *ag_add_scalar(Tape *tape, Tensor *x, float c);      /* x + c */
-Tensor *ag_square(Tape *tape, Tensor *x);
+Tensor *ag_square(Tape *tape, Tensor *x);                   /* x * x */
 Tensor *ag_pow(Tape *tape, Tensor *x, float p);             /* x^p; x > 0 unless p is an integer */
-Tensor *ag_sqrt(Tape *tape, Tensor *x);
-Tensor *ag_exp(Tape *tape, Tensor *x);
-Tensor *ag_log(Tape *tape, Tensor *x);
-Tensor *ag_tanh(Tape *tape, Tensor *x);
-Tensor *ag_sigmoid(Tape *tape, Tensor *x);
-Tensor *ag_relu(Tape *tape, Tensor *x);
+Tensor *ag_sqrt(Tape *tape, Tensor *x);                     /* x < 0 gives NaN, as sqrtf */
+Tensor *ag_exp(Tape *tape, Tensor *x);                      /* e^x */
+Tensor *ag_log(Tape *tape, Tensor *x);                      /* ln x; x <= 0 gives -inf/NaN */
+Tensor *ag_tanh(Tape *tape, Tensor *x);                     /* tanh x */
+Tensor *ag_sigmoid(Tape *tape, Tensor *x);                  /* 1 / (1 + e^-x), stable */
+Tensor *ag_relu(Tape *tape, Tensor *x);                     /* max(x, 0) */
 /* Clamps to [lo, hi]; the gradient flows only where lo < x < hi. */
 Tensor *ag_clip(Tape *tape, Tensor *x, float lo, float hi);
 
 /* ---- softmax family, along one axis (negative counts from the end) ---- */
-Tensor *ag_softmax(Tape *tape, Tensor *x, int axis);
-Tensor *ag_log_softmax(Tape *tape, Tensor *x, int axis);
+Tensor *ag_softmax(Tape *tape, Tensor *x, int axis);     /* e^x / sum(e^x), max-subtracted */
+Tensor *ag_log_softmax(Tape *tape, Tensor *x, int axis); /* x - logsumexp(x), stable */
 
 /* ---- reductions ---- */
 Tensor *ag_sum(Tape *tape, Tensor *x);  /* all elements -> 0-d scalar */
 Tensor *ag_mean(Tape *tape, Tensor *x); /* all elements -> 0-d scalar */
+/* Sum / mean along one axis; keepdims leaves it as a dim of 1. */
 Tensor *ag_sum_axis(Tape *tape, Tensor *x, int axis, bool keepdims);
 Tensor *ag_mean_axis(Tape *tape, Tensor *x, int axis, bool keepdims);
 
@@ -46,7 +47,7 @@ Tensor *ag_mean_axis(Tape *tape, Tensor *x, int axis, bool keepdims);
  * when trans_b. Batch dims (all but the last two) must be equal, or one side may be
  * 2-D and is then shared by every batch entry. 1-D operands are not accepted:
  * reshape them first. The result is (..., M, N). */
-Tensor *ag_matmul(Tape *tape, Tensor *a, Tensor *b);
+Tensor *ag_matmul(Tape *tape, Tensor *a, Tensor *b); /* ag_matmul_t with no transposes */
 Tensor *ag_matmul_t(Tape *tape, Tensor *a, Tensor *b, bool trans_a, bool trans_b);
 
 /* ---- shape ---- */

@@ -37,10 +37,10 @@ typedef struct NnJson {
     FILE *out;
     bool first;
 } NnJson;
-void nn_json_begin(NnJson *j, FILE *out);
-void nn_json_number(NnJson *j, const char *key, double value);
-void nn_json_int(NnJson *j, const char *key, int64_t value);
-void nn_json_string(NnJson *j, const char *key, const char *value); /* escaped */
-void nn_json_end(NnJson *j);
+void nn_json_begin(NnJson *j, FILE *out);                              /* writes "{" */
+void nn_json_number(NnJson *j, const char *key, double value);         /* "key": 0.123 */
+void nn_json_int(NnJson *j, const char *key, int64_t value);           /* "key": 42 */
+void nn_json_string(NnJson *j, const char *key, const char *value);    /* "key": "escaped" */
+void nn_json_end(NnJson *j);                                           /* writes "}\n" */
 
 #endif

@@ -61,7 +61,10 @@ typedef struct NnRnnState {
  * `initial` (NULL, or NULL fields, for zeros — or the carried state of a stateful
  * layer), and writes the final state to *final when final is not NULL. Returns the
  * layer's output: (B, T, units) with return_sequences, else (B, units). Stepping one
- * token at a time with T = 1 and the previous final state costs O(1) per token. */
+ * token at a time with T = 1 and the previous final state costs O(1) per token.
+ * Outputs and final states live in the tape's arena (copy a state out with
+ * tensor_copy to keep it past ag_tape_reset). Stops with a message if rnn is not a
+ * built RNN or x does not fit it. */
 Tensor *nn_rnn_call(Layer *rnn, Tape *tape, Tensor *x, const NnRnnState *initial, NnRnnState *final,
                     const NnCallCtx *ctx);
 
@@ -74,12 +77,14 @@ Layer *nn_dropout_new(const NnDropoutOpts *opts);
 #define nn_dropout(...) nn_dropout_new(&(NnDropoutOpts){__VA_ARGS__})
 
 /* Applies `inner` to every time step of (B, T, ...) independently (one call on the
- * (B*T, ...) reshaped batch). Takes ownership of inner. */
+ * (B*T, ...) reshaped batch). Takes ownership of inner. NULL inner (a constructor that
+ * failed) gives NULL with tensor_last_error() keeping that constructor's reason. */
 Layer *nn_time_distributed(Layer *inner);
 
 /* Runs an RNN forwards and a copy of it backwards over the sequence and concatenates
  * their outputs on the last axis (Keras merge_mode="concat"); with return_sequences
- * the backward outputs are re-aligned to the input's time order. Takes ownership. */
+ * the backward outputs are re-aligned to the input's time order. Takes ownership.
+ * NULL with tensor_last_error() set if rnn is NULL or not an LSTM, GRU or SimpleRNN. */
 Layer *nn_bidirectional(Layer *rnn);
 
 /* Whether a layer is one of the RNNs above (usable with nn_rnn_call). */

@@ -24,11 +24,12 @@ typedef struct Model Model;
 
 /* ---- building ---- */
 
-/* An empty Sequential model. Free with nn_model_free. */
+/* An empty Sequential model (never NULL). Free with nn_model_free. */
 Model *nn_sequential(void);
 
 /* Appends a layer (the model takes ownership, also on failure). A NULL layer (a
- * constructor that failed) is remembered and reported by nn_build / nn_compile. */
+ * constructor that failed) is remembered and reported by nn_build / nn_compile.
+ * Returns 0, or -1 with tensor_last_error() set (NULL layer, custom or built model). */
 int nn_add(Model *m, Layer *layer);
 
 /* Seeds the model's generator, which draws the initial weights (set it before
@@ -75,6 +76,9 @@ typedef struct NnCheckpoint {
     bool with_optimizer;  /* include optimizer state */
     double best;          /* internal */
 } NnCheckpoint;
+/* A callback that saves the weights to state->path after every epoch (or only when
+ * the monitored loss improved); a failed save is reported on stderr and training goes
+ * on. Resets state->best. */
 NnCallback nn_checkpoint_callback(NnCheckpoint *state);
 
 typedef struct NnEarlyStopping {
@@ -84,6 +88,8 @@ typedef struct NnEarlyStopping {
     int wait;         /* internal */
     double best;      /* internal */
 } NnEarlyStopping;
+/* A callback that stops training once val_loss (or loss) has not improved by
+ * min_delta for `patience` epochs, as Keras's EarlyStopping. Resets state's counters. */
 NnCallback nn_early_stopping_callback(NnEarlyStopping *state);
 
 /* Per-epoch metrics returned by fit (heap arrays of `epochs` entries). */
@@ -92,6 +98,7 @@ typedef struct NnHistory {
     double *loss, *val_loss, *accuracy, *val_accuracy;
     int signal; /* SIGINT or SIGTERM when handle_signals stopped training, else 0 */
 } NnHistory;
+/* Frees a history returned by nn_fit and its arrays. Accepts NULL. */
 void nn_history_free(NnHistory *history);
 
 typedef struct NnFitOpts {
@@ -126,14 +133,17 @@ typedef struct NnFitOpts {
 NnHistory *nn_fit_opts(Model *m, Tensor *x, Tensor *y, const NnFitOpts *opts);
 #define nn_fit(m, x, y, ...) nn_fit_opts(m, x, y, &(NnFitOpts){__VA_ARGS__})
 
-/* Mean loss (and accuracy, if accuracy is not NULL) over x, y in batches. */
+/* Mean loss (and accuracy, if accuracy is not NULL) over x, y in batches, without
+ * training. Returns 0, or -1 with tensor_last_error() set (model not compiled, x or y
+ * not fitting the model or each other). */
 int nn_evaluate(Model *m, Tensor *x, Tensor *y, int64_t batch_size, double *loss, double *accuracy);
 
 /* Outputs for x in batches, as a heap tensor (free with tensor_free); softmax/sigmoid
  * outputs are probabilities. NULL on error. */
 Tensor *nn_predict(Model *m, Tensor *x, int64_t batch_size);
 
-/* One optimizer step on one batch; writes the batch loss. */
+/* One optimizer step on one batch; writes the batch loss. Returns 0, or -1 with
+ * tensor_last_error() set (as nn_evaluate, or a NaN/infinite loss: nothing updated). */
 int nn_train_on_batch(Model *m, Tensor *x, Tensor *y, double *loss);
 
 /* Debug mode for numerical faults: checks every op's output and every gradient for
@@ -166,8 +176,12 @@ Tape *nn_model_tape(Model *m);
 /* Prints Keras's summary table (Layer (type), Output Shape, Param #, totals). */
 void nn_summary(const Model *m, FILE *out);
 
+/* Number of scalar parameters of all layers (the summary's "Total params"). */
 int64_t nn_model_param_count(const Model *m);
+/* Number of layers added (Sequential) or tracked (custom). */
 int nn_model_layer_count(const Model *m);
+/* Layer i (0-based, in the order added), owned by the model; stops with a message if
+ * i is out of range. */
 Layer *nn_model_layer(const Model *m, int i);
 
 /* All parameter tensors in order (views into the flat buffer) and their count. */

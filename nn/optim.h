@@ -13,6 +13,8 @@ typedef struct NnSgdOpts {
     float momentum; /* default 0 */
     bool nesterov;
 } NnSgdOpts;
+/* SGD (Keras semantics, optional momentum and Nesterov). The caller owns it until it
+ * is handed to nn_compile; free with nn_optimizer_free. NULL on invalid options. */
 Optimizer *nn_sgd_new(const NnSgdOpts *opts);
 #define nn_sgd(...) nn_sgd_new(&(NnSgdOpts){__VA_ARGS__})
 
@@ -22,6 +24,8 @@ typedef struct NnAdamOpts {
     float beta2;   /* default 0.999 */
     float epsilon; /* default 1e-7 (Keras) */
 } NnAdamOpts;
+/* Adam with bias-corrected moments (Kingma & Ba). Ownership as nn_sgd_new. NULL on
+ * invalid options. */
 Optimizer *nn_adam_new(const NnAdamOpts *opts);
 #define nn_adam(...) nn_adam_new(&(NnAdamOpts){__VA_ARGS__})
 
@@ -32,7 +36,8 @@ Optimizer *nn_adam_new(const NnAdamOpts *opts);
  * step, sized n). The same optimizer must always see the same n. */
 void nn_optimizer_step(Optimizer *opt, int64_t n, float *params, const float *grads);
 
-/* Learning rate now, and a new one (for schedules and apps' --lr). */
+/* Learning rate now, and a new one (for schedules and apps' --lr); set_lr stops with a
+ * message unless lr is positive and finite. */
 float nn_optimizer_lr(const Optimizer *opt);
 void nn_optimizer_set_lr(Optimizer *opt, float lr);
 
@@ -41,7 +46,9 @@ const char *nn_optimizer_name(const Optimizer *opt);
 
 /* Optimizer state, for checkpoints: the number of steps taken, and its flat state
  * buffers (Adam: m and v; SGD with momentum: the velocity; plain SGD: none), each of
- * n floats, allocated zero-filled on first request. */
+ * n floats, allocated zero-filled on first request and owned by the optimizer.
+ * state_buffer stops with a message if k >= state_count or n differs from the size
+ * the optimizer already has. */
 int64_t nn_optimizer_iterations(const Optimizer *opt);
 void nn_optimizer_set_iterations(Optimizer *opt, int64_t iterations);
 int nn_optimizer_state_count(const Optimizer *opt);

@@ -11,7 +11,8 @@
 int nn_plot_curves_svg(const char *path, const char *title, const char *xlabel, const char *ylabel,
                        int n_series, const char *const *names, const double *const *ys, const int64_t *lens);
 
-/* n points xy[2i], xy[2i+1], each drawn with its label (labels may be NULL). */
+/* A scatter plot of n points xy[2i], xy[2i+1], each drawn with its label (labels may
+ * be NULL). Returns 0, or -1 with tensor_last_error() naming the path (or n < 0). */
 int nn_plot_scatter_svg(const char *path, const char *title, int64_t n, const float *xy,
                         const char *const *labels);
 

@@ -25,8 +25,11 @@ char nn_char27_decode(int32_t symbol);
 
 /* ---- a character vocabulary of the Unicode code points a text uses ---- */
 typedef struct NnCharVocab NnCharVocab;
-/* Ids 0..size-1 in code-point order. Invalid UTF-8 bytes count as U+FFFD. */
+/* The vocabulary of the characters text uses: ids 0..size-1 in code-point order.
+ * Invalid UTF-8 bytes count as U+FFFD. Free with nn_char_vocab_free; NULL with
+ * tensor_last_error() set when out of memory. */
 NnCharVocab *nn_char_vocab_build(const char *text, int64_t len);
+/* Number of distinct characters (ids 0..size-1). */
 int32_t nn_char_vocab_size(const NnCharVocab *vocab);
 /* Ids for text; a character not in the vocabulary makes it return NULL with
  * tensor_last_error() naming it. */
@@ -34,6 +37,7 @@ int32_t *nn_char_vocab_encode(const NnCharVocab *vocab, const char *text, int64_
 /* Writes the UTF-8 encoding of id into out (at least 5 bytes, NUL-terminated);
  * returns the byte count (0 for an unknown id). */
 int nn_char_vocab_decode(const NnCharVocab *vocab, int32_t id, char *out);
+/* Frees the vocabulary. Accepts NULL. */
 void nn_char_vocab_free(NnCharVocab *vocab);
 
 /* ---- a word tokenizer like keras.preprocessing.text.Tokenizer ---- */
@@ -46,9 +50,12 @@ typedef struct NnTokenizerOpts {
     int64_t min_count;     /* words seen fewer times are left out of the index (0: keep all) */
 } NnTokenizerOpts;
 typedef struct NnTokenizer NnTokenizer;
+/* An empty tokenizer (opts may be NULL: Keras defaults). Free with nn_tokenizer_free;
+ * NULL with tensor_last_error() set when num_words or min_count is negative. */
 NnTokenizer *nn_tokenizer_new(const NnTokenizerOpts *opts);
 #define nn_tokenizer(...) nn_tokenizer_new(&(NnTokenizerOpts){__VA_ARGS__})
-/* Counts the words of a text (call once per text, then nn_tokenizer_finish). */
+/* Counts the words of a text (call once per text, then nn_tokenizer_finish; counting
+ * after finish goes on, the index changing only at the next finish). */
 void nn_tokenizer_fit(NnTokenizer *tok, const char *text, int64_t len);
 /* Ranks words by count (ties: first seen first), index 1 upward (after the OOV token).
  * Returns -1 if no word was seen. */
@@ -62,6 +69,7 @@ const char *nn_tokenizer_word(const NnTokenizer *tok, int32_t index);
 /* Encodes a text like texts_to_sequences: unknown words (and indexes >= num_words) are
  * dropped, or become the OOV index if there is one. Heap array, free with free(). */
 int32_t *nn_tokenizer_encode(const NnTokenizer *tok, const char *text, int64_t len, int64_t *out_len);
+/* Frees the tokenizer and its index. Accepts NULL. */
 void nn_tokenizer_free(NnTokenizer *tok);
 
 /* ---- sliding windows over an id sequence ---- */

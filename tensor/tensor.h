@@ -45,9 +45,9 @@ enum {
 #define TENSOR_SHAPE(...)                                             \
     (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (int64_t[]) { __VA_ARGS__ }
 
-/* ---- creation (arena may be NULL for a heap tensor; shapes are checked: ndim in
- * 0..8, every dim >= 0, element count must not overflow; violations stop with a
- * message) ---- */
+/* ---- creation (the tensor lives in arena until it is reset, or on the heap when
+ * arena is NULL: free it with tensor_free; shapes are checked: ndim in 0..8, every dim
+ * >= 0, element count must not overflow; violations stop with a message) ---- */
 
 /* Uninitialised tensor of the given dtype and shape. */
 Tensor *tensor_empty(Arena *arena, TensorDType dtype, int ndim, const int64_t *shape);
