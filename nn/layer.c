@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void nn_layer_init(Layer *layer, const LayerVTable *vt, const char *base_name) {
     TENSOR_CHECK(layer != NULL && vt != NULL, "nn_layer_init: layer and vtable must not be NULL");
@@ -61,10 +62,41 @@ static Tensor *param_tensor(const char *layer_name, const char *name, int ndim,
     return t;
 }
 
+/* Set by nn_layer_param when a parameter is refused (too large for this machine), and
+ * turned into nn_layer_build's error, so layers need not check every call. */
+static _Thread_local char param_refusal[320];
+
+/* Physical memory in bytes (0 if unknown). */
+static uint64_t physical_memory(void) {
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    return pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+}
+
 Tensor *nn_layer_param(Layer *layer, const char *name, int ndim, const int64_t *shape, NnInit init,
                        Rng *rng) {
     TENSOR_CHECK(layer != NULL && name != NULL && (ndim == 0 || shape != NULL),
                  "nn_layer_param: layer, name and shape must not be NULL");
+    if (param_refusal[0]) return NULL;
+    /* Training keeps four floats per parameter (value, gradient, two Adam moments):
+     * refuse up front what could never fit, before any allocation is attempted. */
+    uint64_t count = 1;
+    for (int i = 0; i < ndim; i++) {
+        if (shape[i] < 0 || (shape[i] > 0 && count > UINT64_MAX / 16 / (uint64_t)shape[i])) {
+            count = UINT64_MAX / 16;
+            break;
+        }
+        count *= (uint64_t)shape[i];
+    }
+    uint64_t memory = physical_memory();
+    if (memory && count * 16 > memory) {
+        char dims[128];
+        snprintf(param_refusal, sizeof param_refusal,
+                 "parameter %s/%s of shape %s needs %.1f GiB to train (value, gradient, optimizer state), "
+                 "more than this machine's %.1f GiB of memory",
+                 layer->name, name, tensor_shape_str(ndim, shape, dims, sizeof dims),
+                 (double)count * 16 / (1u << 30), (double)memory / (1u << 30));
+        return NULL;
+    }
     Tensor *t = param_tensor(layer->name, name, ndim, shape);
     float *x = t->data;
     bool random = init == NN_INIT_GLOROT_UNIFORM || init == NN_INIT_ORTHOGONAL ||
@@ -152,7 +184,15 @@ int nn_layer_build(Layer *layer, NnShape in, Rng *rng) {
         rng = &fallback;
     }
     NnShape out = {.dtype = TENSOR_F32};
-    if (layer->vt->build(layer, &in, &out, rng) != 0) {
+    param_refusal[0] = '\0';
+    int built = layer->vt->build(layer, &in, &out, rng);
+    if (param_refusal[0]) {
+        free_params(layer);
+        tensor_set_error("layer \"%s\" (%s): %s", layer->name, layer->vt->type, param_refusal);
+        param_refusal[0] = '\0';
+        return -1;
+    }
+    if (built != 0) {
         free_params(layer);
         return -1;
     }

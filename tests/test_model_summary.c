@@ -127,3 +127,18 @@ Test(model_summary, wrapped_layers_get_unique_names_too) {
     tensor_free(y);
     nn_model_free(m);
 }
+
+Test(model_summary, a_model_too_large_for_memory_is_refused_before_allocating) {
+    Model *m = nn_sequential();
+    nn_add(m, nn_embedding(.vocab = 1000000000, .dim = 1000)); /* 4 TB of weights */
+    nn_add(m, nn_lstm(.units = 8));
+    cr_assert_neq(nn_build(m, NN_SHAPE(TENSOR_I32, 5)), 0);
+    const char *e = tensor_last_error();
+    cr_assert(strstr(e, "embedding/embeddings") && strstr(e, "GiB") && strstr(e, "memory"), "%s", e);
+    nn_model_free(m);
+    Model *r = nn_sequential();
+    nn_add(r, nn_lstm(.units = 4000000)); /* a recurrent kernel of 6.4e13 floats */
+    cr_assert_neq(nn_build(r, NN_SHAPE(TENSOR_F32, 5, 3)), 0);
+    cr_assert(strstr(tensor_last_error(), "lstm/") != NULL, "%s", tensor_last_error());
+    nn_model_free(r);
+}
