@@ -442,11 +442,7 @@ static void report(Worker *w, int epoch, float alpha, double loss, int64_t pairs
 
 /* The whole per-thread loop, compiled for AVX-512, AVX2 and baseline x86-64 (the
  * kernel's loops vectorise in each), picked once at load time. */
-#if defined(__has_attribute) && defined(__x86_64__) && !defined(LAMINA_NO_TARGET_CLONES)
-#if __has_attribute(target_clones)
-__attribute__((target_clones("avx512f", "avx2", "default"), noinline))
-#endif
-#endif
+TENSOR_MULTIVERSION
 static void train_slice(Worker *w) {
     NnWord2Vec *m = w->m;
     const NnW2vCorpus *c = m->corpus;

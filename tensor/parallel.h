@@ -16,6 +16,23 @@
 #define TENSOR_PARALLEL_FOR(n) \
     TENSOR_PRAGMA_(omp parallel for schedule(static) if ((n) >= TENSOR_PARALLEL_THRESHOLD))
 
+/* Marks a hot function to be compiled for AVX-512, AVX2 and baseline x86-64, the
+ * right copy picked once at load time, so one binary is fast on any x86-64 CPU
+ * without compiling for a single one. Empty elsewhere, or with
+ * -DLAMINA_NO_TARGET_CLONES. (GCC wants noinline beside it; clang refuses that.) */
+#if defined(__x86_64__) && defined(__has_attribute) && !defined(LAMINA_NO_TARGET_CLONES)
+#if __has_attribute(target_clones)
+#if defined(__clang__)
+#define TENSOR_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define TENSOR_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default"), noinline))
+#endif
+#endif
+#endif
+#ifndef TENSOR_MULTIVERSION
+#define TENSOR_MULTIVERSION
+#endif
+
 /* Sets the number of threads kernels use (1..1024); returns -1 with
  * tensor_last_error() set if n is out of range. */
 int tensor_set_num_threads(int n);
