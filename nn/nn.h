@@ -17,6 +17,7 @@
 #include "nn/sample.h"
 #include "nn/text.h"
 #include "nn/word2vec.h"
+#include "nn/word_text.h"
 #include "tensor/rng.h"
 #include "tensor/tensor.h"
 
