@@ -31,6 +31,7 @@
 /* ---- corpus: sentences of word ids over a frequency-ranked vocabulary ---- */
 typedef struct NnW2vCorpus NnW2vCorpus;
 
+/* An empty corpus to add text to; free with nn_w2v_corpus_free. Never NULL. */
 NnW2vCorpus *nn_w2v_corpus_new(void);
 
 /* Tokenises text like ../shared/peers/gensim_word2vec.py (Python's lower(), then
@@ -49,12 +50,16 @@ int nn_w2v_corpus_finish(NnW2vCorpus *c, int64_t min_count);
 int64_t nn_w2v_corpus_raw_words(const NnW2vCorpus *c);  /* tokens read, rare ones included */
 int64_t nn_w2v_corpus_words(const NnW2vCorpus *c);      /* tokens kept by finish */
 int64_t nn_w2v_corpus_vocab_size(const NnW2vCorpus *c); /* V (0 before finish) */
+/* The word with an id (owned by the corpus), or NULL if out of range. */
 const char *nn_w2v_corpus_word(const NnW2vCorpus *c, int64_t id);
+/* How often the word with an id occurs (0 if out of range). */
 int64_t nn_w2v_corpus_count(const NnW2vCorpus *c, int64_t id);
 int64_t nn_w2v_corpus_find(const NnW2vCorpus *c, const char *word); /* id, or -1 */
+/* Number of sentences (lines with at least one kept word). */
 int64_t nn_w2v_corpus_sentences(const NnW2vCorpus *c);
 /* Sentence i's ids (non-empty after finish; raw-vocabulary ids before it). */
 const int32_t *nn_w2v_corpus_sentence(const NnW2vCorpus *c, int64_t i, int64_t *len);
+/* Frees the corpus and everything it owns. Accepts NULL. */
 void nn_w2v_corpus_free(NnW2vCorpus *c);
 
 /* ---- the model ---- */
@@ -116,6 +121,7 @@ Tensor *nn_w2v_output_table(NnWord2Vec *m);
 /* A finished copy of the input vectors with the corpus's words and counts. */
 NnWordVectors *nn_w2v_word_vectors(const NnWord2Vec *m);
 
+/* Frees the model and its tables (not the corpus it was made from). Accepts NULL. */
 void nn_w2v_free(NnWord2Vec *m);
 
 /* ---- the pieces, exposed for tests and for users writing their own trainer ---- */

@@ -63,6 +63,7 @@ typedef struct NnAnalogySet {
  * "(no section)". Returns NULL with tensor_last_error() set only when the file cannot
  * be read. Free with nn_analogy_set_free. */
 NnAnalogySet *nn_analogy_read(const char *path);
+/* Frees an analogy set and its strings. Accepts NULL. */
 void nn_analogy_set_free(NnAnalogySet *set);
 
 /* Answers every question with 3CosAdd restricted to the `restrict` most frequent rows
@@ -90,6 +91,7 @@ typedef struct NnSimilaritySet {
  * starting with '#' ignored; blanks around fields trimmed). NULL with
  * tensor_last_error() only when the file cannot be read. */
 NnSimilaritySet *nn_similarity_read(const char *path);
+/* Frees a similarity set and its strings. Accepts NULL. */
 void nn_similarity_set_free(NnSimilaritySet *set);
 
 /* Spearman rho between the file's scores and the cosines of the pairs whose words are
