@@ -3,6 +3,7 @@
  * batch, and custom models whose forward is user code. Training loops are in fit.c,
  * weights files in weights.c. */
 #include "model_internal.h"
+#include "tensor/optim_kernels.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -289,17 +290,12 @@ Tensor *nn__model_loss(Model *m, Tape *tape, Tensor *out, Tensor *y, int64_t *co
     return loss;
 }
 
-void nn__model_zero_grad(Model *m) { memset(m->grad_buf, 0, (size_t)m->n_floats * sizeof(float)); }
+void nn__model_zero_grad(Model *m) { tensor_zero_floats(m->grad_buf, m->n_floats); }
 
 int nn__model_apply_gradients(Model *m) {
     /* One read of the gradients before any write: a NaN must never reach the weights. */
     const float *g = m->grad_buf;
-    int64_t bad = -1;
-    for (int64_t i = 0; i < m->n_floats; i++)
-        if (!isfinite(g[i])) {
-            bad = i;
-            break;
-        }
+    int64_t bad = tensor_first_nonfinite(g, m->n_floats); /* parallel, vectorised */
     if (bad >= 0) {
         int64_t offset = 0;
         const Tensor *p = NULL;

@@ -4,6 +4,7 @@
 #include "optim.h"
 
 #include "tensor/error.h"
+#include "tensor/optim_kernels.h"
 #include "tensor/parallel.h"
 
 #include <math.h>
@@ -84,14 +85,8 @@ void nn_optimizer_step(Optimizer *opt, int64_t n, float *params, const float *gr
         double t = (double)opt->iterations;
         float c1 = (float)(1.0 / (1.0 - pow(b1, t)));       /* bias corrections */
         float c2 = (float)(1.0 / sqrt(1.0 - pow(b2, t)));
-        float *m = opt->state[0], *v = opt->state[1];
-        TENSOR_PARALLEL_FOR(n)
-        for (int64_t i = 0; i < n; i++) {
-            float g = grads[i];
-            m[i] = b1 * m[i] + (1 - b1) * g;
-            v[i] = b2 * v[i] + (1 - b2) * g * g;
-            params[i] -= lr * (m[i] * c1) / (sqrtf(v[i]) * c2 + eps);
-        }
+        /* One fused SIMD pass: at millions of parameters this is memory-bound. */
+        tensor_adam_update(n, params, grads, opt->state[0], opt->state[1], b1, b2, lr, c1, c2, eps);
     } else if (opt->momentum > 0) {
         float mu = opt->momentum, *vel = opt->state[0];
         bool nesterov = opt->nesterov;

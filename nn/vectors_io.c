@@ -142,6 +142,9 @@ static const char *parse_text_entry(const char *b, const char *e, int64_t dim, c
     const char *w = b;
     while (b < e && *b != ' ' && *b != '\t') b++;
     if (b == w) return "no word";
+    /* Words are C strings: a NUL byte would silently cut one short (and make it
+     * collide with another word), and strtof would stop at one inside a number. */
+    if (memchr(w, 0, (size_t)(e - w))) return "a NUL byte";
     for (int64_t k = 0; k < dim; k++) {
         b = skip_blanks(b, e);
         const char *s = b;
@@ -175,6 +178,7 @@ static const char *parse_binary_entry(Reader *r, int64_t dim, char **word, float
     if (r->p >= r->end) return "the file ends inside a word";
     if (r->p == w) return "an empty word";
     size_t n = (size_t)(r->p - w);
+    if (memchr(w, 0, n)) return "a word holding a NUL byte"; /* it would end the C string early */
     r->p++;
     if ((size_t)(r->end - r->p) < (size_t)dim * 4) return "the file ends inside a vector";
     const unsigned char *q = (const unsigned char *)r->p;

@@ -18,6 +18,9 @@
 #define WEIGHTS_VERSION 1u
 #define FLAG_OPTIMIZER 1u
 #define FLAG_TRAIN_STATE 2u
+/* Step and prediction counts beyond any real run (2^53: still exact as a double);
+ * larger ones in a file are damage, and would overflow when training goes on. */
+#define MAX_COUNT ((int64_t)1 << 53)
 
 static uint32_t crc32_update(uint32_t crc, const unsigned char *p, size_t n) {
     static uint32_t table[256];
@@ -240,7 +243,9 @@ static int load_file(Model *m, const char *path, NnTrainState *st) {
     int mismatches = 0;
     if (n != (uint32_t)m->n_params)
         note(msg, sizeof msg, &mismatches, "the file has %u tensors, the model %d", n, m->n_params);
-    size_t *offsets = tensor_xcalloc(n ? n : 1, sizeof *offsets);
+    /* Sized by the model, not by the file's count: a hostile count (up to 2^32) must
+     * not decide an allocation. Only the model's tensors are ever copied. */
+    size_t *offsets = tensor_xcalloc((size_t)m->n_params + 1, sizeof *offsets);
     for (uint32_t i = 0; i < n && !c.truncated; i++) {
         uint32_t name_len = get_u32(&c);
         char name[256] = "";
@@ -269,7 +274,7 @@ static int load_file(Model *m, const char *path, NnTrainState *st) {
             c.truncated = true;
             break;
         }
-        offsets[i] = c.pos;
+        if (i < (uint32_t)m->n_params) offsets[i] = c.pos;
         if (!take(&c, NULL, (size_t)count * sizeof(float))) break;
         if (i < (uint32_t)m->n_params) {
             const Tensor *p = m->params[i];
@@ -309,9 +314,10 @@ static int load_file(Model *m, const char *path, NnTrainState *st) {
         opt_count = get_u32(&c);
         int64_t floats = get_i64(&c);
         opt_offset = c.pos;
-        if (floats != m->n_floats || opt_count > 2 ||
+        if (floats != m->n_floats || opt_count > 2 || opt_iterations < 0 || opt_iterations > MAX_COUNT ||
+            model_steps < 0 || model_steps > MAX_COUNT ||
             !take(&c, NULL, (size_t)opt_count * (size_t)(floats > 0 ? floats : 0) * sizeof(float))) {
-            tensor_set_error("%s: optimizer state is truncated or does not match the model", path);
+            tensor_set_error("%s: optimizer state is truncated, invalid or does not match the model", path);
             free(offsets);
             goto done;
         }
@@ -320,7 +326,8 @@ static int load_file(Model *m, const char *path, NnTrainState *st) {
     }
     NnTrainState state = {0};
     if (flags & FLAG_TRAIN_STATE) {
-        state.epoch = (int)get_u32(&c);
+        uint32_t epoch = get_u32(&c);
+        state.epoch = epoch <= INT32_MAX ? (int)epoch : -1;
         state.step_in_epoch = get_i64(&c);
         state.n_train = get_i64(&c);
         state.batch_size = get_i64(&c);
@@ -334,6 +341,19 @@ static int load_file(Model *m, const char *path, NnTrainState *st) {
         size_t offset = c.pos;
         if (n_history > 10000000u || !take(&c, NULL, (size_t)n_history * 4 * sizeof(double))) {
             tensor_set_error("%s: training state is truncated", path);
+            free(offsets);
+            goto done;
+        }
+        /* fit resumes at sample step_in_epoch * batch_size of its data: values fit
+         * could not have written are refused here, or a damaged (yet checksummed) or
+         * crafted file would send it outside the data (found by fuzzing). */
+        if (state.epoch < 1 || state.n_train < 1 || state.batch_size < 1 || state.step_in_epoch < 0 ||
+            state.step_in_epoch > (state.n_train - 1) / state.batch_size + 1 || state.seen < 0 ||
+            state.seen > state.n_train || state.correct < 0 || state.correct > state.predictions ||
+            state.predictions > MAX_COUNT || n_history > (uint32_t)state.epoch) {
+            tensor_set_error("%s: training state is invalid (epoch %d, step %lld, %lld samples in batches of "
+                             "%lld, %u finished epochs)", path, state.epoch, (long long)state.step_in_epoch,
+                             (long long)state.n_train, (long long)state.batch_size, n_history);
             free(offsets);
             goto done;
         }

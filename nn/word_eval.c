@@ -201,6 +201,10 @@ static char *dup_range(const char *b, const char *e) {
 
 static void analogy_line(void *user, char *b, char *e) {
     NnAnalogySet *set = user;
+    if (strlen(b) != (size_t)(e - b)) { /* a NUL byte would silently end the line early */
+        set->malformed++;
+        return;
+    }
     if (*b == ':') { /* ": section-name", stripped like gensim's lstrip(': ').strip() */
         while (b < e && (*b == ':' || *b == ' ')) b++;
         while (e > b && isspace((unsigned char)e[-1])) e--;
@@ -256,7 +260,12 @@ static char *trim(char *b, char *e) {
 
 static void similarity_line(void *user, char *b, char *e) {
     NnSimilaritySet *set = user;
-    if (*b == '#' || trim(b, e)[0] == 0) return;
+    if (*b == '#') return;
+    if (strlen(b) != (size_t)(e - b)) { /* a NUL byte would silently cut a word or the score short */
+        set->malformed++;
+        return;
+    }
+    if (trim(b, e)[0] == 0) return;
     char *t1 = memchr(b, '\t', (size_t)(e - b)), *t2 = t1 ? memchr(t1 + 1, '\t', (size_t)(e - t1 - 1)) : NULL;
     if (!t2 || memchr(t2 + 1, '\t', (size_t)(e - t2 - 1))) {
         set->malformed++;

@@ -11,6 +11,17 @@
 
 #include <stddef.h>
 
+/* CPU-specific copies of the inner workers (AVX-512, AVX2, baseline), picked once at
+ * load time as in reduce.c; the OpenMP bodies calling them are not cloned. */
+#if defined(__has_attribute) && defined(__x86_64__) && !defined(LAMINA_NO_TARGET_CLONES)
+#if __has_attribute(target_clones)
+#define BCAST_WORKER static __attribute__((target_clones("avx512f", "avx2", "default"), noinline))
+#endif
+#endif
+#ifndef BCAST_WORKER
+#define BCAST_WORKER static
+#endif
+
 int tensor_broadcast_shape(int a_ndim, const int64_t *a_shape, int b_ndim, const int64_t *b_shape,
                            int *out_ndim, int64_t *out_shape) {
     TENSOR_CHECK(a_ndim >= 0 && a_ndim <= TENSOR_MAX_DIMS && b_ndim >= 0 &&
@@ -81,7 +92,7 @@ bool tensor_broadcasts_to(int x_ndim, const int64_t *x_shape, int y_ndim, const 
         }                                                                \
     } while (0)
 
-static void rows_apply(TensorBinaryOp op, const float *a, int64_t ra, int ia, const float *b,
+BCAST_WORKER void rows_apply(TensorBinaryOp op, const float *a, int64_t ra, int ia, const float *b,
                        int64_t rb, int ib, float *y, int64_t rows, int64_t n, bool acc) {
     switch (op) {
     case TENSOR_BINARY_ADD: BIN_ROWS(x + z); break;
@@ -271,7 +282,37 @@ static inline double sum_run(const float *p, int64_t n) {
     return (s0 + s1) + (s2 + s3);
 }
 
-#define RED_BLOCK 256 /* most columns one work item sums at once */
+#define RED_BLOCK 2048 /* most columns one work item sums at once (16 KB of accumulators) */
+
+/* gx[i] += scale * g[i] for i < n. */
+BCAST_WORKER void scaled_add(const float *g, float *gx, int64_t n, float scale) {
+#pragma omp simd
+    for (int64_t i = 0; i < n; i++) gx[i] += scale * g[i];
+}
+
+/* acc[j] += p[r * ld + j] for r < rows, j < cn, rows in order (double accumulators). */
+BCAST_WORKER void rows_sum_f64(const float *p, int64_t rows, int64_t ld, int64_t cn, double *acc) {
+    int64_t r = 0;
+    /* Four rows per sweep: each accumulator is loaded and stored once per four adds,
+     * which are still made one row after another. */
+    for (; r + 4 <= rows; r += 4) {
+        const float *q0 = p + r * ld, *q1 = q0 + ld, *q2 = q1 + ld, *q3 = q2 + ld;
+#pragma omp simd
+        for (int64_t j = 0; j < cn; j++) {
+            double a = acc[j];
+            a += q0[j];
+            a += q1[j];
+            a += q2[j];
+            a += q3[j];
+            acc[j] = a;
+        }
+    }
+    for (; r < rows; r++) {
+        const float *q = p + r * ld;
+#pragma omp simd
+        for (int64_t j = 0; j < cn; j++) acc[j] += q[j];
+    }
+}
 
 void tensor_reduce_to_shape_add(const float *g, int g_ndim, const int64_t *g_shape, float *gx,
                                 int x_ndim, const int64_t *x_shape, float scale) {
@@ -287,8 +328,12 @@ void tensor_reduce_to_shape_add(const float *g, int g_ndim, const int64_t *g_sha
     if (gsize == 0 || xsize == 0) return; /* nothing to add (an empty sum is 0) */
 
     if (xsize == gsize) { /* fast path: nothing stretched, same layout */
+        const int64_t chunks = (gsize + FLAT_CHUNK - 1) / FLAT_CHUNK;
         TENSOR_PARALLEL_FOR(gsize)
-        for (int64_t i = 0; i < gsize; i++) gx[i] += scale * g[i];
+        for (int64_t c = 0; c < chunks; c++) {
+            const int64_t off = c * FLAT_CHUNK;
+            scaled_add(g + off, gx + off, gsize - off < FLAT_CHUNK ? gsize - off : FLAT_CHUNK, scale);
+        }
         return;
     }
 
@@ -383,11 +428,14 @@ void tensor_reduce_to_shape_add(const float *g, int g_ndim, const int64_t *g_sha
         const float *base = g + dims_offset(&outer_kept, po) + c0;
         double accs[RED_BLOCK];
         for (int64_t j = 0; j < cn; j++) accs[j] = 0;
-        int64_t idx[TENSOR_MAX_DIMS] = {0}, off = 0;
-        for (int64_t t = 0; t < per_out; t++) {
-            const float *q = base + off;
-            for (int64_t j = 0; j < cn; j++) accs[j] += q[j];
-            dims_next(&reduced, idx, &off);
+        if (reduced.n == 1) { /* one summed dim (a bias): plain strided rows */
+            rows_sum_f64(base, per_out, reduced.str[0], cn, accs);
+        } else {
+            int64_t idx[TENSOR_MAX_DIMS] = {0}, off = 0;
+            for (int64_t t = 0; t < per_out; t++) {
+                rows_sum_f64(base + off, 1, 0, cn, accs);
+                dims_next(&reduced, idx, &off);
+            }
         }
         float *out = gx + po * K + c0;
         for (int64_t j = 0; j < cn; j++) out[j] += (float)(scale * accs[j]);

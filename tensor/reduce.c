@@ -364,7 +364,14 @@ void tensor_log_softmax_backward(const float *y, const float *g, float *gx, int6
 }
 
 REDUCE_WORKER void exp_shift_add(const float *x, double shift, float scale, float *out, int64_t n) {
-    for (int64_t k = 0; k < n; k++) out[k] += scale * exp_le0((float)((double)x[k] - shift));
+    /* x - shift in float arithmetic without losing what double gave: shift = hi + lo
+     * with hi the nearest float, and x - hi is exact wherever exp() is not negligible
+     * (x within a factor of 2 of hi, Sterbenz), so (x - hi) - lo is as accurate as the
+     * double difference rounded to float. No conversions in the loop, so it is twice
+     * as wide. */
+    const float hi = (float)shift, lo = (float)(shift - (double)hi);
+#pragma omp simd
+    for (int64_t k = 0; k < n; k++) out[k] += scale * exp_le0((x[k] - hi) - lo);
 }
 
 void tensor_exp_shift_add(const float *x, double shift, float scale, float *out, int64_t n) {

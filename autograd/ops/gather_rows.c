@@ -3,8 +3,10 @@
  * output gradient's rows into the looked-up rows of the table's gradient only. The
  * ids repeat, so the scatter is split over column blocks (each thread owns a range of
  * the D columns and walks all rows in order): no atomics, and the same sums in the
- * same order for any thread count. */
-#include "autograd/ops.h"
+ * same order for any thread count. The output always remembers the table and ids it
+ * came from (a provenance-only node when nothing is recorded), so the fused LSTM can
+ * fold a small-vocabulary lookup into its input projection (see lstm_internal.h). */
+#include "lstm_internal.h"
 
 #include <string.h>
 
@@ -28,7 +30,27 @@ static void gather_rows_backward(Node *n) {
     }
 }
 
-static const OpDef GATHER_ROWS_OP = {"gather_rows", gather_rows_backward};
+const OpDef ag__gather_rows_op = {"gather_rows", gather_rows_backward};
+
+/* A node naming y's table and ids, for readers of y->node, when ag_record kept none.
+ * It lives in the tape's arena like y, is never on the tape and never run (iargs[0]
+ * says so); backward's reachability walk may visit it, which is harmless. */
+static void attach_provenance(Tape *tape, Tensor *y, Tensor *table, Tensor *ids) {
+    Arena *arena = ag_tape_arena(tape);
+    Node *n = tensor_arena_calloc(arena, 1, sizeof *n);
+    n->op = &ag__gather_rows_op;
+    n->out = y;
+    n->n_outputs = 1;
+    n->outputs = tensor_arena_alloc(arena, sizeof *n->outputs);
+    n->outputs[0] = y;
+    n->n_inputs = 2;
+    n->inputs = tensor_arena_alloc(arena, 2 * sizeof *n->inputs);
+    n->inputs[0] = table;
+    n->inputs[1] = ids;
+    n->iargs[0] = 1;
+    n->tape = tape;
+    y->node = n;
+}
 
 /* Stops naming the bad id, its index in ids (as a tuple), and V. */
 static TENSOR_NORETURN void bad_id(const Tensor *ids, int64_t flat, int64_t V) {
@@ -72,6 +94,7 @@ Tensor *ag_gather_rows(Tape *tape, Tensor *table, Tensor *ids) {
         for (int64_t r = 0; r < rows; r++)
             memcpy(yv + r * D, tv + (int64_t)iv[r] * D, (size_t)D * sizeof(float));
     }
-    ag_record(tape, &GATHER_ROWS_OP, y, 2, (Tensor *[]){table, ids});
+    if (!ag_record(tape, &ag__gather_rows_op, y, 2, (Tensor *[]){table, ids}))
+        attach_provenance(tape, y, table, ids);
     return y;
 }

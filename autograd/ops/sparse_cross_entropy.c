@@ -8,6 +8,7 @@
 #include "tensor/reduce.h"
 
 #include <math.h>
+#include <string.h>
 
 #define SCE "sparse_cross_entropy"
 
@@ -18,16 +19,28 @@ static inline bool is_ignored(int32_t target, int32_t ignore_index) {
 
 /* iargs: [0] rows, [1] C, [2] counted rows, [3] ignore_index; saved: rows doubles (lse). */
 static void sce_backward(Node *n) {
-    float *gx = ag_input_grad(n, 0);
+    Tensor *logits = n->inputs[0];
     int64_t rows = n->iargs[0], C = n->iargs[1], count = n->iargs[2];
-    if (!gx || count == 0) return;
+    if (!logits->requires_grad) return;
+    if (count == 0) { /* every row ignored: the gradient is zero (and exists) */
+        ag_input_grad(n, 0);
+        return;
+    }
+    /* A gradient buffer nobody has written yet is taken uninitialised from the arena
+     * and each row zeroed just before it is filled, while it is in cache: the usual
+     * zero-filled buffer would cost one more pass over memory (at 5000 x 8000 logits,
+     * 160 MB). */
+    const bool fresh = logits->grad == NULL && logits->arena != NULL;
+    if (fresh) logits->grad = tensor_arena_alloc(logits->arena, (size_t)(rows * C) * sizeof(float));
+    float *gx = fresh ? logits->grad : ag_input_grad(n, 0);
     int32_t ignore = (int32_t)n->iargs[3];
-    const float *x = n->inputs[0]->data;
+    const float *x = logits->data;
     const int32_t *t = n->inputs[1]->data;
     const double *lse = n->saved;
     float g = n->out->grad[0] / (float)count;
     TENSOR_PARALLEL_FOR(rows * C)
     for (int64_t r = 0; r < rows; r++) {
+        if (fresh) memset(gx + r * C, 0, (size_t)C * sizeof(float));
         if (is_ignored(t[r], ignore)) continue;
         /* softmax = exp(x - lse), with x - lse in double: accurate even for huge logits */
         tensor_exp_shift_add(x + r * C, lse[r], g, gx + r * C, C);

@@ -1,0 +1,575 @@
+/* bench: training and inference throughput of the peers' LSTM configs A-D (see
+ * ../shared/peers/README.md), built with the nn API exactly like the PyTorch script,
+ * with ms/step (min and median of the repetitions), tokens/s, GFLOP/s and peak RSS;
+ * --peers runs torch_lstm_bench.py at PyTorch's best thread setting and prints the
+ * ratios. Each measurement runs in a fresh process (this program re-executed with
+ * --child), so peak memory figures never mix. `bench --help` lists the options. */
+#define _DEFAULT_SOURCE /* wait4: the peak RSS of each child process */
+#include "nn/nn.h"
+#include "tensor/gemm.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define APP "bench"
+
+typedef struct Config {
+    const char *name, *layers, *unit; /* unit: what a throughput counts */
+    int64_t vocab, batch, T;
+    bool per_step; /* a target per time step (many-to-many) */
+} Config;
+
+static const Config CONFIGS[4] = {
+    {"A", "Embedding(27,64) > LSTM(256, sequences) > TimeDistributed(Dense(27))", "tokens", 27, 128, 40, true},
+    {"B", "Embedding(27,64) > LSTM(64) > Dense(27)", "tokens", 27, 128, 40, false},
+    {"C", "Embedding(8643,10) > LSTM(1000, sequences) > LSTM(1000) > Dense(1000, relu) > Dense(8643)", "samples",
+     8643, 64, 3, false},
+    {"D", "Embedding(8000,128) > LSTM(128, sequences) > TimeDistributed(Dense(8000))", "tokens", 8000, 100, 50, true},
+};
+
+typedef struct Options {
+    const char *configs, *peers_dir, *python;
+    int threads, steps, reps, warmup;
+    bool train, infer, peers, scaling, json, child;
+} Options;
+
+/* ---- one config in this process (the --child side) ---- */
+
+static Model *make_model(const Config *c) {
+    Model *m = nn_sequential();
+    nn_model_seed(m, 0);
+    switch (c->name[0]) {
+    case 'A':
+        nn_add(m, nn_embedding(.vocab = 27, .dim = 64));
+        nn_add(m, nn_lstm(.units = 256, .return_sequences = true));
+        nn_add(m, nn_time_distributed(nn_dense(.units = 27, .activation = NN_SOFTMAX)));
+        break;
+    case 'B':
+        nn_add(m, nn_embedding(.vocab = 27, .dim = 64));
+        nn_add(m, nn_lstm(.units = 64));
+        nn_add(m, nn_dense(.units = 27, .activation = NN_SOFTMAX));
+        break;
+    case 'C':
+        nn_add(m, nn_embedding(.vocab = 8643, .dim = 10));
+        nn_add(m, nn_lstm(.units = 1000, .return_sequences = true));
+        nn_add(m, nn_lstm(.units = 1000));
+        nn_add(m, nn_dense(.units = 1000, .activation = NN_RELU));
+        nn_add(m, nn_dense(.units = 8643, .activation = NN_SOFTMAX));
+        break;
+    default:
+        nn_add(m, nn_embedding(.vocab = 8000, .dim = 128));
+        nn_add(m, nn_lstm(.units = 128, .return_sequences = true));
+        nn_add(m, nn_time_distributed(nn_dense(.units = 8000, .activation = NN_SOFTMAX)));
+    }
+    if (nn_build(m, NN_SHAPE(TENSOR_I32, c->T)) != 0 ||
+        nn_compile(m, .loss = NN_SPARSE_CATEGORICAL_CROSSENTROPY, .optimizer = nn_adam(.lr = 1e-3f)) != 0) {
+        fprintf(stderr, APP ": cannot build config %s: %s\n", c->name, tensor_last_error());
+        nn_model_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+/* Matrix-product FLOPs of one forward pass (2 per multiply-add): the LSTMs' input and
+ * recurrent products and the Dense layers. A training step counts 3x (forward, and
+ * the two gradient products of every matmul), as is usual. */
+static double forward_flops(const Config *c) {
+    double B = (double)c->batch, T = (double)c->T, V = (double)c->vocab;
+    switch (c->name[0]) {
+    case 'A': return 2 * B * T * (64 + 256) * 1024 + 2 * B * T * 256 * V;
+    case 'B': return 2 * B * T * (64 + 64) * 256 + 2 * B * 64 * V;
+    case 'C': return 2 * B * T * (10 + 1000) * 4000 + 2 * B * T * 2000 * 4000 + 2 * B * 1000 * 1000 + 2 * B * 1000 * V;
+    default: return 2 * B * T * (128 + 128) * 512 + 2 * B * T * 128 * V;
+    }
+}
+
+/* The model's forward on a batch without recording gradients, ending in logits (the
+ * PyTorch models return logits too). */
+static void infer_batch(Model *m, Tensor *x) {
+    Tape *tape = nn_model_tape(m);
+    ag_tape_reset(tape);
+    bool previous = ag_set_grad_enabled(tape, false);
+    int n = nn_model_layer_count(m);
+    Tensor *h = x;
+    for (int i = 0; i < n; i++)
+        h = nn_layer_call(nn_model_layer(m, i), tape, h, &(NnCallCtx){.training = false, .logits = i == n - 1});
+    ag_set_grad_enabled(tape, previous);
+    ag_tape_reset(tape);
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Peak resident set of this process so far, in MB. */
+static double peak_rss_mb(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_maxrss / 1024.0;
+}
+
+enum { NBATCH = 8 }; /* distinct random batches cycled through, as the peer does */
+
+/* Times reps x steps training steps (or forward passes) after warm-up; writes the
+ * min and median seconds per step. Returns -1 if a training step failed. */
+/* CPU time of the whole process (all threads), in seconds. */
+static double cpu_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int time_steps(Model *m, Tensor **xs, Tensor **ys, bool train, const Options *o, double *min, double *med,
+                      double *cpu_min) {
+    double *t = malloc((size_t)o->reps * sizeof *t), c0 = 0;
+    *cpu_min = INFINITY;
+    int64_t i = 0;
+    for (int w = 0; w < o->warmup + o->reps * o->steps; w++) {
+        double loss;
+        if (w >= o->warmup && (w - o->warmup) % o->steps == 0) {
+            t[(w - o->warmup) / o->steps] = nn_app_seconds();
+            c0 = cpu_seconds();
+        }
+        if (train) {
+            if (nn_train_on_batch(m, xs[i % NBATCH], ys[i % NBATCH], &loss) != 0) {
+                fprintf(stderr, APP ": training step failed: %s\n", tensor_last_error());
+                free(t);
+                return -1;
+            }
+        } else {
+            infer_batch(m, xs[i % NBATCH]);
+        }
+        i++;
+        if (w >= o->warmup && (w - o->warmup) % o->steps == o->steps - 1) {
+            int r = (w - o->warmup) / o->steps;
+            t[r] = (nn_app_seconds() - t[r]) / o->steps;
+            double c = (cpu_seconds() - c0) / o->steps;
+            if (c < *cpu_min) *cpu_min = c;
+        }
+    }
+    qsort(t, (size_t)o->reps, sizeof *t, cmp_double);
+    *min = t[0];
+    *med = o->reps % 2 ? t[o->reps / 2] : 0.5 * (t[o->reps / 2 - 1] + t[o->reps / 2]);
+    free(t);
+    return 0;
+}
+
+/* Runs one config here and prints one JSON line of results to stdout. */
+static int run_child(const Config *c, const Options *o) {
+    if (tensor_set_num_threads(o->threads) != 0) return NN_EXIT_USAGE;
+    Model *m = make_model(c);
+    if (!m) return NN_EXIT_FAILURE;
+    Rng rng;
+    tensor_rng_seed(&rng, 0, 0x62656e6368);
+    Tensor *xs[NBATCH], *ys[NBATCH];
+    for (int b = 0; b < NBATCH; b++) {
+        xs[b] = tensor_i32_zeros(NULL, 2, (int64_t[]){c->batch, c->T});
+        ys[b] = c->per_step ? tensor_i32_zeros(NULL, 2, (int64_t[]){c->batch, c->T})
+                            : tensor_i32_zeros(NULL, 1, (int64_t[]){c->batch});
+        int32_t *xv = xs[b]->data, *yv = ys[b]->data;
+        for (int64_t k = 0; k < xs[b]->size; k++) xv[k] = (int32_t)tensor_rng_below(&rng, (uint32_t)c->vocab);
+        for (int64_t k = 0; k < ys[b]->size; k++) yv[k] = (int32_t)tensor_rng_below(&rng, (uint32_t)c->vocab);
+    }
+    double tr_min = NAN, tr_med = NAN, in_min = NAN, in_med = NAN, rss_train = NAN, tr_cpu = NAN, in_cpu = NAN;
+    int rc = 0;
+    if (o->train) {
+        rc = time_steps(m, xs, ys, true, o, &tr_min, &tr_med, &tr_cpu);
+        rss_train = peak_rss_mb();
+    }
+    if (rc == 0 && o->infer) rc = time_steps(m, xs, ys, false, o, &in_min, &in_med, &in_cpu);
+    if (rc == 0) {
+        NnJson j;
+        nn_json_begin(&j, stdout);
+        nn_json_string(&j, "config", c->name);
+        nn_json_int(&j, "threads", o->threads);
+        nn_json_number(&j, "train_ms_min", 1e3 * tr_min);
+        nn_json_number(&j, "train_ms_median", 1e3 * tr_med);
+        nn_json_number(&j, "infer_ms_min", 1e3 * in_min);
+        nn_json_number(&j, "infer_ms_median", 1e3 * in_med);
+        /* CPU time per step, all threads together: a steadier figure on a busy machine. */
+        nn_json_number(&j, "train_cpu_ms_min", 1e3 * tr_cpu);
+        nn_json_number(&j, "infer_cpu_ms_min", 1e3 * in_cpu);
+        nn_json_number(&j, "peak_rss_train_mb", rss_train);
+        nn_json_number(&j, "peak_rss_mb", peak_rss_mb());
+        nn_json_int(&j, "params", nn_model_param_count(m));
+        nn_json_end(&j);
+        fflush(stdout);
+    }
+    for (int b = 0; b < NBATCH; b++) {
+        tensor_free(xs[b]);
+        tensor_free(ys[b]);
+    }
+    nn_model_free(m);
+    return rc == 0 ? NN_EXIT_OK : NN_EXIT_FAILURE;
+}
+
+/* ---- the parent: child processes and the report ---- */
+
+/* Runs argv (with extra environment settings "K=V", NULL-terminated) and captures its
+ * stdout into a heap string; writes the child's peak RSS in MB. NULL on failure. */
+static char *run_capture(char *const argv[], const char *const env[], double *maxrss_mb) {
+    int fd[2];
+    if (pipe(fd) != 0) return NULL;
+    pid_t pid = fork();
+    if (pid < 0) return NULL;
+    if (pid == 0) {
+        dup2(fd[1], STDOUT_FILENO);
+        close(fd[0]);
+        close(fd[1]);
+        for (int i = 0; env && env[i]; i++) {
+            const char *eq = strchr(env[i], '=');
+            char key[64];
+            snprintf(key, sizeof key, "%.*s", (int)(eq - env[i]), env[i]);
+            setenv(key, eq + 1, 1);
+        }
+        execv(argv[0], argv);
+        fprintf(stderr, APP ": cannot run %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    close(fd[1]);
+    size_t len = 0, cap = 4096;
+    char *out = malloc(cap);
+    ssize_t got;
+    while ((got = read(fd[0], out + len, cap - len - 1)) > 0 || (got < 0 && errno == EINTR)) {
+        if (got < 0) continue;
+        len += (size_t)got;
+        if (cap - len < 1024) out = realloc(out, cap *= 2);
+    }
+    out[len] = '\0';
+    close(fd[0]);
+    int status;
+    struct rusage ru;
+    while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR) {}
+    *maxrss_mb = (double)ru.ru_maxrss / 1024.0;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* The number after "key": in s at or after `from` (NaN when absent). */
+static double json_field(const char *s, const char *from, const char *key) {
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *p = strstr(from ? from : s, pat);
+    return p ? strtod(p + strlen(pat), NULL) : NAN;
+}
+
+typedef struct Result {
+    bool ok;
+    double train_min, train_med, infer_min, infer_med, rss; /* ms; MB */
+    char setting[128];                                      /* PyTorch: which thread setting */
+} Result;
+
+static Result run_ours(const Config *c, const Options *o, int threads) {
+    char t[16], s[16], r[16], w[16];
+    snprintf(t, sizeof t, "%d", threads);
+    snprintf(s, sizeof s, "%d", o->steps);
+    snprintf(r, sizeof r, "%d", o->reps);
+    snprintf(w, sizeof w, "%d", o->warmup);
+    char *argv[] = {"/proc/self/exe", "--child", "--config", (char *)c->name, "--threads", t, "--steps", s,
+                    "--reps", r, "--warmup", w, o->train ? "--train" : "--infer", o->train && o->infer ? "--infer" : NULL,
+                    NULL};
+    Result res = {0};
+    double rss;
+    char *out = run_capture(argv, NULL, &rss);
+    if (!out) return res;
+    res.ok = true;
+    res.train_min = json_field(out, NULL, "train_ms_min");
+    res.train_med = json_field(out, NULL, "train_ms_median");
+    res.infer_min = json_field(out, NULL, "infer_ms_min");
+    res.infer_med = json_field(out, NULL, "infer_ms_median");
+    res.rss = rss;
+    free(out);
+    return res;
+}
+
+/* torch_lstm_bench.py at one thread setting. */
+static Result run_torch_setting(const Config *c, const Options *o, int threads, bool omp1) {
+    char script[4096], t[16], s[16], r[16], omp[32], blas[40];
+    snprintf(script, sizeof script, "%s/torch_lstm_bench.py", o->peers_dir);
+    snprintf(t, sizeof t, "%d", omp1 ? 1 : threads);
+    snprintf(s, sizeof s, "%d", o->steps);
+    snprintf(r, sizeof r, "%d", o->reps);
+    snprintf(omp, sizeof omp, "OMP_NUM_THREADS=%d", omp1 ? 1 : threads);
+    snprintf(blas, sizeof blas, "OPENBLAS_NUM_THREADS=%d", threads);
+    const char *env[] = {omp, blas, omp1 ? NULL : "OMP_WAIT_POLICY=passive", NULL};
+    char *argv[] = {(char *)o->python, script, (char *)c->name, t, s, r, NULL};
+    Result res = {0};
+    double rss;
+    char *out = run_capture(argv, env, &rss);
+    if (!out) return res;
+    const char *tr = strstr(out, "\"train\""), *in = strstr(out, "\"infer\"");
+    if (tr && in) {
+        res.ok = true;
+        res.train_min = json_field(out, tr, "ms_per_step_min");
+        res.train_med = json_field(out, tr, "ms_per_step_median");
+        res.infer_min = json_field(out, in, "ms_per_step_min");
+        res.infer_med = json_field(out, in, "ms_per_step_median");
+        res.rss = rss;
+        snprintf(res.setting, sizeof res.setting, omp1 ? "OMP=1 OPENBLAS=%d" : "OMP=OPENBLAS=%d passive", threads);
+    }
+    free(out);
+    return res;
+}
+
+/* PyTorch at its best setting: torch 1 thread + OpenBLAS N, or both N with passive
+ * waiting; train and inference each take the faster (by median). */
+static Result run_torch(const Config *c, const Options *o) {
+    Result a = run_torch_setting(c, o, o->threads, true);
+    if (o->threads == 1) return a;
+    Result b = run_torch_setting(c, o, o->threads, false);
+    if (!a.ok) return b;
+    if (!b.ok) return a;
+    Result best = a.train_med <= b.train_med ? a : b;
+    const Result *inf = a.infer_med <= b.infer_med ? &a : &b;
+    best.infer_min = inf->infer_min;
+    best.infer_med = inf->infer_med;
+    if (strcmp(inf->setting, best.setting) != 0) {
+        char both[sizeof best.setting];
+        snprintf(both, sizeof both, "train %.50s, infer %.50s", best.setting, inf->setting);
+        memcpy(best.setting, both, sizeof both);
+    }
+    return best;
+}
+
+static void print_row(const char *who, double ms_min, double ms_med, double units_per_step, double flops, double rss,
+                      const char *note) {
+    printf("    %-9s %9.2f %9.2f %12.0f %9.1f %9.0f   %s\n", who, ms_min, ms_med, 1e3 * units_per_step / ms_med,
+           flops / (ms_med * 1e6), rss, note ? note : "");
+}
+
+static int run_parent(const Options *o) {
+    printf("lamina bench: %d thread%s, %s SGEMM, %d steps x %d reps after %d warm-up steps%s\n", o->threads,
+           o->threads > 1 ? "s" : "", tensor_sgemm_kernel_name(), o->steps, o->reps, o->warmup,
+           o->peers ? "; PyTorch at its best thread setting" : "");
+    int rc = NN_EXIT_OK;
+    for (int k = 0; k < 4; k++) {
+        const Config *c = &CONFIGS[k];
+        if (!strchr(o->configs, c->name[0])) continue;
+        Result ours = run_ours(c, o, o->threads);
+        if (!ours.ok) {
+            fprintf(stderr, APP ": config %s failed\n", c->name);
+            rc = NN_EXIT_FAILURE;
+            continue;
+        }
+        Result one = {0}, torch = {0};
+        if (o->scaling && o->threads > 1) one = run_ours(c, o, 1);
+        if (o->peers) {
+            torch = run_torch(c, o);
+            if (!torch.ok) fprintf(stderr, APP ": the PyTorch peer failed for config %s\n", c->name);
+        }
+        double units = (double)c->batch * (c->unit[0] == 't' ? (double)c->T : 1.0), f = forward_flops(c);
+        if (o->json) {
+            NnJson j;
+            nn_json_begin(&j, stdout);
+            nn_json_string(&j, "config", c->name);
+            nn_json_int(&j, "threads", o->threads);
+            nn_json_string(&j, "unit", c->unit);
+            nn_json_number(&j, "train_ms_min", ours.train_min);
+            nn_json_number(&j, "train_ms_median", ours.train_med);
+            nn_json_number(&j, "train_per_s", 1e3 * units / ours.train_med);
+            nn_json_number(&j, "train_gflops", 3 * f / (ours.train_med * 1e6));
+            nn_json_number(&j, "infer_ms_min", ours.infer_min);
+            nn_json_number(&j, "infer_ms_median", ours.infer_med);
+            nn_json_number(&j, "infer_per_s", 1e3 * units / ours.infer_med);
+            nn_json_number(&j, "infer_gflops", f / (ours.infer_med * 1e6));
+            nn_json_number(&j, "peak_rss_mb", ours.rss);
+            if (one.ok) {
+                nn_json_number(&j, "train_speedup_vs_1_thread", one.train_med / ours.train_med);
+                nn_json_number(&j, "infer_speedup_vs_1_thread", one.infer_med / ours.infer_med);
+            }
+            if (torch.ok) {
+                nn_json_string(&j, "torch_setting", torch.setting);
+                nn_json_number(&j, "torch_train_ms_min", torch.train_min);
+                nn_json_number(&j, "torch_train_ms_median", torch.train_med);
+                nn_json_number(&j, "torch_infer_ms_min", torch.infer_min);
+                nn_json_number(&j, "torch_infer_ms_median", torch.infer_med);
+                nn_json_number(&j, "torch_peak_rss_mb", torch.rss);
+                nn_json_number(&j, "train_ratio", torch.train_med / ours.train_med);
+                nn_json_number(&j, "infer_ratio", torch.infer_med / ours.infer_med);
+                nn_json_number(&j, "rss_ratio", ours.rss / torch.rss);
+            }
+            nn_json_end(&j);
+            continue;
+        }
+        printf("\nconfig %s: %s; batch %lld, length %lld\n", c->name, c->layers, (long long)c->batch, (long long)c->T);
+        printf("              ms/step   ms/step %10s/s   GFLOP/s   peak RSS\n", c->unit);
+        printf("                  min    median     (median)  (median)        MB\n");
+        const char *modes[2] = {"train", "infer"};
+        for (int md = 0; md < 2; md++) {
+            bool train = md == 0;
+            if (train ? !o->train : !o->infer) continue;
+            double fl = train ? 3 * f : f;
+            printf("  %s\n", modes[md]);
+            print_row("lamina", train ? ours.train_min : ours.infer_min, train ? ours.train_med : ours.infer_med,
+                      units, fl, ours.rss, NULL);
+            if (one.ok) {
+                char note[64];
+                snprintf(note, sizeof note, "%d threads / 1 thread: %.2fx", o->threads,
+                         (train ? one.train_med / ours.train_med : one.infer_med / ours.infer_med));
+                print_row("1 thread", train ? one.train_min : one.infer_min, train ? one.train_med : one.infer_med,
+                          units, fl, one.rss, note);
+            }
+            if (torch.ok) {
+                print_row("PyTorch", train ? torch.train_min : torch.infer_min, train ? torch.train_med : torch.infer_med,
+                          units, fl, torch.rss, torch.setting);
+                double r_med = (train ? torch.train_med / ours.train_med : torch.infer_med / ours.infer_med);
+                double r_min = (train ? torch.train_min / ours.train_min : torch.infer_min / ours.infer_min);
+                printf("    ours/PyTorch throughput: %.2fx (median), %.2fx (min); peak memory %.2fx\n", r_med, r_min,
+                       ours.rss / torch.rss);
+            }
+        }
+    }
+    fflush(stdout);
+    return rc;
+}
+
+/* ---- options ---- */
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "Usage: bench [OPTIONS]\n"
+            "Training and inference throughput of the LSTM configs of ../shared/peers/README.md:\n");
+    for (int k = 0; k < 4; k++)
+        fprintf(out, "  %s  %s; batch %lld, length %lld\n", CONFIGS[k].name, CONFIGS[k].layers,
+                (long long)CONFIGS[k].batch, (long long)CONFIGS[k].T);
+    fprintf(out,
+            "Adam (lr 0.001), sparse categorical cross-entropy on random ids. Each config runs in\n"
+            "its own process, so the peak RSS shown is that config's alone.\n\n"
+            "  --config LIST       A, B, C, D, a combination such as AC, or all (default all)\n"
+            "  --threads N         kernel threads (default: all cores)\n"
+            "  --steps N           steps per timed repetition (default 10)\n"
+            "  --reps N            timed repetitions, >= 1 (default 5); min and median are reported\n"
+            "  --warmup N          untimed steps first (default 3)\n"
+            "  --train / --infer   measure only training / only inference (default both)\n"
+            "  --scaling           also run at 1 thread and print the speed-up of --threads\n"
+            "  --peers             also run PyTorch's torch_lstm_bench.py (same steps and reps) at its\n"
+            "                      best setting (torch 1 thread + OpenBLAS N, or both N with\n"
+            "                      OMP_WAIT_POLICY=passive, whichever is faster) and print ours/PyTorch\n"
+            "  --peers-dir DIR     where torch_lstm_bench.py is (default <source>/../shared/peers)\n"
+            "  --python PATH       the interpreter for the peer (default /usr/bin/python3)\n"
+            "  --json              one JSON line per config instead of the table\n"
+            "  --help              this text\n\n"
+            "GFLOP/s counts the matrix products only (LSTM input and recurrent, Dense): F per\n"
+            "forward pass, 3F per training step. Throughput is tokens (batch x length) per second,\n"
+            "samples per second for C.\n"
+            "word2vec (words/s next to gensim) is not measured here yet: nn/word2vec.c and\n"
+            "apps/word2vec.c are being written; see docs/performance.md.\n");
+}
+
+/* <source>/../shared/peers, the source directory taken from this file's path. */
+static void default_peers_dir(char *buf, size_t len) {
+    const char *file = __FILE__, *slash = strrchr(file, '/');
+    if (!slash || file[0] != '/') {
+        snprintf(buf, len, "../shared/peers");
+        return;
+    }
+    snprintf(buf, len, "%.*s/../../shared/peers", (int)(slash - file), file); /* <source>/apps/.. */
+}
+
+/* Returns 0 to go on, or an exit status + 1. */
+static int parse_options(int argc, char **argv, Options *o, char *peers_buf, size_t peers_len) {
+    enum { O_CONFIG = 256, O_THREADS, O_STEPS, O_REPS, O_WARMUP, O_TRAIN, O_INFER, O_SCALING, O_PEERS, O_PEERS_DIR,
+           O_PYTHON, O_JSON, O_CHILD, O_HELP };
+    static const struct option longopts[] = {
+        {"config", required_argument, 0, O_CONFIG}, {"threads", required_argument, 0, O_THREADS},
+        {"steps", required_argument, 0, O_STEPS},   {"reps", required_argument, 0, O_REPS},
+        {"warmup", required_argument, 0, O_WARMUP}, {"train", no_argument, 0, O_TRAIN},
+        {"infer", no_argument, 0, O_INFER},         {"scaling", no_argument, 0, O_SCALING},
+        {"peers", no_argument, 0, O_PEERS},         {"peers-dir", required_argument, 0, O_PEERS_DIR},
+        {"python", required_argument, 0, O_PYTHON}, {"json", no_argument, 0, O_JSON},
+        {"child", no_argument, 0, O_CHILD},         {"help", no_argument, 0, O_HELP},
+        {0, 0, 0, 0}};
+    default_peers_dir(peers_buf, peers_len);
+    *o = (Options){.configs = "ABCD", .peers_dir = peers_buf, .python = "/usr/bin/python3",
+                   .threads = tensor_get_num_threads(), .steps = 10, .reps = 5, .warmup = 3};
+    static char configs[8];
+    bool train = false, infer = false;
+    opterr = 0;
+    int c;
+    int64_t v;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        char name[32];
+        snprintf(name, sizeof name, "--%s", c >= O_CONFIG && c <= O_HELP ? longopts[c - O_CONFIG].name : "");
+        switch (c) {
+        case O_CONFIG: {
+            if (!strcmp(optarg, "all")) break;
+            size_t n = 0;
+            for (const char *p = optarg; *p; p++) {
+                if (*p < 'A' || *p > 'D' || n >= 4) {
+                    fprintf(stderr, APP ": invalid value '%s' for --config: expected letters A-D or all\n", optarg);
+                    return 3;
+                }
+                if (!memchr(configs, *p, n)) configs[n++] = *p;
+            }
+            configs[n] = '\0';
+            o->configs = configs;
+            break;
+        }
+        case O_THREADS: if (!nn_app_parse_int(APP, name, optarg, 1, 1024, &v)) return 3; o->threads = (int)v; break;
+        case O_STEPS: if (!nn_app_parse_int(APP, name, optarg, 1, 100000, &v)) return 3; o->steps = (int)v; break;
+        case O_REPS: if (!nn_app_parse_int(APP, name, optarg, 1, 1000, &v)) return 3; o->reps = (int)v; break;
+        case O_WARMUP: if (!nn_app_parse_int(APP, name, optarg, 0, 100000, &v)) return 3; o->warmup = (int)v; break;
+        case O_TRAIN: train = true; break;
+        case O_INFER: infer = true; break;
+        case O_SCALING: o->scaling = true; break;
+        case O_PEERS: o->peers = true; break;
+        case O_PEERS_DIR: o->peers_dir = optarg; break;
+        case O_PYTHON: o->python = optarg; break;
+        case O_JSON: o->json = true; break;
+        case O_CHILD: o->child = true; break;
+        case O_HELP: usage(stdout); return 1;
+        default:
+            if (optopt >= O_CONFIG && optopt <= O_HELP)
+                fprintf(stderr, APP ": option '--%s' needs a value (see --help)\n", longopts[optopt - O_CONFIG].name);
+            else
+                fprintf(stderr, APP ": unknown option '%s' (see --help)\n", argv[optind - 1]);
+            return 3;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, APP ": unexpected argument '%s' (see --help)\n", argv[optind]);
+        return 3;
+    }
+    o->train = train || !infer;
+    o->infer = infer || !train;
+    if (o->peers && !o->child) {
+        char script[4096];
+        snprintf(script, sizeof script, "%s/torch_lstm_bench.py", o->peers_dir);
+        if (access(script, R_OK) != 0) {
+            fprintf(stderr, APP ": cannot find %s (give --peers-dir)\n", script);
+            return 3;
+        }
+        if (access(o->python, X_OK) != 0) {
+            fprintf(stderr, APP ": cannot run %s (give --python)\n", o->python);
+            return 3;
+        }
+    }
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    Options o;
+    char peers_dir[4096];
+    int rc = parse_options(argc, argv, &o, peers_dir, sizeof peers_dir);
+    if (rc) return rc - 1;
+    if (o.child) {
+        if (strlen(o.configs) != 1) {
+            fprintf(stderr, APP ": --child runs exactly one config\n");
+            return NN_EXIT_USAGE;
+        }
+        return run_child(&CONFIGS[o.configs[0] - 'A'], &o);
+    }
+    return run_parent(&o);
+}

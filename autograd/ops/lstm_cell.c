@@ -1,0 +1,181 @@
+/* The fused LSTM's cell kernels: gate non-linearities, cell update and the values
+ * backward needs in one pass over a row's hidden units, and the matching backward
+ * pass. Written as plain loops over units with a branch-free exp the compiler turns
+ * into SIMD code; each kernel is compiled for AVX-512, AVX2 and baseline x86-64 and
+ * picked once for the CPU (GCC target_clones), like tensor/reduce.c's workers. */
+#include "lstm_internal.h"
+
+#include <math.h>
+#include <string.h>
+
+#if defined(__has_attribute) && defined(__x86_64__) && !defined(LAMINA_NO_TARGET_CLONES)
+#if __has_attribute(target_clones)
+#define CELL_WORKER __attribute__((target_clones("avx512f", "avx2", "default"), noinline))
+#endif
+#endif
+#ifndef CELL_WORKER
+#define CELL_WORKER
+#endif
+
+#define INLINE static inline __attribute__((always_inline))
+
+/* exp(x) for x <= 0 (tensor/reduce.c's method): x = n ln2 + r, a degree-7 polynomial for
+ * exp(r), 2^n built in the exponent bits; relative error below 1e-7; x < -87 gives 0,
+ * NaN stays NaN. Plain arithmetic, so loops calling it vectorise. */
+INLINE float exp_le0(float x) {
+    const float shifter = 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer */
+    float t = x * 1.44269504088896341f + shifter;
+    float fn = t - shifter;
+    uint32_t tb;
+    memcpy(&tb, &t, sizeof tb);
+    float r = x - fn * 0.693359375f;
+    r = r - fn * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    uint32_t sb = (tb - 0x4B400000u + 127u) << 23;
+    float scale, y;
+    memcpy(&scale, &sb, sizeof scale);
+    y = p * scale;
+    uint32_t yb;
+    memcpy(&yb, &y, sizeof yb);
+    yb &= -(uint32_t) !(x < -87.0f);
+    memcpy(&y, &yb, sizeof y);
+    return y;
+}
+
+/* c ? a : b through bit masks: GCC keeps the FP work of a plain ?: inside branches
+ * (it may trap), which stops the loop from vectorising. */
+INLINE float select_f(bool c, float a, float b) {
+    uint32_t ua, ub, m = -(uint32_t)c;
+    memcpy(&ua, &a, sizeof ua);
+    memcpy(&ub, &b, sizeof ub);
+    ua = (ua & m) | (ub & ~m);
+    memcpy(&a, &ua, sizeof a);
+    return a;
+}
+
+/* 1 / (1 + e^-x) from e = exp(-|x|) <= 1: no overflow, and e / (1 + e) keeps the
+ * precision of tiny results for very negative x. */
+INLINE float sigmoid_f(float x) {
+    const float e = exp_le0(-fabsf(x));
+    const float r = 1.0f / (1.0f + e);
+    return select_f(x >= 0.0f, r, e * r);
+}
+
+/* tanh: below |x| = 0.5 a rational minimax fit (Eigen's float tanh), above it
+ * (1 - e) / (1 + e) with e = exp(-2|x|) <= 1/e, which has no cancellation there. Both
+ * are computed and one is picked, so the loop stays branch-free. */
+INLINE float tanh_f(float x) {
+    const float ax = fabsf(x);
+    const float e = exp_le0(-2.0f * ax);
+    const float x2 = x * x;
+    float p = -2.76076847742355e-16f;
+    p = p * x2 + 2.00018790482477e-13f;
+    p = p * x2 + -8.60467152213735e-11f;
+    p = p * x2 + 5.12229709037114e-08f;
+    p = p * x2 + 1.48572235717979e-05f;
+    p = p * x2 + 6.37261928875436e-04f;
+    p = p * x2 + 4.89352455891786e-03f;
+    float q = 1.19825839466702e-06f;
+    q = q * x2 + 1.18534705686654e-04f;
+    q = q * x2 + 2.26843463243900e-03f;
+    q = q * x2 + 4.89352518554385e-03f;
+    /* One division: the chosen branch's numerator over its denominator. */
+    const bool use_big = ax >= 0.5f;
+    const float num = select_f(use_big, 1.0f - e, ax * p), den = select_f(use_big, 1.0f + e, q);
+    return copysignf(num / den, x);
+}
+
+/* The forward loop, with the flags constant in each instantiation below so the
+ * vectorised loop has no invariant branches. cprev may alias c (same index only). */
+INLINE void forward_body(float *z, const float *add, const bool zvalid, const bool has_cp,
+                         const float *cprev, float *c, float *h, const bool save, float *cs,
+                         float *tc, float *hn, int64_t H, int64_t j0, int64_t j1) {
+    float *zi = z, *zf = z + H, *zg = z + 2 * H, *zo = z + 3 * H;
+    const float *ai = add, *af = add + H, *ag = add + 2 * H, *ao = add + 3 * H;
+#pragma omp simd
+    for (int64_t j = j0; j < j1; j++) {
+        const float i = sigmoid_f((zvalid ? zi[j] : 0.0f) + ai[j]);
+        const float f = sigmoid_f((zvalid ? zf[j] : 0.0f) + af[j]);
+        const float g = tanh_f((zvalid ? zg[j] : 0.0f) + ag[j]);
+        const float o = sigmoid_f((zvalid ? zo[j] : 0.0f) + ao[j]);
+        const float cn = f * (has_cp ? cprev[j] : 0.0f) + i * g;
+        const float t = tanh_f(cn);
+        const float hv = o * t;
+        zi[j] = i, zf[j] = f, zg[j] = g, zo[j] = o;
+        c[j] = cn;
+        h[j] = hv;
+        if (save) {
+            cs[j] = cn;
+            tc[j] = t;
+            hn[j] = hv;
+        }
+    }
+}
+
+CELL_WORKER void lstm_cell_forward(float *z, const float *add, bool zvalid, const float *cprev,
+                                   float *c, float *h, float *cs, float *tc, float *hn, int64_t H,
+                                   int64_t j0, int64_t j1) {
+    const bool save = cs != NULL;
+    if (save && !hn) hn = h; /* nothing to hand on: rewriting h is harmless */
+#define FWD(ZV, CP, SV) forward_body(z, add, ZV, CP, cprev, c, h, SV, cs, tc, hn, H, j0, j1)
+    if (zvalid) {
+        if (cprev) save ? FWD(true, true, true) : FWD(true, true, false);
+        else save ? FWD(true, false, true) : FWD(true, false, false);
+    } else {
+        if (cprev) save ? FWD(false, true, true) : FWD(false, true, false);
+        else save ? FWD(false, false, true) : FWD(false, false, false);
+    }
+#undef FWD
+}
+
+INLINE void backward_body(const float *a, const float *tc, const bool has_cp, const float *cprev,
+                          const float *dh, float *dc, float *d, const bool has_gc0, float *gc0,
+                          int64_t H, int64_t j0, int64_t j1) {
+    const float *ai = a, *af = a + H, *ag = a + 2 * H, *ao = a + 3 * H;
+    float *di = d, *df = d + H, *dg = d + 2 * H, *dout = d + 3 * H;
+#pragma omp simd
+    for (int64_t j = j0; j < j1; j++) {
+        const float i = ai[j], f = af[j], g = ag[j], o = ao[j], t = tc[j];
+        const float cp = has_cp ? cprev[j] : 0.0f, dhv = dh[j];
+        const float dct = dc[j] + dhv * o * (1.0f - t * t);
+        di[j] = dct * g * i * (1.0f - i);
+        df[j] = dct * cp * f * (1.0f - f);
+        dg[j] = dct * i * (1.0f - g * g);
+        dout[j] = dhv * t * o * (1.0f - o);
+        dc[j] = dct * f;
+        if (has_gc0) gc0[j] += dct * f;
+    }
+}
+
+CELL_WORKER void lstm_cell_backward(const float *a, const float *tc, const float *cprev, float *dh,
+                                    const float *gs, const float *gh, float *dc, const float *gc,
+                                    float *d, float *gc0, int64_t H, int64_t j0, int64_t j1) {
+    /* The extra upstream gradients are folded into dh and dc first, so the main loop
+     * has a fixed shape. */
+    if (gs)
+        for (int64_t j = j0; j < j1; j++) dh[j] += gs[j];
+    if (gh)
+        for (int64_t j = j0; j < j1; j++) dh[j] += gh[j];
+    if (gc)
+        for (int64_t j = j0; j < j1; j++) dc[j] += gc[j];
+#define BWD(CP, G0) backward_body(a, tc, CP, cprev, dh, dc, d, G0, gc0, H, j0, j1)
+    if (cprev) gc0 ? BWD(true, true) : BWD(true, false);
+    else gc0 ? BWD(false, true) : BWD(false, false);
+#undef BWD
+}
+
+CELL_WORKER void lstm_sigmoid_array(const float *x, float *y, int64_t n) {
+#pragma omp simd
+    for (int64_t k = 0; k < n; k++) y[k] = sigmoid_f(x[k]);
+}
+
+CELL_WORKER void lstm_tanh_array(const float *x, float *y, int64_t n) {
+#pragma omp simd
+    for (int64_t k = 0; k < n; k++) y[k] = tanh_f(x[k]);
+}

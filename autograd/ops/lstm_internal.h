@@ -1,0 +1,43 @@
+/* Internal to the fused LSTM op (lstm.c): its per-row cell kernels (lstm_cell.c) and
+ * the embedding lookup it can fold into its input projection (gather_rows.c). Not part
+ * of the public API. */
+#ifndef AUTOGRAD_OPS_LSTM_INTERNAL_H
+#define AUTOGRAD_OPS_LSTM_INTERNAL_H
+
+#include "autograd/ops.h"
+
+/* The gather_rows op. Its outputs always point at a node naming the table and the ids
+ * (inputs[0], inputs[1]); when nothing was recorded (grad mode off, or no gradient
+ * needed) that node is provenance only — iargs[0] == 1, never on the tape, never run —
+ * so the LSTM can see that its input is a table lookup in inference too. */
+extern const OpDef ag__gather_rows_op;
+
+/* Forward cell for one batch row and hidden units j0 <= j < j1. z holds the row's four
+ * gate blocks (i, f, c, o at z, z + H, z + 2H, z + 3H); the pre-activation is
+ * z + add (add: the bias, or the folded table row with the bias in it), or add alone
+ * when !zvalid. z is overwritten with the activations. cprev (NULL: zeros) is c_{t-1}
+ * and may equal c, the new cell state; h gets h_t. cs, tc and hn, when not NULL, get
+ * c_t, tanh(c_t) and h_t again (the values backward needs). */
+void lstm_cell_forward(float *z, const float *add, bool zvalid, const float *cprev, float *c,
+                       float *h, float *cs, float *tc, float *hn, int64_t H, int64_t j0,
+                       int64_t j1);
+
+/* Backward cell for one row and units j0 <= j < j1. a: the saved activations (gate
+ * blocks as above), tc: tanh(c_t), cprev: c_{t-1} (NULL: zeros). dh: the gradient
+ * reaching h_t through the recurrence (scratch: gs and gh, more gradient for h_t from
+ * the sequence output and the final state, NULL for none, are added into it); dc: the
+ * gradient carried to c_t (read, then overwritten with the one for c_{t-1}); gc: more
+ * gradient for c_t (NULL: none).
+ * d gets the pre-activation gradients (gate blocks as above); gc0, when not NULL, has
+ * the gradient for c_{t-1} added (the first step's c0). */
+void lstm_cell_backward(const float *a, const float *tc, const float *cprev, float *dh,
+                        const float *gs, const float *gh, float *dc, const float *gc, float *d,
+                        float *gc0, int64_t H, int64_t j0, int64_t j1);
+
+/* The element-wise functions the cells use (exposed for the tests): y[k] = sigmoid(x[k])
+ * and tanh(x[k]) for k < n, with relative error below 4e-7 (tanh: absolute error below
+ * 1e-7 near 0). */
+void lstm_sigmoid_array(const float *x, float *y, int64_t n);
+void lstm_tanh_array(const float *x, float *y, int64_t n);
+
+#endif

@@ -1,0 +1,251 @@
+/* The fused LSTM's fast paths against the plain ones: an embedding lookup folded into
+ * the input projection (training and inference, both directions, with initial states)
+ * against the same lookup fed through an ordinary op, the fold refused when x no longer
+ * equals the table rows, its multi-threaded team against one thread, and the cell's
+ * vectorised sigmoid and tanh against double precision. */
+#include "helpers.h"
+
+#include "autograd/ops/lstm_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define TOL 1e-5
+
+enum { TABLE, KERNEL, RECURRENT, BIAS, H0, C0, N_P };
+
+typedef struct Case {
+    int64_t V, B, T, D, H;
+    bool state, back;
+    Tensor *p[N_P];
+    Tensor *ids;
+} Case;
+
+static Case make_case(uint64_t seed, int64_t V, int64_t B, int64_t T, int64_t D, int64_t H, bool state,
+                      bool back) {
+    Rng rng;
+    tensor_rng_seed(&rng, seed, 1);
+    Case c = {V, B, T, D, H, state, back, {NULL}, NULL};
+    c.p[TABLE] = test_random(&rng, -1, 1, TENSOR_SHAPE(V, D));
+    c.p[KERNEL] = test_random(&rng, -0.5f, 0.5f, TENSOR_SHAPE(D, 4 * H));
+    c.p[RECURRENT] = test_random(&rng, -0.4f, 0.4f, TENSOR_SHAPE(H, 4 * H));
+    c.p[BIAS] = test_random(&rng, -0.5f, 0.5f, TENSOR_SHAPE(4 * H));
+    if (state) {
+        c.p[H0] = test_random(&rng, -1, 1, TENSOR_SHAPE(B, H));
+        c.p[C0] = test_random(&rng, -1, 1, TENSOR_SHAPE(B, H));
+    }
+    c.ids = tensor_i32_zeros(NULL, TENSOR_SHAPE(B, T));
+    for (int64_t i = 0; i < B * T; i++) ((int32_t *)c.ids->data)[i] = (int32_t)tensor_rng_below(&rng, (uint32_t)V);
+    return c;
+}
+
+static void free_case(Case *c) {
+    for (int k = 0; k < N_P; k++) tensor_free(c->p[k]);
+    tensor_free(c->ids);
+}
+
+typedef struct Out {
+    float *v[3];     /* seq, h, c */
+    float *g[N_P];   /* gradients of the parameters */
+    bool x_grad;     /* whether x (the lookup's output) got a gradient of its own */
+} Out;
+
+/* x = table[ids], passed straight to the LSTM (foldable) or through x * 1 (an ordinary
+ * op the LSTM cannot see through); then seq, h, c get random upstream gradients. */
+static Out run(Case *c, bool foldable, bool grad) {
+    Tape *tape = ag_tape_new();
+    ag_set_grad_enabled(tape, grad);
+    for (int k = 0; k < N_P; k++) tensor_zero_grad(c->p[k]);
+    Tensor *x = ag_gather_rows(tape, c->p[TABLE], c->ids);
+    if (!foldable) x = ag_scale(tape, x, 1.0f);
+    AgLstmResult r = ag_lstm(tape, x, c->p[KERNEL], c->p[RECURRENT], c->p[BIAS], c->p[H0], c->p[C0], c->back);
+    Tensor *outs[3] = {r.seq, r.h, r.c};
+    Out o = {{NULL}, {NULL}, false};
+    for (int k = 0; k < 3; k++) {
+        o.v[k] = malloc((size_t)outs[k]->size * sizeof(float));
+        memcpy(o.v[k], outs[k]->data, (size_t)outs[k]->size * sizeof(float));
+    }
+    if (grad) {
+        Rng rng;
+        tensor_rng_seed(&rng, 99, 0);
+        for (int k = 0; k < 3; k++) {
+            float *up = malloc((size_t)outs[k]->size * sizeof(float));
+            tensor_fill_uniform(up, outs[k]->size, &rng, -1, 1);
+            ag_backward_with(tape, outs[k], up);
+            free(up);
+        }
+        for (int k = 0; k < N_P; k++)
+            if (c->p[k]) {
+                o.g[k] = malloc((size_t)c->p[k]->size * sizeof(float));
+                memcpy(o.g[k], tensor_grad(c->p[k]), (size_t)c->p[k]->size * sizeof(float));
+            }
+        o.x_grad = x->grad != NULL;
+    }
+    ag_tape_free(tape);
+    return o;
+}
+
+static void free_out(Out *o) {
+    for (int k = 0; k < 3; k++) free(o->v[k]);
+    for (int k = 0; k < N_P; k++) free(o->g[k]);
+}
+
+static void close_arrays(const char *what, const float *a, const float *b, int64_t n) {
+    for (int64_t i = 0; i < n; i++)
+        cr_assert(fabs((double)a[i] - b[i]) <= TOL * fmax(1.0, fabs((double)b[i])),
+                  "%s[%lld]: folded %.9g vs plain %.9g", what, (long long)i, a[i], b[i]);
+}
+
+static void compare(const Case *c, const Out *f, const Out *p, bool grads) {
+    const int64_t sizes[3] = {c->B * c->T * c->H, c->B * c->H, c->B * c->H};
+    const char *names[3] = {"seq", "h", "c"}, *pnames[N_P] = {"dtable", "dkernel", "drecurrent", "dbias", "dh0", "dc0"};
+    for (int k = 0; k < 3; k++) close_arrays(names[k], f->v[k], p->v[k], sizes[k]);
+    if (!grads) return;
+    for (int k = 0; k < N_P; k++)
+        if (c->p[k]) close_arrays(pnames[k], f->g[k], p->g[k], c->p[k]->size);
+}
+
+Test(lstm_fast_paths, folded_lookup_matches_plain_training) {
+    uint64_t seed = 1;
+    /* 4V <= B*T: folded. Several shapes, both directions, with and without h0/c0. */
+    int64_t shapes[][5] = {{5, 4, 6, 3, 4}, {7, 8, 9, 5, 16}, {27, 16, 40, 8, 40}};
+    for (int s = 0; s < 3; s++)
+        for (int state = 0; state < 2; state++)
+            for (int back = 0; back < 2; back++) {
+                Case c = make_case(seed++, shapes[s][0], shapes[s][1], shapes[s][2], shapes[s][3], shapes[s][4],
+                                   state, back);
+                Out f = run(&c, true, true), p = run(&c, false, true);
+                cr_assert(!f.x_grad, "the fold should send the gradient to the table, not through x");
+                cr_assert(p.x_grad, "the plain path forms x's gradient");
+                compare(&c, &f, &p, true);
+                free_out(&f);
+                free_out(&p);
+                free_case(&c);
+            }
+}
+
+Test(lstm_fast_paths, folded_lookup_matches_plain_inference) {
+    Case c = make_case(40, 6, 8, 12, 5, 24, true, false);
+    Out f = run(&c, true, false), p = run(&c, false, false), g = run(&c, true, true);
+    compare(&c, &f, &p, false);
+    /* Inference and training run the same folded forward: identical outputs. */
+    for (int k = 0; k < 3; k++) {
+        int64_t n = k == 0 ? c.B * c.T * c.H : c.B * c.H;
+        cr_assert(memcmp(f.v[k], g.v[k], (size_t)n * sizeof(float)) == 0);
+    }
+    free_out(&f);
+    free_out(&p);
+    free_out(&g);
+    free_case(&c);
+}
+
+Test(lstm_fast_paths, large_table_is_not_folded) {
+    /* 4V > B*T: the ordinary projection, so x gets its own gradient. */
+    Case c = make_case(41, 50, 2, 5, 3, 4, false, false);
+    Out f = run(&c, true, true), p = run(&c, false, true);
+    cr_assert(f.x_grad);
+    compare(&c, &f, &p, true);
+    free_out(&f);
+    free_out(&p);
+    free_case(&c);
+}
+
+Test(lstm_fast_paths, changed_lookup_is_not_folded) {
+    /* x is overwritten after the lookup: the LSTM must use x as it is now. */
+    Case c = make_case(42, 4, 4, 6, 3, 8, false, false);
+    Tape *tape = ag_tape_new();
+    Tensor *x = ag_gather_rows(tape, c.p[TABLE], c.ids);
+    ((float *)x->data)[5] += 0.25f;
+    AgLstmResult a = ag_lstm(tape, x, c.p[KERNEL], c.p[RECURRENT], c.p[BIAS], NULL, NULL, false);
+    Tensor *xc = tensor_copy(NULL, x);
+    AgLstmResult b = ag_lstm(tape, xc, c.p[KERNEL], c.p[RECURRENT], c.p[BIAS], NULL, NULL, false);
+    close_arrays("seq", a.seq->data, b.seq->data, a.seq->size);
+    tensor_free(xc);
+    ag_tape_free(tape);
+    free_case(&c);
+}
+
+Test(lstm_fast_paths, team_matches_one_thread) {
+    /* Big enough for a team of threads (a step's recurrent GEMM >= 10 MFLOP); outputs
+     * and gradients bitwise equal. */
+    Case c = make_case(43, 9, 64, 6, 6, 160, true, true);
+    Out o[2];
+    for (int th = 0; th < 2; th++) {
+        cr_assert_eq(tensor_set_num_threads(th + 1), 0);
+        o[th] = run(&c, true, true);
+    }
+    for (int k = 0; k < 3; k++) {
+        int64_t n = k == 0 ? c.B * c.T * c.H : c.B * c.H;
+        cr_assert(memcmp(o[0].v[k], o[1].v[k], (size_t)n * sizeof(float)) == 0, "output %d differs", k);
+    }
+    for (int k = 0; k < N_P; k++)
+        cr_assert(memcmp(o[0].g[k], o[1].g[k], (size_t)c.p[k]->size * sizeof(float)) == 0, "gradient %d differs",
+                  k);
+    /* And the team's folded run against the plain path, also run by the team. */
+    Out p = run(&c, false, true);
+    compare(&c, &o[1], &p, true);
+    free_out(&p);
+    free_out(&o[0]);
+    free_out(&o[1]);
+    free_case(&c);
+}
+
+Test(lstm_fast_paths, cell_functions_match_double) {
+    enum { N = 20011 };
+    float *x = malloc(N * sizeof(float)), *s = malloc(N * sizeof(float)), *t = malloc(N * sizeof(float));
+    for (int i = 0; i < N; i++) x[i] = -40.0f + 80.0f * (float)i / (N - 1);
+    x[0] = -100.0f, x[1] = 100.0f, x[2] = 0.0f, x[3] = -0.0f, x[4] = 1e-30f, x[5] = 0.4999f, x[6] = 0.5f;
+    lstm_sigmoid_array(x, s, N);
+    lstm_tanh_array(x, t, N);
+    for (int i = 0; i < N; i++) {
+        double es = 1.0 / (1.0 + exp(-(double)x[i])), et = tanh((double)x[i]);
+        cr_assert(fabs(s[i] - es) <= 4e-7 * es + 1e-30, "sigmoid(%.9g) = %.9g, expected %.9g", x[i], s[i], es);
+        cr_assert(fabs(t[i] - et) <= 4e-7 * fabs(et) + 1e-7, "tanh(%.9g) = %.9g, expected %.9g", x[i], t[i], et);
+    }
+    cr_assert(signbit(t[3]), "tanh(-0) keeps the sign");
+    x[0] = NAN;
+    lstm_sigmoid_array(x, s, 1);
+    lstm_tanh_array(x, t, 1);
+    cr_assert(isnan(s[0]) && isnan(t[0]), "NaN propagates");
+    free(x);
+    free(s);
+    free(t);
+}
+
+Test(lstm_fast_paths, short_wide_sequence_recurrent_gradient) {
+    /* T = 3, H = 64, no h0: the recurrent gradient skips the first step's zero rows. */
+    for (int back = 0; back < 2; back++) {
+        Rng rng;
+        tensor_rng_seed(&rng, 44, back);
+        Tensor *x = test_random(&rng, -1, 1, TENSOR_SHAPE(4, 3, 5));
+        Tensor *k = test_random(&rng, -0.5f, 0.5f, TENSOR_SHAPE(5, 256));
+        Tensor *r = test_random(&rng, -0.3f, 0.3f, TENSOR_SHAPE(64, 256));
+        Tensor *b = test_random(&rng, -0.5f, 0.5f, TENSOR_SHAPE(256));
+        float *grads[2][4];
+        for (int ref = 0; ref < 2; ref++) {
+            Tape *tape = ag_tape_new();
+            Tensor *all[4] = {x, k, r, b};
+            for (int i = 0; i < 4; i++) tensor_zero_grad(all[i]);
+            AgLstmResult res = (ref ? ag_lstm_reference : ag_lstm)(tape, x, k, r, b, NULL, NULL, back);
+            float *up = malloc((size_t)res.seq->size * sizeof(float));
+            Rng urng; /* the same upstream gradient for both */
+            tensor_rng_seed(&urng, 45, back);
+            tensor_fill_uniform(up, res.seq->size, &urng, -1, 1);
+            ag_backward_with(tape, res.seq, up);
+            free(up);
+            for (int i = 0; i < 4; i++) {
+                grads[ref][i] = malloc((size_t)all[i]->size * sizeof(float));
+                memcpy(grads[ref][i], tensor_grad(all[i]), (size_t)all[i]->size * sizeof(float));
+            }
+            ag_tape_free(tape);
+        }
+        const char *names[4] = {"dx", "dkernel", "drecurrent", "dbias"};
+        Tensor *all[4] = {x, k, r, b};
+        for (int i = 0; i < 4; i++) {
+            close_arrays(names[i], grads[0][i], grads[1][i], all[i]->size);
+            free(grads[0][i]);
+            free(grads[1][i]);
+        }
+        tensor_free(x), tensor_free(k), tensor_free(r), tensor_free(b);
+    }
+}
