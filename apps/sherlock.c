@@ -4,7 +4,6 @@
  * loads) it, reports held-out loss and top-1 / top-5 accuracy, and predicts the next
  * words of a phrase. `sherlock --help` lists the options. */
 #include "nn/nn.h"
-#include "nn/word_windows.h" /* not (yet) included by nn/nn.h */
 
 #include <getopt.h>
 #include <math.h>

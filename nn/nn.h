@@ -18,6 +18,7 @@
 #include "nn/text.h"
 #include "nn/word2vec.h"
 #include "nn/word_text.h"
+#include "nn/word_windows.h"
 #include "tensor/rng.h"
 #include "tensor/tensor.h"
 
