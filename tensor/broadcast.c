@@ -15,7 +15,7 @@
  * load time as in reduce.c; the OpenMP bodies calling them are not cloned. */
 #if defined(__has_attribute) && defined(__x86_64__) && !defined(LAMINA_NO_TARGET_CLONES)
 #if __has_attribute(target_clones)
-#define BCAST_WORKER static __attribute__((target_clones("avx512f", "avx2", "default"), noinline))
+#define BCAST_WORKER static TENSOR_MULTIVERSION
 #endif
 #endif
 #ifndef BCAST_WORKER

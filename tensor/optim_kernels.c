@@ -90,12 +90,18 @@ static AdamFn adam_fn(void) {
 
 #define BLOCK 16384 /* elements per work item: whole cache lines, a few per thread */
 
+/* These passes are bound by memory bandwidth and cheap per element: below 256K
+ * elements one thread finishes sooner than a fork/join (a futex wake when threads wait
+ * passively) would. */
+#define PASS_MIN (1 << 18)
+#define PASS_PARALLEL_FOR(n) TENSOR_PRAGMA_(omp parallel for schedule(static) if ((n) >= PASS_MIN))
+
 void tensor_adam_update(int64_t n, float *p, const float *g, float *m, float *v, float b1,
                         float b2, float lr, float c1, float c2, float eps) {
     const AdamK k = {b1, b2, lr, c1, c2, eps};
     const AdamFn fn = adam_fn();
     const int64_t blocks = (n + BLOCK - 1) / BLOCK;
-    TENSOR_PARALLEL_FOR(n)
+    PASS_PARALLEL_FOR(n)
     for (int64_t b = 0; b < blocks; b++) {
         const int64_t i0 = b * BLOCK, i1 = i0 + BLOCK < n ? i0 + BLOCK : n;
         fn(i0, i1, p, g, m, v, &k);
@@ -104,11 +110,7 @@ void tensor_adam_update(int64_t n, float *p, const float *g, float *m, float *v,
 
 /* Whether x[0..n) holds a NaN or infinity: exponent bits all ones, tested on the bit
  * patterns so the loop vectorises (an early exit would not). */
-#if defined(__has_attribute) && defined(__x86_64__)
-#if __has_attribute(target_clones)
-__attribute__((target_clones("avx512f", "avx2", "default"), noinline))
-#endif
-#endif
+TENSOR_MULTIVERSION
 static int any_nonfinite(const float *x, int64_t n) {
     uint32_t any = 0;
 #pragma omp simd reduction(| : any)
@@ -123,7 +125,7 @@ static int any_nonfinite(const float *x, int64_t n) {
 int64_t tensor_first_nonfinite(const float *x, int64_t n) {
     const int64_t blocks = (n + BLOCK - 1) / BLOCK;
     int64_t first = INT64_MAX;
-#pragma omp parallel for schedule(static) reduction(min : first) if (n >= TENSOR_PARALLEL_THRESHOLD)
+#pragma omp parallel for schedule(static) reduction(min : first) if (n >= PASS_MIN)
     for (int64_t b = 0; b < blocks; b++) {
         const int64_t i0 = b * BLOCK, i1 = i0 + BLOCK < n ? i0 + BLOCK : n;
         if (i0 >= first || !any_nonfinite(x + i0, i1 - i0)) continue;
@@ -138,7 +140,7 @@ int64_t tensor_first_nonfinite(const float *x, int64_t n) {
 
 void tensor_zero_floats(float *x, int64_t n) {
     const int64_t blocks = (n + BLOCK - 1) / BLOCK;
-    TENSOR_PARALLEL_FOR(n)
+    PASS_PARALLEL_FOR(n)
     for (int64_t b = 0; b < blocks; b++) {
         const int64_t i0 = b * BLOCK, i1 = i0 + BLOCK < n ? i0 + BLOCK : n;
         memset(x + i0, 0, (size_t)(i1 - i0) * sizeof(float));

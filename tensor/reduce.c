@@ -21,7 +21,7 @@
  * which is why the workers are separate, non-inlined functions). */
 #if defined(__has_attribute) && defined(__x86_64__) && !defined(LAMINA_NO_TARGET_CLONES)
 #if __has_attribute(target_clones)
-#define REDUCE_WORKER static __attribute__((target_clones("avx512f", "avx2", "default"), noinline))
+#define REDUCE_WORKER static TENSOR_MULTIVERSION
 #endif
 #endif
 #ifndef REDUCE_WORKER

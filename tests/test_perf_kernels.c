@@ -72,7 +72,7 @@ Test(perf_kernels, packed_gemm_empty_and_zero_k) {
 Test(perf_kernels, adam_matches_scalar_formula) {
     Rng rng;
     tensor_rng_seed(&rng, 7, 0);
-    const int64_t n = 100003; /* several blocks and a ragged end */
+    const int64_t n = 300007; /* several blocks, a ragged end, the parallel path */
     float *p = rand_array(&rng, n), *g = rand_array(&rng, n), *m = rand_array(&rng, n), *v = rand_array(&rng, n);
     for (int64_t i = 0; i < n; i++) v[i] = fabsf(v[i]);
     float *p2 = malloc(n * sizeof(float)), *m2 = malloc(n * sizeof(float)), *v2 = malloc(n * sizeof(float));
@@ -124,7 +124,7 @@ Test(perf_kernels, team_barrier_orders_phases) {
 }
 
 Test(perf_kernels, first_nonfinite_finds_the_smallest_index) {
-    const int64_t n = 100003;
+    const int64_t n = 300007; /* past the size where it goes parallel */
     float *x = malloc(n * sizeof(float));
     for (int th = 1; th <= 2; th++) {
         cr_assert_eq(tensor_set_num_threads(th), 0);
@@ -134,9 +134,9 @@ Test(perf_kernels, first_nonfinite_finds_the_smallest_index) {
         cr_assert_eq(tensor_first_nonfinite(x, 0), -1);
         x[n - 1] = NAN;
         cr_assert_eq(tensor_first_nonfinite(x, n), n - 1);
-        x[90000] = NAN;
-        x[70000] = INFINITY;
-        cr_assert_eq(tensor_first_nonfinite(x, n), 70000);
+        x[290000] = NAN;
+        x[170000] = INFINITY;
+        cr_assert_eq(tensor_first_nonfinite(x, n), 170000);
         x[5] = -INFINITY;
         cr_assert_eq(tensor_first_nonfinite(x, n), 5);
         cr_assert_eq(tensor_first_nonfinite(x, 5), -1);

@@ -10,7 +10,7 @@
 
 #if defined(__has_attribute) && defined(__x86_64__) && !defined(LAMINA_NO_TARGET_CLONES)
 #if __has_attribute(target_clones)
-#define CELL_WORKER __attribute__((target_clones("avx512f", "avx2", "default"), noinline))
+#define CELL_WORKER TENSOR_MULTIVERSION
 #endif
 #endif
 #ifndef CELL_WORKER
