@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define APP "bench"
@@ -37,7 +37,7 @@ static const Config CONFIGS[4] = {
 
 typedef struct Options {
     const char *configs, *peers_dir, *python;
-    int threads, steps, reps, warmup;
+    int threads, steps, reps, warmup, rounds;
     bool train, infer, peers, scaling, json, child;
 } Options;
 
@@ -119,8 +119,6 @@ static double peak_rss_mb(void) {
 
 enum { NBATCH = 8 }; /* distinct random batches cycled through, as the peer does */
 
-/* Times reps x steps training steps (or forward passes) after warm-up; writes the
- * min and median seconds per step. Returns -1 if a training step failed. */
 /* CPU time of the whole process (all threads), in seconds. */
 static double cpu_seconds(void) {
     struct timespec ts;
@@ -128,6 +126,9 @@ static double cpu_seconds(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* Times reps x steps training steps (or forward passes) after warm-up; writes the
+ * min and median seconds per step and the least CPU time per step. Returns -1 if a
+ * training step failed. */
 static int time_steps(Model *m, Tensor **xs, Tensor **ys, bool train, const Options *o, double *min, double *med,
                       double *cpu_min) {
     double *t = malloc((size_t)o->reps * sizeof *t), c0 = 0;
@@ -265,11 +266,14 @@ static double json_field(const char *s, const char *from, const char *key) {
     return p ? strtod(p + strlen(pat), NULL) : NAN;
 }
 
+/* ms per step [mode: 0 training, 1 inference], peak RSS in MB. */
 typedef struct Result {
     bool ok;
-    double train_min, train_med, infer_min, infer_med, rss; /* ms; MB */
-    char setting[128];                                      /* PyTorch: which thread setting */
+    double min[2], med[2], cpu[2], rss; /* cpu: least CPU ms per step, all threads (ours) */
+    char setting[128];                  /* PyTorch: which thread setting */
 } Result;
+
+static const char *const MODES[2] = {"train", "infer"};
 
 /* Our children wait passively at OpenMP barriers unless the user chose otherwise: on
  * a machine shared with other work, threads spinning in OpenMP's pool cost more than
@@ -289,15 +293,18 @@ static Result run_ours(const Config *c, const Options *o, int threads) {
                     "--reps", r, "--warmup", w, o->train ? "--train" : "--infer", o->train && o->infer ? "--infer" : NULL,
                     NULL};
     Result res = {0};
-    double rss;
-    char *out = run_capture(argv, our_env(), &rss);
+    char *out = run_capture(argv, our_env(), &res.rss);
     if (!out) return res;
     res.ok = true;
-    res.train_min = json_field(out, NULL, "train_ms_min");
-    res.train_med = json_field(out, NULL, "train_ms_median");
-    res.infer_min = json_field(out, NULL, "infer_ms_min");
-    res.infer_med = json_field(out, NULL, "infer_ms_median");
-    res.rss = rss;
+    for (int md = 0; md < 2; md++) {
+        char key[32];
+        snprintf(key, sizeof key, "%s_ms_min", MODES[md]);
+        res.min[md] = json_field(out, NULL, key);
+        snprintf(key, sizeof key, "%s_ms_median", MODES[md]);
+        res.med[md] = json_field(out, NULL, key);
+        snprintf(key, sizeof key, "%s_cpu_ms_min", MODES[md]);
+        res.cpu[md] = json_field(out, NULL, key);
+    }
     free(out);
     return res;
 }
@@ -314,17 +321,15 @@ static Result run_torch_setting(const Config *c, const Options *o, int threads, 
     const char *env[] = {omp, blas, omp1 ? NULL : "OMP_WAIT_POLICY=passive", NULL};
     char *argv[] = {(char *)o->python, script, (char *)c->name, t, s, r, NULL};
     Result res = {0};
-    double rss;
-    char *out = run_capture(argv, env, &rss);
+    char *out = run_capture(argv, env, &res.rss);
     if (!out) return res;
-    const char *tr = strstr(out, "\"train\""), *in = strstr(out, "\"infer\"");
-    if (tr && in) {
+    const char *sect[2] = {strstr(out, "\"train\""), strstr(out, "\"infer\"")};
+    if (sect[0] && sect[1]) {
         res.ok = true;
-        res.train_min = json_field(out, tr, "ms_per_step_min");
-        res.train_med = json_field(out, tr, "ms_per_step_median");
-        res.infer_min = json_field(out, in, "ms_per_step_min");
-        res.infer_med = json_field(out, in, "ms_per_step_median");
-        res.rss = rss;
+        for (int md = 0; md < 2; md++) {
+            res.min[md] = json_field(out, sect[md], "ms_per_step_min");
+            res.med[md] = json_field(out, sect[md], "ms_per_step_median");
+        }
         snprintf(res.setting, sizeof res.setting, omp1 ? "OMP=1 OPENBLAS=%d" : "OMP=OPENBLAS=%d passive", threads);
     }
     free(out);
@@ -337,12 +342,11 @@ static Result run_torch(const Config *c, const Options *o) {
     Result a = run_torch_setting(c, o, o->threads, true);
     if (o->threads == 1) return a;
     Result b = run_torch_setting(c, o, o->threads, false);
-    if (!a.ok) return b;
-    if (!b.ok) return a;
-    Result best = a.train_med <= b.train_med ? a : b;
-    const Result *inf = a.infer_med <= b.infer_med ? &a : &b;
-    best.infer_min = inf->infer_min;
-    best.infer_med = inf->infer_med;
+    if (!a.ok || !b.ok) return a.ok ? a : b;
+    Result best = a.med[0] <= b.med[0] ? a : b;
+    const Result *inf = a.med[1] <= b.med[1] ? &a : &b;
+    best.min[1] = inf->min[1];
+    best.med[1] = inf->med[1];
     if (strcmp(inf->setting, best.setting) != 0) {
         char both[sizeof best.setting];
         snprintf(both, sizeof both, "train %.50s, infer %.50s", best.setting, inf->setting);
@@ -351,94 +355,122 @@ static Result run_torch(const Config *c, const Options *o) {
     return best;
 }
 
-static void print_row(const char *who, double ms_min, double ms_med, double units_per_step, double flops, double rss,
-                      const char *note) {
-    printf("    %-9s %9.2f %9.2f %12.0f %9.1f %9.0f   %s\n", who, ms_min, ms_med, 1e3 * units_per_step / ms_med,
-           flops / (ms_med * 1e6), rss, note ? note : "");
+enum { MAX_ROUNDS = 20 };
+
+typedef struct Rounds {
+    Result r[MAX_ROUNDS];
+    int n;
+} Rounds;
+
+static void rounds_add(Rounds *rs, Result r) {
+    if (r.ok && rs->n < MAX_ROUNDS) rs->r[rs->n++] = r;
+}
+
+/* Min of the mins, median of the medians, the largest peak memory. */
+static Result rounds_result(const Rounds *rs) {
+    if (rs->n == 0) return (Result){0};
+    Result out = rs->r[0];
+    for (int md = 0; md < 2; md++) {
+        double meds[MAX_ROUNDS];
+        for (int i = 0; i < rs->n; i++) {
+            out.min[md] = fmin(out.min[md], rs->r[i].min[md]);
+            out.cpu[md] = fmin(out.cpu[md], rs->r[i].cpu[md]);
+            out.rss = fmax(out.rss, rs->r[i].rss);
+            meds[i] = rs->r[i].med[md];
+        }
+        qsort(meds, (size_t)rs->n, sizeof *meds, cmp_double);
+        out.med[md] = rs->n % 2 ? meds[rs->n / 2] : 0.5 * (meds[rs->n / 2 - 1] + meds[rs->n / 2]);
+    }
+    return out;
+}
+
+static void print_row(const char *who, const Result *r, int md, double units, double flops, const char *note) {
+    printf("    %-9s %9.2f %9.2f %12.0f %9.1f %9.0f   %s\n", who, r->min[md], r->med[md], 1e3 * units / r->med[md],
+           flops / (r->med[md] * 1e6), r->rss, note ? note : "");
+}
+
+/* One config's results: a JSON line, or the table. */
+static void report(const Config *c, const Options *o, const Result *ours, const Result *one, const Result *torch) {
+    const double units = (double)c->batch * (c->unit[0] == 't' ? (double)c->T : 1.0), f = forward_flops(c);
+    const double flops[2] = {3 * f, f};
+    const bool want[2] = {o->train, o->infer};
+    if (o->json) {
+        NnJson j;
+        char key[64];
+        nn_json_begin(&j, stdout);
+        nn_json_string(&j, "config", c->name);
+        nn_json_int(&j, "threads", o->threads);
+        nn_json_string(&j, "unit", c->unit);
+        nn_json_number(&j, "peak_rss_mb", ours->rss);
+        if (torch->ok) nn_json_string(&j, "torch_setting", torch->setting);
+        if (torch->ok) nn_json_number(&j, "torch_peak_rss_mb", torch->rss);
+        for (int md = 0; md < 2; md++) {
+            if (!want[md]) continue;
+#define KEY(fmt) (snprintf(key, sizeof key, fmt, MODES[md]), key)
+            nn_json_number(&j, KEY("%s_ms_min"), ours->min[md]);
+            nn_json_number(&j, KEY("%s_ms_median"), ours->med[md]);
+            nn_json_number(&j, KEY("%s_cpu_ms_min"), ours->cpu[md]);
+            nn_json_number(&j, KEY("%s_per_s"), 1e3 * units / ours->med[md]);
+            nn_json_number(&j, KEY("%s_gflops"), flops[md] / (ours->med[md] * 1e6));
+            if (one->ok) nn_json_number(&j, KEY("%s_speedup_vs_1_thread"), one->med[md] / ours->med[md]);
+            if (torch->ok) {
+                nn_json_number(&j, KEY("torch_%s_ms_min"), torch->min[md]);
+                nn_json_number(&j, KEY("torch_%s_ms_median"), torch->med[md]);
+                nn_json_number(&j, KEY("%s_ratio"), torch->med[md] / ours->med[md]);
+            }
+#undef KEY
+        }
+        nn_json_end(&j);
+        return;
+    }
+    printf("\nconfig %s: %s; batch %lld, length %lld\n", c->name, c->layers, (long long)c->batch, (long long)c->T);
+    printf("              ms/step   ms/step %10s/s   GFLOP/s   peak RSS\n", c->unit);
+    printf("                  min    median     (median)  (median)        MB\n");
+    for (int md = 0; md < 2; md++) {
+        if (!want[md]) continue;
+        printf("  %s\n", MODES[md]);
+        print_row("lamina", ours, md, units, flops[md], NULL);
+        if (one->ok) {
+            char note[64];
+            snprintf(note, sizeof note, "%d threads / 1 thread: %.2fx", o->threads, one->med[md] / ours->med[md]);
+            print_row("1 thread", one, md, units, flops[md], note);
+        }
+        if (torch->ok) {
+            print_row("PyTorch", torch, md, units, flops[md], torch->setting);
+            printf("    ours/PyTorch throughput: %.2fx (median), %.2fx (min); peak memory %.2fx\n",
+                   torch->med[md] / ours->med[md], torch->min[md] / ours->min[md], ours->rss / torch->rss);
+        }
+    }
 }
 
 static int run_parent(const Options *o) {
     const char *policy = getenv("OMP_WAIT_POLICY");
-    printf("lamina bench: %d thread%s (OMP_WAIT_POLICY=%s), %s SGEMM, %d steps x %d reps after %d warm-up steps%s\n",
-           o->threads, o->threads > 1 ? "s" : "", policy ? policy : "passive", tensor_sgemm_kernel_name(), o->steps,
-           o->reps, o->warmup, o->peers ? "; PyTorch at its best thread setting" : "");
+    if (!o->json)
+        printf("lamina bench: %d thread%s (OMP_WAIT_POLICY=%s), %s SGEMM, %d steps x %d reps after %d warm-up "
+               "steps, %d round%s%s\n",
+               o->threads, o->threads > 1 ? "s" : "", policy ? policy : "passive", tensor_sgemm_kernel_name(),
+               o->steps, o->reps, o->warmup, o->rounds, o->rounds > 1 ? "s" : "",
+               o->peers ? "; PyTorch at its best thread setting" : "");
     int rc = NN_EXIT_OK;
     for (int k = 0; k < 4; k++) {
         const Config *c = &CONFIGS[k];
         if (!strchr(o->configs, c->name[0])) continue;
-        Result ours = run_ours(c, o, o->threads);
+        /* Rounds alternate ours and PyTorch, so a change in the machine's load between
+         * them hits both. */
+        Rounds r_ours = {0}, r_one = {0}, r_torch = {0};
+        for (int r = 0; r < o->rounds; r++) {
+            rounds_add(&r_ours, run_ours(c, o, o->threads));
+            if (o->scaling && o->threads > 1) rounds_add(&r_one, run_ours(c, o, 1));
+            if (o->peers) rounds_add(&r_torch, run_torch(c, o));
+        }
+        Result ours = rounds_result(&r_ours), one = rounds_result(&r_one), torch = rounds_result(&r_torch);
         if (!ours.ok) {
             fprintf(stderr, APP ": config %s failed\n", c->name);
             rc = NN_EXIT_FAILURE;
             continue;
         }
-        Result one = {0}, torch = {0};
-        if (o->scaling && o->threads > 1) one = run_ours(c, o, 1);
-        if (o->peers) {
-            torch = run_torch(c, o);
-            if (!torch.ok) fprintf(stderr, APP ": the PyTorch peer failed for config %s\n", c->name);
-        }
-        double units = (double)c->batch * (c->unit[0] == 't' ? (double)c->T : 1.0), f = forward_flops(c);
-        if (o->json) {
-            NnJson j;
-            nn_json_begin(&j, stdout);
-            nn_json_string(&j, "config", c->name);
-            nn_json_int(&j, "threads", o->threads);
-            nn_json_string(&j, "unit", c->unit);
-            nn_json_number(&j, "train_ms_min", ours.train_min);
-            nn_json_number(&j, "train_ms_median", ours.train_med);
-            nn_json_number(&j, "train_per_s", 1e3 * units / ours.train_med);
-            nn_json_number(&j, "train_gflops", 3 * f / (ours.train_med * 1e6));
-            nn_json_number(&j, "infer_ms_min", ours.infer_min);
-            nn_json_number(&j, "infer_ms_median", ours.infer_med);
-            nn_json_number(&j, "infer_per_s", 1e3 * units / ours.infer_med);
-            nn_json_number(&j, "infer_gflops", f / (ours.infer_med * 1e6));
-            nn_json_number(&j, "peak_rss_mb", ours.rss);
-            if (one.ok) {
-                nn_json_number(&j, "train_speedup_vs_1_thread", one.train_med / ours.train_med);
-                nn_json_number(&j, "infer_speedup_vs_1_thread", one.infer_med / ours.infer_med);
-            }
-            if (torch.ok) {
-                nn_json_string(&j, "torch_setting", torch.setting);
-                nn_json_number(&j, "torch_train_ms_min", torch.train_min);
-                nn_json_number(&j, "torch_train_ms_median", torch.train_med);
-                nn_json_number(&j, "torch_infer_ms_min", torch.infer_min);
-                nn_json_number(&j, "torch_infer_ms_median", torch.infer_med);
-                nn_json_number(&j, "torch_peak_rss_mb", torch.rss);
-                nn_json_number(&j, "train_ratio", torch.train_med / ours.train_med);
-                nn_json_number(&j, "infer_ratio", torch.infer_med / ours.infer_med);
-                nn_json_number(&j, "rss_ratio", ours.rss / torch.rss);
-            }
-            nn_json_end(&j);
-            continue;
-        }
-        printf("\nconfig %s: %s; batch %lld, length %lld\n", c->name, c->layers, (long long)c->batch, (long long)c->T);
-        printf("              ms/step   ms/step %10s/s   GFLOP/s   peak RSS\n", c->unit);
-        printf("                  min    median     (median)  (median)        MB\n");
-        const char *modes[2] = {"train", "infer"};
-        for (int md = 0; md < 2; md++) {
-            bool train = md == 0;
-            if (train ? !o->train : !o->infer) continue;
-            double fl = train ? 3 * f : f;
-            printf("  %s\n", modes[md]);
-            print_row("lamina", train ? ours.train_min : ours.infer_min, train ? ours.train_med : ours.infer_med,
-                      units, fl, ours.rss, NULL);
-            if (one.ok) {
-                char note[64];
-                snprintf(note, sizeof note, "%d threads / 1 thread: %.2fx", o->threads,
-                         (train ? one.train_med / ours.train_med : one.infer_med / ours.infer_med));
-                print_row("1 thread", train ? one.train_min : one.infer_min, train ? one.train_med : one.infer_med,
-                          units, fl, one.rss, note);
-            }
-            if (torch.ok) {
-                print_row("PyTorch", train ? torch.train_min : torch.infer_min, train ? torch.train_med : torch.infer_med,
-                          units, fl, torch.rss, torch.setting);
-                double r_med = (train ? torch.train_med / ours.train_med : torch.infer_med / ours.infer_med);
-                double r_min = (train ? torch.train_min / ours.train_min : torch.infer_min / ours.infer_min);
-                printf("    ours/PyTorch throughput: %.2fx (median), %.2fx (min); peak memory %.2fx\n", r_med, r_min,
-                       ours.rss / torch.rss);
-            }
-        }
+        if (o->peers && !torch.ok) fprintf(stderr, APP ": the PyTorch peer failed for config %s\n", c->name);
+        report(c, o, &ours, &one, &torch);
     }
     fflush(stdout);
     return rc;
@@ -461,6 +493,8 @@ static void usage(FILE *out) {
             "  --steps N           steps per timed repetition (default 10)\n"
             "  --reps N            timed repetitions, >= 1 (default 5); min and median are reported\n"
             "  --warmup N          untimed steps first (default 3)\n"
+            "  --rounds N          measure N times, alternating ours and PyTorch (default 1); reports\n"
+            "                      the min of the mins and the median of the medians\n"
             "  --train / --infer   measure only training / only inference (default both)\n"
             "  --scaling           also run at 1 thread and print the speed-up of --threads\n"
             "  --peers             also run PyTorch's torch_lstm_bench.py (same steps and reps) at its\n"
@@ -470,9 +504,11 @@ static void usage(FILE *out) {
             "  --python PATH       the interpreter for the peer (default /usr/bin/python3)\n"
             "  --json              one JSON line per config instead of the table\n"
             "  --help              this text\n\n"
-            "GFLOP/s counts the matrix products only (LSTM input and recurrent, Dense): F per\n"
-            "forward pass, 3F per training step. Throughput is tokens (batch x length) per second,\n"
-            "samples per second for C.\n"
+            "GFLOP/s counts the model's nominal matrix products (LSTM input and recurrent, Dense),\n"
+            "what PyTorch computes: F per forward pass, 3F per training step (lamina skips some,\n"
+            "so its figure is an effective rate). Throughput is tokens (batch x length) per\n"
+            "second, samples per second for C. lamina's runs wait passively at OpenMP barriers\n"
+            "(OMP_WAIT_POLICY=passive) unless OMP_WAIT_POLICY is set.\n"
             "word2vec (words/s next to gensim) is not measured here yet: nn/word2vec.c and\n"
             "apps/word2vec.c are being written; see docs/performance.md.\n");
 }
@@ -489,12 +525,13 @@ static void default_peers_dir(char *buf, size_t len) {
 
 /* Returns 0 to go on, or an exit status + 1. */
 static int parse_options(int argc, char **argv, Options *o, char *peers_buf, size_t peers_len) {
-    enum { O_CONFIG = 256, O_THREADS, O_STEPS, O_REPS, O_WARMUP, O_TRAIN, O_INFER, O_SCALING, O_PEERS, O_PEERS_DIR,
+    enum { O_CONFIG = 256, O_THREADS, O_STEPS, O_REPS, O_WARMUP, O_ROUNDS, O_TRAIN, O_INFER, O_SCALING, O_PEERS, O_PEERS_DIR,
            O_PYTHON, O_JSON, O_CHILD, O_HELP };
     static const struct option longopts[] = {
         {"config", required_argument, 0, O_CONFIG}, {"threads", required_argument, 0, O_THREADS},
         {"steps", required_argument, 0, O_STEPS},   {"reps", required_argument, 0, O_REPS},
-        {"warmup", required_argument, 0, O_WARMUP}, {"train", no_argument, 0, O_TRAIN},
+        {"warmup", required_argument, 0, O_WARMUP}, {"rounds", required_argument, 0, O_ROUNDS},
+        {"train", no_argument, 0, O_TRAIN},
         {"infer", no_argument, 0, O_INFER},         {"scaling", no_argument, 0, O_SCALING},
         {"peers", no_argument, 0, O_PEERS},         {"peers-dir", required_argument, 0, O_PEERS_DIR},
         {"python", required_argument, 0, O_PYTHON}, {"json", no_argument, 0, O_JSON},
@@ -502,7 +539,7 @@ static int parse_options(int argc, char **argv, Options *o, char *peers_buf, siz
         {0, 0, 0, 0}};
     default_peers_dir(peers_buf, peers_len);
     *o = (Options){.configs = "ABCD", .peers_dir = peers_buf, .python = "/usr/bin/python3",
-                   .threads = tensor_get_num_threads(), .steps = 10, .reps = 5, .warmup = 3};
+                   .threads = tensor_get_num_threads(), .steps = 10, .reps = 5, .warmup = 3, .rounds = 1};
     static char configs[8];
     bool train = false, infer = false;
     opterr = 0;
@@ -530,6 +567,7 @@ static int parse_options(int argc, char **argv, Options *o, char *peers_buf, siz
         case O_STEPS: if (!nn_app_parse_int(APP, name, optarg, 1, 100000, &v)) return 3; o->steps = (int)v; break;
         case O_REPS: if (!nn_app_parse_int(APP, name, optarg, 1, 1000, &v)) return 3; o->reps = (int)v; break;
         case O_WARMUP: if (!nn_app_parse_int(APP, name, optarg, 0, 100000, &v)) return 3; o->warmup = (int)v; break;
+        case O_ROUNDS: if (!nn_app_parse_int(APP, name, optarg, 1, MAX_ROUNDS, &v)) return 3; o->rounds = (int)v; break;
         case O_TRAIN: train = true; break;
         case O_INFER: infer = true; break;
         case O_SCALING: o->scaling = true; break;

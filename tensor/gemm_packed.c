@@ -87,6 +87,26 @@ static void copy_transposed(const float *src, int64_t ld, int64_t rows, int64_t 
         for (int64_t k = 0; k < len; k++) dst[k * dld + r] = src[r * ld + k];
 }
 
+/* dst[k*nr + j] = src[k*ld + j] for k < kc, j < n, zero for n <= j < nr: one panel,
+ * written in order (panel by panel measured faster than row by row across panels).
+ * Full panels copy a constant nr floats per row, a few vector moves (a call to memcpy
+ * per 128-byte row would cost more than the copy). */
+static inline __attribute__((always_inline)) void copy_rows_nr(const float *src, int64_t ld,
+                                                                int64_t kc, const int nr,
+                                                                float *dst) {
+    for (int64_t k = 0; k < kc; k++) memcpy(dst + k * nr, src + k * ld, (size_t)nr * sizeof(float));
+}
+
+static void copy_rows(const float *src, int64_t ld, int64_t kc, int64_t n, int nr, float *dst) {
+    if (n == nr && nr == 32) copy_rows_nr(src, ld, kc, 32, dst);
+    else if (n == nr && nr == 16) copy_rows_nr(src, ld, kc, 16, dst);
+    else
+        for (int64_t k = 0; k < kc; k++) {
+            memcpy(dst + k * nr, src + k * ld, (size_t)n * sizeof(float));
+            memset(dst + k * nr + n, 0, (size_t)(nr - n) * sizeof(float));
+        }
+}
+
 size_t tensor_packed_b_floats(int64_t K, int64_t width, int groups) {
     const int64_t nr = 32; /* the widest NR: enough for any kernel */
     return (size_t)(K > 0 ? K : 1) * (size_t)groups * (size_t)round_up(width > 0 ? width : 1, nr);
@@ -108,22 +128,21 @@ void tensor_pack_b(TensorPackedB *pb, float *buf, bool trans_b, int64_t K, int g
     for (int64_t pc = 0; pc < K; pc += pb->kc) {
         const int64_t kc = min64(pb->kc, K - pc);
         float *slice = buf + pc * groups * pb->panels * nr;
-        for (int g = 0; g < groups; g++)
-            for (int64_t p = 0; p < pb->panels; p++) {
-                float *dst = slice + (g * pb->panels + p) * kc * nr;
+        for (int g = 0; g < groups; g++) {
+            float *dst = slice + g * pb->panels * kc * nr;
+            for (int64_t p = 0; p < pb->panels; p++, dst += kc * nr) {
                 const int64_t j = col0[g] + p * nr, n = min64(nr, width - p * nr);
                 if (!trans_b) {
-                    for (int64_t k = 0; k < kc; k++) {
-                        memcpy(dst + k * nr, B + (pc + k) * ldb + j, (size_t)n * sizeof(float));
-                        if (n < nr) memset(dst + k * nr + n, 0, (size_t)(nr - n) * sizeof(float));
-                    }
-                } else {
-                    copy_transposed(B + j * ldb + pc, ldb, n, kc, dst, nr);
-                    if (n < nr)
-                        for (int64_t k = 0; k < kc; k++)
-                            memset(dst + k * nr + n, 0, (size_t)(nr - n) * sizeof(float));
+                    copy_rows(B + pc * ldb + j, ldb, kc, n, nr, dst);
+                    continue;
                 }
+                /* op(B) = B^T: each panel column is a row of B, transposed in 4 x 4 blocks. */
+                copy_transposed(B + j * ldb + pc, ldb, n, kc, dst, nr);
+                if (n < nr)
+                    for (int64_t k = 0; k < kc; k++)
+                        memset(dst + k * nr + n, 0, (size_t)(nr - n) * sizeof(float));
             }
+        }
     }
 }
 

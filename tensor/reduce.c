@@ -8,6 +8,7 @@
  * x86-64 and picked once for the CPU at load time (GCC target_clones). Each row's sums
  * run in a fixed order on one thread, so no result depends on the thread count. */
 #include "reduce.h"
+#include "xent.h"
 
 #include "parallel.h"
 
@@ -376,4 +377,23 @@ REDUCE_WORKER void exp_shift_add(const float *x, double shift, float scale, floa
 
 void tensor_exp_shift_add(const float *x, double shift, float scale, float *out, int64_t n) {
     exp_shift_add(x, shift, scale, out, n);
+}
+
+REDUCE_WORKER double softmax_lse_row(const float *x, float *y, int64_t n, float scale) {
+    float m = row_max(x, n);
+    double s = 0;
+#pragma omp simd reduction(+ : s)
+    for (int64_t k = 0; k < n; k++) {
+        float e = exp_le0(x[k] - m);
+        y[k] = e;
+        s += e;
+    }
+    const float f = (float)((double)scale / s); /* s >= 1: the max term is exp(0) */
+#pragma omp simd
+    for (int64_t k = 0; k < n; k++) y[k] *= f;
+    return (double)m + log(s);
+}
+
+double tensor_softmax_lse_row(const float *x, float *y, int64_t n, float scale) {
+    return softmax_lse_row(x, y, n, scale);
 }
