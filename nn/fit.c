@@ -185,15 +185,21 @@ static void signals_install(SignalGuard *g, bool enabled) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C is not caught: it kills at once */
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &g->old_int);
     sigaction(SIGTERM, &sa, &g->old_term);
 }
 
-static void signals_restore(SignalGuard *g) {
+/* Puts the previous handlers back; a signal caught but not acted on (it came after
+ * the last step) is raised again, so it has the effect it would have had without fit. */
+static void signals_restore(SignalGuard *g, bool acted_on) {
     if (!g->active) return;
     sigaction(SIGINT, &g->old_int, NULL);
     sigaction(SIGTERM, &g->old_term, NULL);
+    int late = acted_on ? 0 : pending_signal;
+    pending_signal = 0;
+    if (late) raise(late);
 }
 
 /* Fisher-Yates over the identity, so an epoch's order depends only on the shuffling
@@ -238,6 +244,32 @@ static int write_checkpoint(Model *m, const char *path, int epoch, int64_t step_
     return rc;
 }
 
+/* What a checkpoint must agree on to continue this run. */
+typedef struct ResumeCheck {
+    const char *path;
+    int64_t n_train, batch;
+    int epochs;
+} ResumeCheck;
+
+static int resume_fits(const NnTrainState *st, void *user) {
+    const ResumeCheck *c = user;
+    if (st->n_train == c->n_train && st->batch_size == c->batch && st->epoch >= 1 && st->epoch <= c->epochs &&
+        st->n_history <= c->epochs)
+        return 0;
+    return tensor_set_error("fit: %s was written for %lld training samples in batches of %lld (epoch %d); this run "
+                            "has %lld in batches of %lld over %d epochs",
+                            c->path, (long long)st->n_train, (long long)st->batch_size, st->epoch,
+                            (long long)c->n_train, (long long)c->batch, c->epochs);
+}
+
+/* Adds to the error of a failed step which file still holds the last good state. */
+static void name_kept_checkpoint(const char *path, int64_t step) {
+    if (!path) return;
+    char reason[1024];
+    snprintf(reason, sizeof reason, "%s", tensor_last_error());
+    tensor_set_error("%s; %s keeps the last good checkpoint (step %lld)", reason, path, (long long)step);
+}
+
 NnHistory *nn_fit_opts(Model *m, Tensor *x, Tensor *y, const NnFitOpts *o) {
     if (prepare(m, x, y, "fit") != 0) return NULL;
     int64_t batch = o->batch_size ? o->batch_size : 32;
@@ -260,27 +292,21 @@ NnHistory *nn_fit_opts(Model *m, Tensor *x, Tensor *y, const NnFitOpts *o) {
     if (n_train <= 0)
         return tensor_set_error("fit: no training samples (%lld given, %lld held out)", (long long)n, (long long)n_val),
                NULL;
+    int64_t steps_per_epoch = (n_train + batch - 1) / batch;
 
     NnHistory *h = history_new(epochs);
     Rng shuffle_rng;
     tensor_rng_seed(&shuffle_rng, o->seed, 0x73687566);
     int first_epoch = 1;
-    int64_t resume_step = 0;
+    int64_t resume_step = 0, steps_before = 0; /* steps the original run took before this call */
     double resume_loss_sum = 0;
     int64_t resume_seen = 0, resume_correct = 0, resume_predictions = 0;
+    const char *kept_path = NULL; /* the file holding the last good state, and its step */
+    int64_t kept_step = 0;
     if (o->resume_path) {
         NnTrainState st;
-        if (nn__load_checkpoint(m, o->resume_path, &st) != 0) {
-            nn_history_free(h);
-            return NULL;
-        }
-        if (st.n_train != n_train || st.batch_size != batch || st.epoch < 1 || st.epoch > epochs ||
-            st.n_history >= epochs + 1) {
-            tensor_set_error("fit: %s was written for %lld training samples in batches of %lld (epoch %d); this run has "
-                             "%lld in batches of %lld over %d epochs",
-                             o->resume_path, (long long)st.n_train, (long long)st.batch_size, st.epoch,
-                             (long long)n_train, (long long)batch, epochs);
-            free(st.history);
+        ResumeCheck check = {.path = o->resume_path, .n_train = n_train, .batch = batch, .epochs = epochs};
+        if (nn__load_checkpoint_if(m, o->resume_path, &st, resume_fits, &check) != 0) {
             nn_history_free(h);
             return NULL;
         }
@@ -298,11 +324,15 @@ NnHistory *nn_fit_opts(Model *m, Tensor *x, Tensor *y, const NnFitOpts *o) {
         resume_seen = st.seen;
         resume_correct = st.correct;
         resume_predictions = st.predictions;
+        /* Every epoch before the checkpoint's was a full one (a shorter one ends a run). */
+        steps_before = (int64_t)(st.epoch - 1) * steps_per_epoch + st.step_in_epoch;
+        kept_path = o->resume_path;
+        kept_step = m->steps;
     }
 
     int64_t *order = tensor_xmalloc((size_t)n_train * sizeof *order);
-    int64_t steps_per_epoch = (n_train + batch - 1) / batch;
-    int64_t start_steps = m->steps;
+    int64_t start_steps = m->steps - steps_before; /* the model's count when the original run began */
+    const char *signal_path = o->checkpoint_path ? o->checkpoint_path : o->signal_checkpoint_path;
     bool stop = false;
     int rc = 0;
     SignalGuard guard;
@@ -311,17 +341,16 @@ NnHistory *nn_fit_opts(Model *m, Tensor *x, Tensor *y, const NnFitOpts *o) {
     for (int epoch = first_epoch; epoch <= epochs && !stop; epoch++) {
         Rng epoch_start_rng = shuffle_rng;
         epoch_order(order, n_train, !o->no_shuffle, &shuffle_rng);
-        int64_t first_step = epoch == first_epoch ? resume_step : 0;
+        int64_t s = epoch == first_epoch ? resume_step : 0; /* steps of this epoch done */
         int64_t epoch_steps = steps_per_epoch;
-        if (o->max_steps && first_step + o->max_steps - (m->steps - start_steps) < epoch_steps)
-            epoch_steps = first_step + o->max_steps - (m->steps - start_steps);
+        if (o->max_steps && s + o->max_steps - (m->steps - start_steps) < epoch_steps)
+            epoch_steps = s + o->max_steps - (m->steps - start_steps);
         nn__progress_epoch_start(&progress, stderr, o->quiet, epoch, epochs, epoch_steps);
         bool resumed = epoch == first_epoch && o->resume_path;
         double loss_sum = resumed ? resume_loss_sum : 0;
         int64_t seen = resumed ? resume_seen : 0, correct = resumed ? resume_correct : 0;
         int64_t predictions = resumed ? resume_predictions : 0;
-        int64_t s = first_step;
-        for (; s < epoch_steps; s++) {
+        while (s < epoch_steps) {
             int64_t first = s * batch, count = n_train - first < batch ? n_train - first : batch;
             ag_tape_reset(m->tape);
             Tensor *xb = gather_batch(m->tape, x, order + first, count);
@@ -329,29 +358,47 @@ NnHistory *nn_fit_opts(Model *m, Tensor *x, Tensor *y, const NnFitOpts *o) {
             double loss;
             if (train_step(m, xb, yb, &loss, m->accuracy ? &correct : NULL, &predictions) != 0) {
                 if (!o->quiet) fputc('\n', stderr);
+                name_kept_checkpoint(kept_path, kept_step);
                 rc = -1;
-                stop = true;
                 break;
             }
+            s++;
             loss_sum += loss * (double)count;
             seen += count;
-            nn__progress_update(&progress, s + 1, loss_sum / (double)seen, seen);
-            bool interrupted = pending_signal != 0;
-            bool periodic = o->checkpoint_every && (m->steps - start_steps) % o->checkpoint_every == 0;
-            if (o->checkpoint_path && (interrupted || (periodic && s + 1 < steps_per_epoch))) {
-                if (write_checkpoint(m, o->checkpoint_path, epoch, s + 1, n_train, batch, &epoch_start_rng, loss_sum,
+            nn__progress_update(&progress, s, loss_sum / (double)seen, seen);
+            /* The end of the epoch writes its own checkpoint below. */
+            bool periodic = o->checkpoint_path && o->checkpoint_every &&
+                            (m->steps - start_steps) % o->checkpoint_every == 0 && s < epoch_steps;
+            if (periodic) {
+                if (write_checkpoint(m, o->checkpoint_path, epoch, s, n_train, batch, &epoch_start_rng, loss_sum,
                                      seen, correct, predictions, h) != 0) {
                     rc = -1;
+                    break;
+                }
+                kept_path = o->checkpoint_path;
+                kept_step = m->steps;
+            }
+            NnBatchLogs blogs = {.epoch = epoch, .epochs = epochs, .step = s, .epoch_steps = epoch_steps,
+                                 .steps = m->steps, .samples = count, .loss = loss,
+                                 .mean_loss = loss_sum / (double)seen};
+            for (int c = 0; c < o->n_callbacks; c++)
+                if (o->callbacks[c].on_batch_end && o->callbacks[c].on_batch_end(m, &blogs, o->callbacks[c].user))
                     stop = true;
+            /* Checked after the callbacks, so a signal during one stops at this step. */
+            bool interrupted = pending_signal != 0;
+            if (interrupted && signal_path && !(periodic && signal_path == o->checkpoint_path)) {
+                if (write_checkpoint(m, signal_path, epoch, s, n_train, batch, &epoch_start_rng, loss_sum, seen,
+                                     correct, predictions, h) != 0) {
+                    rc = -1;
                     break;
                 }
             }
             if (interrupted) {
                 if (!o->quiet) fputc('\n', stderr);
                 h->signal = pending_signal;
-                stop = true;
                 break;
             }
+            if (stop) break;
         }
         if (rc != 0 || h->signal) break;
         NnEpochLogs logs = {.epoch = epoch, .epochs = epochs, .loss = seen ? loss_sum / (double)seen : NAN,
@@ -369,34 +416,38 @@ NnHistory *nn_fit_opts(Model *m, Tensor *x, Tensor *y, const NnFitOpts *o) {
                 evaluate_rows(m, vx, vy, vx->shape[0], batch, &logs.val_loss, m->accuracy ? &logs.val_accuracy : NULL);
             }
         }
-        nn__progress_epoch_end(&progress, epoch_steps, logs.loss, logs.accuracy, logs.val_loss, logs.val_accuracy,
-                               seen);
+        nn__progress_epoch_end(&progress, s, logs.loss, logs.accuracy, logs.val_loss, logs.val_accuracy, seen);
         bool finished_epoch = s >= steps_per_epoch;
-        /* A checkpoint inside an epoch (max_steps) resumes that epoch; its history
-         * holds only finished epochs, so it is written before this one is added. */
-        if (o->checkpoint_path && !finished_epoch &&
-            write_checkpoint(m, o->checkpoint_path, epoch, s, n_train, batch, &epoch_start_rng, loss_sum, seen,
-                             correct, predictions, h) != 0) {
-            rc = -1;
-            break;
+        /* A checkpoint inside an epoch (max_steps, a callback) resumes that epoch; its
+         * history holds only finished epochs, so it is written before this one is added. */
+        if (o->checkpoint_path && !finished_epoch) {
+            if (write_checkpoint(m, o->checkpoint_path, epoch, s, n_train, batch, &epoch_start_rng, loss_sum, seen,
+                                 correct, predictions, h) != 0) {
+                rc = -1;
+                break;
+            }
+            stop = true;
         }
         history_put(h, logs.loss, logs.val_loss, logs.accuracy, logs.val_accuracy);
-        if (o->checkpoint_path && finished_epoch) {
-            /* At an epoch boundary the checkpoint points at the next epoch's start
-             * (or, after the last epoch, says the run is complete). */
-            bool last = epoch == epochs;
+        for (int c = 0; c < o->n_callbacks; c++)
+            if (o->callbacks[c].on_epoch_end && o->callbacks[c].on_epoch_end(m, &logs, o->callbacks[c].user))
+                stop = true;
+        if (o->max_steps && m->steps - start_steps >= o->max_steps) stop = true;
+        if (!finished_epoch) stop = true;
+        /* At an epoch boundary the checkpoint points at the next epoch's start (or,
+         * after the last epoch, says the run is complete); with checkpoint_every, only
+         * the boundaries it falls on and the last one write. */
+        bool last = epoch == epochs;
+        bool due = !o->checkpoint_every || (m->steps - start_steps) % o->checkpoint_every == 0 || last || stop;
+        if (o->checkpoint_path && finished_epoch && due) {
             if (write_checkpoint(m, o->checkpoint_path, last ? epoch : epoch + 1, last ? s : 0, n_train, batch,
                                  &shuffle_rng, 0, 0, 0, 0, h) != 0) {
                 rc = -1;
                 break;
             }
         }
-        for (int c = 0; c < o->n_callbacks; c++)
-            if (o->callbacks[c].on_epoch_end && o->callbacks[c].on_epoch_end(m, &logs, o->callbacks[c].user))
-                stop = true;
-        if (o->max_steps && m->steps - start_steps >= o->max_steps) stop = true;
     }
-    signals_restore(&guard);
+    signals_restore(&guard, h->signal != 0);
     free(order);
     if (rc != 0) {
         nn_history_free(h);

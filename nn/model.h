@@ -63,9 +63,25 @@ typedef struct NnEpochLogs {
     int64_t steps; /* optimizer steps so far */
 } NnEpochLogs;
 
+/* What each optimizer step reports to callbacks. */
+typedef struct NnBatchLogs {
+    int epoch;           /* 1-based */
+    int epochs;
+    int64_t step;        /* 1-based step within the epoch */
+    int64_t epoch_steps; /* steps this epoch takes (fewer than a full pass when max_steps ends it) */
+    int64_t steps;       /* optimizer steps so far (the model's count) */
+    int64_t samples;     /* samples in this batch */
+    double loss;         /* this batch's loss */
+    double mean_loss;    /* the epoch's mean loss so far (including steps before a resume) */
+} NnBatchLogs;
+
 typedef struct NnCallback {
     /* Called after every epoch; return non-zero to stop training (early stopping). */
     int (*on_epoch_end)(Model *m, const NnEpochLogs *logs, void *user);
+    /* Called after every optimizer step (and after a checkpoint that step wrote);
+     * return non-zero to stop training after it, as max_steps would. May evaluate the
+     * model (nn_evaluate) but must not train it. */
+    int (*on_batch_end)(Model *m, const NnBatchLogs *logs, void *user);
     void *user;
 } NnCallback;
 
@@ -109,25 +125,35 @@ typedef struct NnFitOpts {
     float validation_split;  /* hold out this fraction from the end of x, y */
     Tensor *val_x, *val_y;   /* or explicit validation data */
     bool quiet;              /* no progress display */
-    int64_t max_steps;       /* stop after this many optimizer steps in total (0: no limit) */
+    int64_t max_steps;       /* stop after this many optimizer steps in total, counted from the
+                              * start of the original run when resuming (0: no limit) */
     const NnCallback *callbacks;
     int n_callbacks;
     /* Checkpoints: weights, optimizer state and where training stands, written
      * atomically (temporary file, fsync, rename) to checkpoint_path every
      * checkpoint_every steps (0: at the end of every epoch), at the end, and when a
-     * signal stops training. */
+     * signal stops training. A failed write leaves the previous file in place and
+     * fails the fit. */
     const char *checkpoint_path;
     int64_t checkpoint_every;
     /* Continue from a checkpoint written by fit with the same data, batch size and
      * options: the run ends with exactly the weights of an uninterrupted one (same
-     * thread count). Epochs count from the start of the original run. */
+     * thread count). Epochs count from the start of the original run. A checkpoint
+     * that does not fit this run is refused before the model changes. */
     const char *resume_path;
     /* While fitting, SIGINT and SIGTERM finish the current step, write the
-     * checkpoint (if a path is set) and return the history with `signal` set. */
+     * checkpoint (to checkpoint_path, else signal_checkpoint_path, if set) and return
+     * the history with `signal` set. The handlers reset on delivery, so a second
+     * signal takes its default effect at once (Ctrl-C twice kills); a signal that
+     * arrives after the last step is delivered again once fit has restored the
+     * previous handlers. */
     bool handle_signals;
+    const char *signal_checkpoint_path;
 } NnFitOpts;
 /* Trains on x (N, ...) and y (N, ...) and returns the history (NULL on error, such as
- * a NaN loss, with the step named in tensor_last_error()). Progress goes to stderr:
+ * a NaN loss, with the step named in tensor_last_error(), and, when a checkpoint had
+ * been written or resumed from, which file keeps the last good state: a failing step
+ * never writes one). Progress goes to stderr:
  * "Epoch 3/10", a bar, loss, val_loss, samples/s and ETA; plain lines when stderr is
  * not a terminal. */
 NnHistory *nn_fit_opts(Model *m, Tensor *x, Tensor *y, const NnFitOpts *opts);

@@ -74,5 +74,9 @@ typedef struct NnTrainState {
 int nn__save_checkpoint(const Model *m, const char *path, const NnTrainState *st);
 /* Loads all three (validated before anything changes); st->history is heap memory. */
 int nn__load_checkpoint(Model *m, const char *path, NnTrainState *st);
+/* The same, and once the file is known good, accept sees its training state and may
+ * refuse it by returning -1 with the error set, leaving the model untouched. */
+typedef int (*NnAcceptTrainState)(const NnTrainState *st, void *user);
+int nn__load_checkpoint_if(Model *m, const char *path, NnTrainState *st, NnAcceptTrainState accept, void *user);
 
 #endif

@@ -211,7 +211,7 @@ static void note(char *msg, size_t cap, int *count, const char *fmt, ...) {
     (*count)++;
 }
 
-static int load_file(Model *m, const char *path, NnTrainState *st) {
+static int load_file(Model *m, const char *path, NnTrainState *st, NnAcceptTrainState accept, void *user) {
     if (!m->param_buf) return tensor_set_error("load weights: build the model before loading %s", path);
     int64_t len;
     char *file = nn_read_file(path, &len);
@@ -377,6 +377,11 @@ static int load_file(Model *m, const char *path, NnTrainState *st) {
             free(state.history);
             goto done;
         }
+        if (accept && accept(&state, user) != 0) {
+            free(offsets);
+            free(state.history);
+            goto done;
+        }
         *st = state;
     }
     for (int i = 0; i < m->n_params; i++)
@@ -396,6 +401,10 @@ done:
     return rc;
 }
 
-int nn_load_weights(Model *m, const char *path) { return load_file(m, path, NULL); }
+int nn_load_weights(Model *m, const char *path) { return load_file(m, path, NULL, NULL, NULL); }
 
-int nn__load_checkpoint(Model *m, const char *path, NnTrainState *st) { return load_file(m, path, st); }
+int nn__load_checkpoint(Model *m, const char *path, NnTrainState *st) { return load_file(m, path, st, NULL, NULL); }
+
+int nn__load_checkpoint_if(Model *m, const char *path, NnTrainState *st, NnAcceptTrainState accept, void *user) {
+    return load_file(m, path, st, accept, user);
+}

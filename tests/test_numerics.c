@@ -1,10 +1,14 @@
 /* Numerical faults stop training with a message naming the step and the first
- * parameter or op where they appeared, and never reach the weights. */
+ * parameter or op where they appeared, and never reach the weights or the last good checkpoint. */
 #include "helpers.h"
 
 #include "nn/nn.h"
 
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct Batch {
     Tensor *x;
@@ -88,4 +92,77 @@ Test(numerics, debug_mode_finds_nothing_on_a_healthy_step) {
     cr_assert_null(ag_tape_nonfinite(nn_model_tape(m)));
     tensor_free(b.x);
     nn_model_free(m);
+}
+
+/* Reads a whole file (NULL if missing). */
+static char *slurp(const char *path, long *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    *len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)*len + 1);
+    cr_assert_eq(fread(buf, 1, (size_t)*len, f), (size_t)*len);
+    fclose(f);
+    return buf;
+}
+
+typedef struct Snapshot {
+    const char *path;
+    char *bytes;
+    long len;
+} Snapshot;
+
+/* Keeps a copy of the checkpoint file as it is after each step. */
+static int copy_checkpoint(Model *m, const NnBatchLogs *logs, void *user) {
+    (void)m, (void)logs;
+    Snapshot *s = user;
+    free(s->bytes);
+    s->bytes = slurp(s->path, &s->len);
+    return 0;
+}
+
+Test(numerics, an_infinite_loss_keeps_the_last_good_checkpoint_byte_for_byte) {
+    /* MSE on one target of 1e30: its square overflows float, so the loss of the
+     * batch holding it (the third, without shuffling) is infinite. */
+    Model *m = nn_sequential();
+    nn_model_seed(m, 3);
+    nn_add(m, nn_dense(.units = 1));
+    cr_assert_eq(nn_compile(m, .loss = NN_MSE, .optimizer = nn_sgd(.lr = 0.01f)), 0);
+    Tensor *x = tensor_ones(NULL, TENSOR_SHAPE(8, 3)), *y = tensor_zeros(NULL, TENSOR_SHAPE(8, 1));
+    tensor_f32(y)[5] = 1e30f;
+    char path[] = "/tmp/lamina-numerics-XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    unlink(path);
+    Snapshot snap = {.path = path};
+    NnCallback cb = {.on_batch_end = copy_checkpoint, .user = &snap};
+    cr_assert_null(nn_fit(m, x, y, .batch_size = 2, .epochs = 2, .no_shuffle = true, .quiet = true,
+                          .checkpoint_path = path, .checkpoint_every = 1, .callbacks = &cb, .n_callbacks = 1));
+    const char *e = tensor_last_error();
+    cr_assert(strstr(e, "loss is infinite at step 3"), "message: %s", e);
+    cr_assert(strstr(e, path) && strstr(e, "last good checkpoint (step 2)"), "message: %s", e);
+    cr_assert_eq(nn_model_steps(m), 2, "the failing step was not taken");
+    cr_assert_not_null(snap.bytes, "step 2 wrote a checkpoint");
+    long len;
+    char *after = slurp(path, &len);
+    cr_assert_not_null(after);
+    cr_assert_eq(len, snap.len);
+    cr_assert_eq(memcmp(after, snap.bytes, (size_t)len), 0, "the checkpoint of step 2 is unchanged");
+    /* It still loads: the good weights, all finite. */
+    Model *reloaded = nn_sequential();
+    nn_add(reloaded, nn_dense(.units = 1));
+    cr_assert_eq(nn_build(reloaded, NN_SHAPE(TENSOR_F32, 3)), 0);
+    cr_assert_eq(nn_load_weights(reloaded, path), 0, "%s", tensor_last_error());
+    int n;
+    Tensor *const *p = nn_model_params(reloaded, &n);
+    for (int i = 0; i < n; i++)
+        for (int64_t k = 0; k < p[i]->size; k++) cr_assert(isfinite(tensor_f32(p[i])[k]));
+    unlink(path);
+    free(after);
+    free(snap.bytes);
+    tensor_free(x);
+    tensor_free(y);
+    nn_model_free(m);
+    nn_model_free(reloaded);
 }
