@@ -16,11 +16,14 @@
 #define CONTEXT 3 /* words in, predicting the next */
 
 typedef struct Options {
-    const char *data_dir, *data_file, *save, *load, *plot, *predict;
-    int64_t epochs, max_steps, batch_size, seed, threads, units, embed, top_k;
+    const char *data_dir, *data_file, *save, *load, *plot, *predict, *resume;
+    int64_t epochs, max_steps, batch_size, seed, threads, units, embed, top_k, checkpoint_every;
     double lr;
-    bool units_set, embed_set, summary, quiet, json, interactive;
+    bool units_set, embed_set, summary, quiet, json, interactive, checkpoint_in_epochs, check_numerics;
 } Options;
+
+/* Where a signal's checkpoint goes when neither --save nor --resume names a file. */
+#define DEFAULT_CHECKPOINT "./" APP ".checkpoint"
 
 static void usage(FILE *out) {
     fprintf(out,
@@ -44,7 +47,17 @@ static void usage(FILE *out) {
             "  --lr X              Adam learning rate (default 0.001)\n"
             "  --seed N            seed for initial weights and shuffling (default 0)\n"
             "  --threads N         kernel threads (default: all cores)\n"
-            "  --save FILE         write the weights to FILE and the vocabulary to FILE.vocab\n"
+            "  --save FILE         write the model to FILE (weights, optimizer and training state, so\n"
+            "                      --resume FILE can continue it) and the vocabulary to FILE.vocab\n"
+            "  --checkpoint-every N  also write that checkpoint every N optimizer steps, or every N epochs\n"
+            "                      with a trailing e (500, 1e); to the --save FILE, else the --resume FILE,\n"
+            "                      else " DEFAULT_CHECKPOINT "\n"
+            "  --resume FILE       continue the run checkpointed in FILE (give the same options; --max-steps\n"
+            "                      and --epochs count from the run's start): it ends with the same weights,\n"
+            "                      bit for bit, as an uninterrupted run with the same --threads. Later\n"
+            "                      checkpoints go to --save FILE if given, else back to FILE\n"
+            "  --check-numerics    debug mode: check every op's output for NaN and infinities, so a failing\n"
+            "                      step names the op where one first appeared (slower)\n"
             "  --load FILE         skip training: use FILE's weights and FILE.vocab's vocabulary (which also\n"
             "                      restores --units/--embed; without FILE.vocab the vocabulary is rebuilt\n"
             "                      from the corpus, which is deterministic)\n"
@@ -64,13 +77,21 @@ static void usage(FILE *out) {
             "With --load and neither --predict nor --interactive, the loaded model is evaluated on the\n"
             "validation windows. Unknown words of a phrase are reported and left out (as Keras's\n"
             "texts_to_sequences does); a phrase needs 3 known words.\n\n"
-            "Exit status: 0 on success, 1 when training, loading or I/O fails, 2 for bad options, a missing\n"
-            "corpus or a phrase with fewer than 3 known words.\n");
+            "Ctrl-C (SIGINT) or SIGTERM during training finishes the current step, writes the checkpoint\n"
+            "(to --save FILE, else --resume FILE, else " DEFAULT_CHECKPOINT "), prints the command that\n"
+            "resumes it and exits 130 (SIGINT) or 143 (SIGTERM); a second Ctrl-C stops at once. A NaN or\n"
+            "infinite loss or gradient stops training naming the step and the parameter (with\n"
+            "--check-numerics, the op); the last checkpoint written is kept, never overwritten by it.\n"
+            "After --resume, --plot draws the resumed steps.\n\n"
+            "Exit status: 0 on success, 1 when training, loading or I/O fails, 2 for bad options (including\n"
+            "a model too large for this machine's memory), a missing corpus, an unusable --resume file or\n"
+            "a phrase with fewer than 3 known words, 130 / 143 when stopped by SIGINT / SIGTERM.\n");
 }
 
 static int parse_options(int argc, char **argv, Options *o) {
     enum { O_DATA = 256, O_DATA_FILE, O_UNITS, O_EMBED, O_EPOCHS, O_MAX_STEPS, O_BATCH, O_LR, O_SEED, O_THREADS,
-           O_SAVE, O_LOAD, O_PREDICT, O_TOP_K, O_INTERACTIVE, O_SUMMARY, O_PLOT, O_QUIET, O_JSON, O_VERSION, O_HELP };
+           O_SAVE, O_LOAD, O_PREDICT, O_TOP_K, O_INTERACTIVE, O_SUMMARY, O_PLOT, O_QUIET, O_JSON, O_VERSION, O_HELP,
+           O_CHECKPOINT_EVERY, O_RESUME, O_CHECK_NUMERICS };
     static const struct option longopts[] = {
         {"data", required_argument, 0, O_DATA},         {"data-file", required_argument, 0, O_DATA_FILE},
         {"units", required_argument, 0, O_UNITS},       {"embed", required_argument, 0, O_EMBED},
@@ -82,7 +103,9 @@ static int parse_options(int argc, char **argv, Options *o) {
         {"interactive", no_argument, 0, O_INTERACTIVE}, {"summary", no_argument, 0, O_SUMMARY},
         {"plot", required_argument, 0, O_PLOT},         {"quiet", no_argument, 0, O_QUIET},
         {"json", no_argument, 0, O_JSON},               {"version", no_argument, 0, O_VERSION},
-        {"help", no_argument, 0, O_HELP},               {0, 0, 0, 0}};
+        {"help", no_argument, 0, O_HELP},               {"checkpoint-every", required_argument, 0, O_CHECKPOINT_EVERY},
+        {"resume", required_argument, 0, O_RESUME},     {"check-numerics", no_argument, 0, O_CHECK_NUMERICS},
+        {0, 0, 0, 0}};
     *o = (Options){.data_file = "sherlock.txt", .epochs = 1, .batch_size = 64, .lr = 1e-3, .units = 1000,
                    .embed = 10, .top_k = 5};
     opterr = 0;
@@ -92,8 +115,8 @@ static int parse_options(int argc, char **argv, Options *o) {
         switch (c) {
         case O_DATA: o->data_dir = optarg; break;
         case O_DATA_FILE: o->data_file = optarg; break;
-        case O_UNITS: ok = nn_app_parse_int(APP, "--units", optarg, 1, 8192, &o->units), o->units_set = true; break;
-        case O_EMBED: ok = nn_app_parse_int(APP, "--embed", optarg, 1, 4096, &o->embed), o->embed_set = true; break;
+        case O_UNITS: ok = nn_app_parse_int(APP, "--units", optarg, 1, 1 << 20, &o->units), o->units_set = true; break;
+        case O_EMBED: ok = nn_app_parse_int(APP, "--embed", optarg, 1, 1 << 20, &o->embed), o->embed_set = true; break;
         case O_EPOCHS: ok = nn_app_parse_int(APP, "--epochs", optarg, 1, 100000, &o->epochs); break;
         case O_MAX_STEPS: ok = nn_app_parse_int(APP, "--max-steps", optarg, 1, INT64_MAX, &o->max_steps); break;
         case O_BATCH: ok = nn_app_parse_int(APP, "--batch-size", optarg, 1, 1 << 16, &o->batch_size); break;
@@ -111,6 +134,11 @@ static int parse_options(int argc, char **argv, Options *o) {
         case O_JSON: o->json = true; break;
         case O_VERSION: printf("lamina %s\n", LAMINA_VERSION); exit(NN_EXIT_OK);
         case O_HELP: usage(stdout); exit(NN_EXIT_OK);
+        case O_CHECKPOINT_EVERY:
+            ok = nn_app_parse_checkpoint_every(APP, optarg, &o->checkpoint_every, &o->checkpoint_in_epochs);
+            break;
+        case O_RESUME: o->resume = optarg; break;
+        case O_CHECK_NUMERICS: o->check_numerics = true; break;
         default:
             fprintf(stderr, "%s: unknown option or missing value: '%s' (see --help)\n", APP, argv[optind - 1]);
             return NN_EXIT_USAGE;
@@ -121,7 +149,25 @@ static int parse_options(int argc, char **argv, Options *o) {
         fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n", APP, argv[optind]);
         return NN_EXIT_USAGE;
     }
+    if (o->resume && o->load) {
+        fprintf(stderr, "%s: --resume continues training and --load skips it: give one of them\n", APP);
+        return NN_EXIT_USAGE;
+    }
     return 0;
+}
+
+/* Refuses a model this machine cannot train (exit status, or 0), before anything is
+ * allocated: four floats per parameter (value, gradient, Adam's two moments) and a
+ * step's activations (about 16 floats per LSTM unit per word, 4 per class). */
+static int check_memory(const Options *o, int64_t classes) {
+    double v = (double)classes, e = (double)o->embed, u = (double)o->units, batch = (double)o->batch_size;
+    double params = v * e + 4 * u * (e + u + 1) + 4 * u * (2 * u + 1) + u * u + u + u * v + v;
+    double bytes = 16 * params + batch * (CONTEXT * (32 * u + 2 * e) + 2 * u + 4 * v) * sizeof(float);
+    char what[128], detail[96];
+    snprintf(what, sizeof what, "training --units %lld --embed %lld --batch-size %lld", (long long)o->units,
+             (long long)o->embed, (long long)o->batch_size);
+    snprintf(detail, sizeof detail, "%.0f parameters and one step's activations", params);
+    return nn_app_fits_in_memory(APP, what, detail, bytes) ? 0 : NN_EXIT_USAGE;
 }
 
 static Model *make_model(const Options *o, int64_t classes) {
@@ -208,89 +254,124 @@ static int write_plot(const char *path, Curve *c) {
     return rc;
 }
 
-/* Trains on the first n_train windows in shuffled batches, evaluating after every
- * epoch (and where --max-steps stops). Returns 0, or 1 if a step failed. */
-static int train(Model *m, const Options *o, const Tensor *x, const Tensor *y, int64_t n_train, const Tensor *vx,
-                 const Tensor *vy, Metrics *r, Curve *curve) {
+/* The state the fit callbacks share: progress, the loss curve and the metrics. */
+typedef struct Trainer {
+    const Options *o;
+    const Tensor *vx, *vy;
+    Metrics *r;
+    Curve *curve;
+    bool tty;
+    int64_t total;                    /* steps the run takes, from its start */
+    int64_t epoch, every, steps_here; /* the epoch shown; a plain line every `every` steps */
+    int64_t samples, epoch_samples;   /* windows trained on in this process / this epoch */
+    double epoch_clock, last_draw, train_time; /* train_time leaves evaluation out */
+    int status;                       /* set when an evaluation fails */
+} Trainer;
+
+static int on_batch_end(Model *m, const NnBatchLogs *l, void *user) {
+    (void)m;
+    Trainer *t = user;
+    if (l->epoch != t->epoch) { /* the first step of an epoch in this process */
+        t->epoch = l->epoch;
+        t->epoch_samples = 0;
+        t->last_draw = 0;
+        t->every = l->epoch_steps / 10 > 1 ? l->epoch_steps / 10 : 1;
+    }
+    t->steps_here++;
+    t->samples += l->samples;
+    t->epoch_samples += l->samples;
+    curve_add(t->curve, l->loss, false);
+    double now = nn_app_seconds(), trained = t->train_time + (now - t->epoch_clock);
+    bool last = l->step == l->epoch_steps;
+    if (t->o->quiet || (t->tty ? !last && now - t->last_draw < 0.1 : !last && l->step % t->every != 0)) return 0;
+    t->last_draw = now;
+    char eta[32];
+    format_duration((double)(t->total - l->steps) * trained / (double)t->steps_here, eta, sizeof eta);
+    fprintf(stderr, "%sepoch %d/%lld  step %lld/%lld  loss %.4f  %.0f samples/s  ETA %s%s", t->tty ? "\r" : "",
+            l->epoch, (long long)t->o->epochs, (long long)l->step, (long long)l->epoch_steps, l->mean_loss,
+            (double)t->epoch_samples / (now - t->epoch_clock), eta, t->tty ? "\033[K" : "\n");
+    return 0;
+}
+
+/* Evaluates after every epoch (and where --max-steps stops); an evaluation that
+ * fails stops training. */
+static int on_epoch_end(Model *m, const NnEpochLogs *logs, void *user) {
+    Trainer *t = user;
+    t->train_time += nn_app_seconds() - t->epoch_clock;
+    Metrics *r = t->r;
+    r->loss = logs->loss;
+    r->steps = logs->steps;
+    if (evaluate(m, t->vx, t->vy, r) != 0) {
+        fprintf(stderr, "%s%s: evaluation failed: %s\n", t->tty && !t->o->quiet ? "\n" : "", APP, tensor_last_error());
+        t->status = NN_EXIT_FAILURE;
+        return 1;
+    }
+    if (t->curve->n_val < 64) {
+        t->curve->val_step[t->curve->n_val] = t->steps_here;
+        t->curve->val[t->curve->n_val++] = r->val_loss;
+    }
+    if (!t->o->quiet)
+        fprintf(stderr, "%sepoch %d/%lld: loss %.4f  val_loss %.4f  top1 %.4f  top5 %.4f%s\n", t->tty ? "\r" : "",
+                logs->epoch, (long long)t->o->epochs, r->loss, r->val_loss, r->top1, r->top5, t->tty ? "\033[K" : "");
+    t->epoch_clock = nn_app_seconds();
+    return 0;
+}
+
+/* The checkpoint file: --save, else --resume's file, else the default when
+ * --checkpoint-every asks for one; NULL when none is wanted. */
+static const char *checkpoint_path(const Options *o) {
+    if (o->save) return o->save;
+    if (o->resume) return o->resume;
+    return o->checkpoint_every ? DEFAULT_CHECKPOINT : NULL;
+}
+
+/* Trains on the first n_train windows through nn_fit (shuffled batches, checkpoints,
+ * --resume, signals), evaluating after every epoch. Returns 0, or the exit status. */
+static int train(Model *m, const Options *o, int argc, char **argv, const Tensor *x, const Tensor *y,
+                 int64_t n_train, const Tensor *vx, const Tensor *vy, Metrics *r, Curve *curve) {
     int64_t batch = o->batch_size, per_epoch = (n_train + batch - 1) / batch;
-    int64_t total = o->epochs * per_epoch;
-    if (o->max_steps && o->max_steps < total) total = o->max_steps;
-    curve->block = total / 200 > 1 ? total / 200 : 1;
-    int64_t *order = malloc((size_t)n_train * sizeof *order);
-    int32_t *bx = malloc((size_t)(batch * CONTEXT) * sizeof *bx), *by = malloc((size_t)batch * sizeof *by);
-    if (!order || !bx || !by) abort();
-    for (int64_t i = 0; i < n_train; i++) order[i] = i;
-    Rng rng;
-    tensor_rng_seed(&rng, (uint64_t)o->seed, 0x73686572); /* its own stream: shuffling */
-    bool tty = isatty(STDERR_FILENO);
-    const int32_t *xs = tensor_i32(x), *ys = tensor_i32(y);
-    double started = nn_app_seconds(), train_time = 0; /* train_time leaves evaluation out */
-    int64_t step = 0, samples = 0;
-    int status = 0;
-    for (int64_t epoch = 1; epoch <= o->epochs && step < total && status == 0; epoch++) {
-        for (int64_t i = n_train - 1; i > 0; i--) {
-            int64_t j = (int64_t)tensor_rng_below(&rng, (uint32_t)(i + 1)), t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
-        int64_t steps = total - step < per_epoch ? total - step : per_epoch, every = steps / 10 > 1 ? steps / 10 : 1;
-        double epoch_start = nn_app_seconds(), last_draw = 0, loss_sum = 0;
-        int64_t seen = 0;
-        for (int64_t s = 0; s < steps; s++) {
-            int64_t first = s * batch, count = n_train - first < batch ? n_train - first : batch;
-            for (int64_t b = 0; b < count; b++) {
-                memcpy(bx + b * CONTEXT, xs + order[first + b] * CONTEXT, CONTEXT * sizeof *bx);
-                by[b] = ys[order[first + b]];
-            }
-            Tensor *xb = tensor_view(NULL, TENSOR_I32, bx, NULL, 2, (int64_t[]){count, CONTEXT});
-            Tensor *yb = tensor_view(NULL, TENSOR_I32, by, NULL, 1, (int64_t[]){count});
-            double loss;
-            int rc = nn_train_on_batch(m, xb, yb, &loss);
-            tensor_free(xb);
-            tensor_free(yb);
-            if (rc != 0) {
-                fprintf(stderr, "%s%s: training failed: %s\n", tty && !o->quiet ? "\n" : "", APP, tensor_last_error());
-                status = 1;
-                break;
-            }
-            step++;
-            loss_sum += loss * (double)count;
-            seen += count;
-            curve_add(curve, loss, false);
-            double now = nn_app_seconds(), trained = train_time + (now - epoch_start);
-            bool last = s + 1 == steps;
-            if (o->quiet || (tty ? !last && now - last_draw < 0.1 : !last && (s + 1) % every != 0)) continue;
-            last_draw = now;
-            char eta[32];
-            format_duration((double)(total - step) * trained / (double)step, eta, sizeof eta);
-            fprintf(stderr, "%sepoch %lld/%lld  step %lld/%lld  loss %.4f  %.0f samples/s  ETA %s%s",
-                    tty ? "\r" : "", (long long)epoch, (long long)o->epochs, (long long)(s + 1), (long long)steps,
-                    loss_sum / (double)seen, (double)seen / (now - epoch_start), eta, tty ? "\033[K" : "\n");
-        }
-        if (status) break;
-        train_time += nn_app_seconds() - epoch_start;
-        samples += seen;
-        r->loss = seen ? loss_sum / (double)seen : NAN;
-        r->steps = step;
+    Trainer t = {.o = o, .vx = vx, .vy = vy, .r = r, .curve = curve, .tty = isatty(STDERR_FILENO),
+                 .total = o->epochs * per_epoch};
+    if (o->max_steps && o->max_steps < t.total) t.total = o->max_steps;
+    curve->block = t.total / 200 > 1 ? t.total / 200 : 1;
+    const char *ckpt = checkpoint_path(o);
+    if (ckpt && !o->save && !o->resume && !o->quiet)
+        fprintf(stderr, "%s: checkpoints go to %s (no --save FILE given)\n", APP, ckpt);
+    Tensor *tx = rows(x, 0, n_train), *ty = rows(y, 0, n_train);
+    NnCallback callbacks = {.on_epoch_end = on_epoch_end, .on_batch_end = on_batch_end, .user = &t};
+    double started = t.epoch_clock = nn_app_seconds();
+    NnHistory *h = nn_fit(m, tx, ty, .batch_size = batch, .epochs = (int)o->epochs, .seed = (uint64_t)o->seed,
+                          .quiet = true, .max_steps = o->max_steps, .callbacks = &callbacks, .n_callbacks = 1,
+                          .checkpoint_path = ckpt,
+                          .checkpoint_every = o->checkpoint_in_epochs ? o->checkpoint_every * per_epoch
+                                                                      : o->checkpoint_every,
+                          .resume_path = o->resume, .handle_signals = true,
+                          .signal_checkpoint_path = DEFAULT_CHECKPOINT);
+    tensor_free(tx);
+    tensor_free(ty);
+    int status = t.status;
+    if (!h) {
+        /* A resumed model has taken steps: none means the checkpoint was refused. */
+        bool refused = o->resume && nn_model_steps(m) == 0;
+        fprintf(stderr, "%s%s: %s: %s\n", t.tty && !o->quiet && t.steps_here ? "\n" : "", APP,
+                refused ? "cannot resume" : "training failed", tensor_last_error());
+        return refused ? NN_EXIT_USAGE : NN_EXIT_FAILURE;
+    }
+    if (h->signal) {
+        if (t.tty && !o->quiet) fputc('\n', stderr);
+        status = nn_app_report_interrupted(APP, h->signal, nn_model_steps(m), ckpt ? ckpt : DEFAULT_CHECKPOINT,
+                                           argc, argv);
+    } else if (status == 0 && isnan(r->val_loss)) { /* a resumed run that had already finished */
+        r->steps = nn_model_steps(m);
+        if (h->epochs > 0) r->loss = h->loss[h->epochs - 1];
         if (evaluate(m, vx, vy, r) != 0) {
             fprintf(stderr, "%s: evaluation failed: %s\n", APP, tensor_last_error());
-            status = 1;
-            break;
+            status = NN_EXIT_FAILURE;
         }
-        if (curve->n_val < 64) {
-            curve->val_step[curve->n_val] = step;
-            curve->val[curve->n_val++] = r->val_loss;
-        }
-        if (!o->quiet)
-            fprintf(stderr, "%sepoch %lld/%lld: loss %.4f  val_loss %.4f  top1 %.4f  top5 %.4f%s\n", tty ? "\r" : "",
-                    (long long)epoch, (long long)o->epochs, r->loss, r->val_loss, r->top1, r->top5,
-                    tty ? "\033[K" : "");
     }
+    nn_history_free(h);
     r->seconds = nn_app_seconds() - started;
-    r->samples_per_s = train_time > 0 ? (double)samples / train_time : NAN;
-    free(order);
-    free(bx);
-    free(by);
+    r->samples_per_s = t.train_time > 0 ? (double)t.samples / t.train_time : NAN;
     return status;
 }
 
@@ -422,6 +503,18 @@ static int load_vocab(Options *o, NnTokenizer **tok) {
     return 0;
 }
 
+/* Writes the vocabulary to weights_path.vocab, with the sizes --load restores. */
+static int save_vocab(const Options *o, const NnTokenizer *tok, const char *weights_path) {
+    char path[4096], header[128];
+    snprintf(path, sizeof path, "%s.vocab", weights_path);
+    snprintf(header, sizeof header, "lamina sherlock units=%lld embed=%lld", (long long)o->units, (long long)o->embed);
+    if (nn_vocab_save(tok, path, header) != 0) {
+        fprintf(stderr, "%s: cannot save the vocabulary: %s\n", APP, tensor_last_error());
+        return NN_EXIT_FAILURE;
+    }
+    return 0;
+}
+
 /* Reads the corpus, joins its lines, fits *tok unless it is already set, and encodes it. */
 static int read_corpus(const Options *o, NnTokenizer **tok, int32_t **ids, int64_t *n) {
     int64_t len, joined_len;
@@ -498,6 +591,7 @@ int main(int argc, char **argv) {
     if (o.load && (status = load_vocab(&o, &tok)) != 0) goto done;
     bool need_windows = !o.summary && (!o.load || evaluate_loaded);
     if ((!tok || need_windows) && (status = read_corpus(&o, &tok, &ids, &n_ids)) != 0) goto done;
+    if ((status = check_memory(&o, nn_tokenizer_vocab_size(tok) + 1)) != 0) goto done;
     if (!(m = make_model(&o, nn_tokenizer_vocab_size(tok) + 1))) {
         status = NN_EXIT_FAILURE;
         goto done;
@@ -535,20 +629,21 @@ int main(int argc, char **argv) {
             fprintf(stderr, "%s: %lld words, vocabulary %lld, %lld training and %lld validation windows, %lld parameters\n",
                     APP, (long long)n_ids, (long long)nn_tokenizer_vocab_size(tok), (long long)(windows - n_val),
                     (long long)n_val, (long long)nn_model_param_count(m));
-        if ((status = train(m, &o, x, y, windows - n_val, vx, vy, &r, &curve)) != 0) goto done;
+        nn_model_check_numerics(m, o.check_numerics);
+        /* The vocabulary first, so a checkpoint can be used (--load) even if training stops. */
+        if (o.save && (status = save_vocab(&o, tok, o.save)) != 0) goto done;
+        if ((status = train(m, &o, argc, argv, x, y, windows - n_val, vx, vy, &r, &curve)) != 0) goto done;
     }
     if (need_windows)
         printf("val_loss %.4f  top1 %.4f  top5 %.4f  (%lld validation windows, %lld steps)\n", r.val_loss, r.top1,
                r.top5, (long long)n_val, (long long)r.steps);
-    if (o.save) {
-        char path[4096], header[128];
-        snprintf(path, sizeof path, "%s.vocab", o.save);
-        snprintf(header, sizeof header, "lamina sherlock units=%lld embed=%lld", (long long)o.units, (long long)o.embed);
-        if (nn_save_weights(m, o.save, false) != 0 || nn_vocab_save(tok, path, header) != 0) {
+    if (o.save && o.load) { /* trained runs wrote FILE as their final checkpoint */
+        if (nn_save_weights(m, o.save, false) != 0) {
             fprintf(stderr, "%s: cannot save the model: %s\n", APP, tensor_last_error());
             status = NN_EXIT_FAILURE;
             goto done;
         }
+        if ((status = save_vocab(&o, tok, o.save)) != 0) goto done;
     }
     if (o.plot) {
         if (o.load)

@@ -6,9 +6,11 @@
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #ifndef LAMINA_DEFAULT_DATA_DIR
 #define LAMINA_DEFAULT_DATA_DIR "data"
@@ -59,6 +61,74 @@ bool nn_app_parse_float(const char *app, const char *flag, const char *value, do
     }
     *out = v;
     return true;
+}
+
+bool nn_app_parse_checkpoint_every(const char *app, const char *value, int64_t *every, bool *in_epochs) {
+    char *end;
+    errno = 0;
+    long long v = strtoll(value, &end, 10);
+    bool epochs = *end == 'e' && end[1] == '\0';
+    if (errno || end == value || (*end && !epochs) || v < 1 || v > 1000000000) {
+        fprintf(stderr,
+                "%s: invalid value '%s' for --checkpoint-every: expected N optimizer steps or Ne epochs "
+                "(N from 1 to 1000000000), e.g. 500 or 1e\n",
+                app, value);
+        return false;
+    }
+    *every = v;
+    *in_epochs = epochs;
+    return true;
+}
+
+uint64_t nn_app_physical_memory(void) {
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    return pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+}
+
+bool nn_app_fits_in_memory(const char *app, const char *what, const char *detail, double bytes) {
+    double memory = (double)nn_app_physical_memory();
+    if (memory <= 0 || bytes <= memory) return true;
+    const double gib = 1024.0 * 1024.0 * 1024.0;
+    fprintf(stderr, "%s: %s needs %.1f GiB (%s), more than this machine's %.1f GiB of memory\n", app, what,
+            bytes / gib, detail, memory / gib);
+    return false;
+}
+
+/* Writes an argument so a POSIX shell reads it back unchanged. */
+static void put_shell_word(FILE *out, const char *word) {
+    bool plain = *word != '\0';
+    for (const char *c = word; *c; c++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%", *c)) plain = false;
+    if (plain) {
+        fputs(word, out);
+        return;
+    }
+    fputc('\'', out);
+    for (const char *c = word; *c; c++) {
+        if (*c == '\'') fputs("'\\''", out);
+        else fputc(*c, out);
+    }
+    fputc('\'', out);
+}
+
+int nn_app_report_interrupted(const char *app, int signo, int64_t steps, const char *checkpoint, int argc,
+                              char **argv) {
+    fprintf(stderr, "%s: stopped by %s after step %lld; checkpoint written to %s\nresume with: %s", app,
+            signo == SIGINT ? "SIGINT" : signo == SIGTERM ? "SIGTERM" : "a signal", (long long)steps, checkpoint,
+            app);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--resume") == 0) {
+            i++; /* and its value */
+            continue;
+        }
+        if (strncmp(argv[i], "--resume=", 9) == 0) continue;
+        fputc(' ', stderr);
+        put_shell_word(stderr, argv[i]);
+    }
+    fputs(" --resume ", stderr);
+    put_shell_word(stderr, checkpoint);
+    fputc('\n', stderr);
+    return NN_EXIT_SIGNAL_BASE + signo;
 }
 
 double nn_app_seconds(void) {

@@ -9,8 +9,10 @@
 #include <stdio.h>
 
 /* Exit codes of every app: 0 success, 1 a failure while running (training diverged, a
- * file could not be written), 2 bad usage (unknown flag, bad value, missing corpus). */
-enum { NN_EXIT_OK = 0, NN_EXIT_FAILURE = 1, NN_EXIT_USAGE = 2 };
+ * file could not be written), 2 bad usage (unknown flag, bad value, missing corpus);
+ * training stopped by a signal exits 128 + its number (130 SIGINT, 143 SIGTERM), as a
+ * shell reports a process the signal killed. */
+enum { NN_EXIT_OK = 0, NN_EXIT_FAILURE = 1, NN_EXIT_USAGE = 2, NN_EXIT_SIGNAL_BASE = 128 };
 
 /* The data directory: the --data value if given, else $DATA_DIR if set and non-empty,
  * else the repository's data/ folder (fixed at build time). */
@@ -27,6 +29,24 @@ bool nn_app_parse_int(const char *app, const char *flag, const char *value, int6
                       int64_t *out);
 bool nn_app_parse_float(const char *app, const char *flag, const char *value, double lo, double hi,
                         double *out);
+
+/* Parses --checkpoint-every: "N" is every N optimizer steps, "Ne" every N epochs
+ * (N from 1 to 10^9). On failure prints "<app>: invalid value ..." and returns false. */
+bool nn_app_parse_checkpoint_every(const char *app, const char *value, int64_t *every, bool *in_epochs);
+
+/* Physical memory in bytes (0 if unknown). */
+uint64_t nn_app_physical_memory(void);
+
+/* Whether a run needing `bytes` fits in physical memory; if not, prints
+ * "<app>: <what> needs X GiB (<detail>), more than this machine's Y GiB of memory"
+ * and returns false, so the app can refuse before allocating any of it. */
+bool nn_app_fits_in_memory(const char *app, const char *what, const char *detail, double bytes);
+
+/* Reports training stopped by a signal: the step reached, where its checkpoint was
+ * written and the command that resumes it (this command line with --resume PATH in
+ * place of any --resume), on stderr. Returns the exit status, 128 + signo. */
+int nn_app_report_interrupted(const char *app, int signo, int64_t steps, const char *checkpoint, int argc,
+                              char **argv);
 
 /* Seconds on a monotonic clock, for rates. */
 double nn_app_seconds(void);
