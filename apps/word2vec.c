@@ -22,7 +22,7 @@ typedef struct Options {
     int64_t dim, window, negative, min_count, iter, threads, batch, max_steps, restrict_vocab, plot_words;
     double sample, alpha, min_alpha;
     uint64_t seed;
-    bool binary, summary, quiet, json;
+    bool binary, summary, quiet, json, hogwild;
 } Options;
 
 static void usage(FILE *out) {
@@ -82,7 +82,7 @@ static bool add_to(const char **list, int *n, const char *value, const char *fla
 static int parse_options(int argc, char **argv, Options *o) {
     enum { O_CORPUS = 256, O_DATA, O_DIM, O_WINDOW, O_NEGATIVE, O_MIN_COUNT, O_SAMPLE, O_ITER, O_ALPHA, O_MIN_ALPHA,
            O_THREADS, O_SEED, O_BATCH, O_MAX_STEPS, O_SUMMARY, O_SAVE, O_LOAD, O_OUTPUT, O_BINARY, O_SIMILAR,
-           O_ANALOGY, O_EVAL_AN, O_EVAL_SIM, O_RESTRICT, O_PLOT, O_PLOT_WORDS, O_QUIET, O_JSON, O_VERSION, O_HELP };
+           O_ANALOGY, O_EVAL_AN, O_EVAL_SIM, O_RESTRICT, O_PLOT, O_PLOT_WORDS, O_QUIET, O_JSON, O_VERSION, O_HELP, O_HOGWILD };
     static const struct option longopts[] = {
         {"corpus", required_argument, 0, O_CORPUS}, {"data", required_argument, 0, O_DATA},
         {"dim", required_argument, 0, O_DIM}, {"window", required_argument, 0, O_WINDOW},
@@ -98,7 +98,7 @@ static int parse_options(int argc, char **argv, Options *o) {
         {"analogy", required_argument, 0, O_ANALOGY}, {"eval-analogies", required_argument, 0, O_EVAL_AN},
         {"eval-similarity", required_argument, 0, O_EVAL_SIM}, {"restrict-vocab", required_argument, 0, O_RESTRICT},
         {"plot", required_argument, 0, O_PLOT}, {"plot-words", required_argument, 0, O_PLOT_WORDS},
-        {"quiet", no_argument, 0, O_QUIET}, {"json", no_argument, 0, O_JSON},
+        {"quiet", no_argument, 0, O_QUIET}, {"hogwild", no_argument, 0, O_HOGWILD}, {"json", no_argument, 0, O_JSON},
         {"version", no_argument, 0, O_VERSION}, {"help", no_argument, 0, O_HELP}, {0, 0, 0, 0}};
     *o = (Options){.dim = 100, .window = 5, .negative = 5, .min_count = 5, .sample = 1e-3, .iter = 5,
                    .alpha = 0.025, .min_alpha = 1e-4, .batch = 10000, .restrict_vocab = 30000, .plot_words = 200,
@@ -138,6 +138,7 @@ static int parse_options(int argc, char **argv, Options *o) {
         case O_PLOT: o->plot = optarg; break;
         case O_PLOT_WORDS: ok = nn_app_parse_int(APP, "--plot-words", optarg, 1, 100000, &o->plot_words); break;
         case O_QUIET: o->quiet = true; break;
+        case O_HOGWILD: o->hogwild = true; break;
         case O_JSON: o->json = true; break;
         case O_VERSION: printf("lamina " LAMINA_VERSION "\n"); return NN_EXIT_OK;
         case O_HELP: usage(stdout); return NN_EXIT_OK;
@@ -292,7 +293,7 @@ int main(int argc, char **argv) {
         bool tty = isatty(fileno(stderr));
         NnWord2Vec *m = nn_w2v(corpus, .dim = o.dim, .window = (int)o.window, .negative = (int)o.negative,
                                .sample = o.sample, .no_sample = o.sample == 0, .iter = (int)o.iter,
-                               .alpha = (float)o.alpha, .min_alpha = (float)o.min_alpha, .threads = (int)o.threads,
+                               .alpha = (float)o.alpha, .min_alpha = (float)o.min_alpha, .threads = (int)o.threads, .hogwild = o.hogwild,
                                .seed = o.seed, .batch_words = o.batch, .max_words = o.max_steps * o.batch,
                                .on_progress = o.quiet ? NULL : on_progress, .user = &tty);
         if (!m || nn_w2v_train(m, &stats) != 0 || !(wv = nn_w2v_word_vectors(m))) {

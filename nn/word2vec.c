@@ -1,19 +1,24 @@
 /* Skip-gram with negative sampling: the corpus (tokenised like the gensim peer
  * script, frequency-ranked vocabulary), the model's two tables, the fused SGD kernel
  * (word2vec.c's inner loop, allocation-free, table sigmoid), the same loss written
- * with tape ops (the reference the kernel is tested against), and Hogwild training
- * over pthreads, one contiguous slice of sentences per thread. */
+ * with tape ops (the reference the kernel is tested against), training over pthreads
+ * (one contiguous slice of sentences per thread, in rounds merged in a fixed order,
+ * or Hogwild on request), and training state files for checkpoints. */
 #include "nn/word2vec.h"
 
 #include "autograd/ops.h"
+#include "nn/text.h"
 
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stb_ds.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /* ---- corpus ---- */
 
@@ -228,14 +233,13 @@ W2V_INLINE float dot(const float *restrict a, const float *restrict b, int64_t n
     return acc[0];
 }
 
-W2V_INLINE float sgd_pair(float *restrict in, float *restrict out, int64_t d, int32_t center,
-                          const int32_t *neg, int k, float alpha, float *restrict work) {
+/* The fused step over the target rows (rows[0] the center's, then the negatives'). */
+W2V_INLINE float sgd_rows(float *restrict in, float *const *rows, int n, int64_t d, float alpha,
+                          float *restrict work) {
     float loss = 0;
     for (int64_t i = 0; i < d; i++) work[i] = 0;
-    for (int t = 0; t <= k; t++) {
-        int32_t target = t == 0 ? center : neg[t - 1];
-        if (t > 0 && target == center) continue;
-        float *restrict u = out + (int64_t)target * d;
+    for (int t = 0; t < n; t++) {
+        float *restrict u = rows[t];
         float f = dot(in, u, d), label = t == 0 ? 1.0f : 0.0f;
         loss += t == 0 ? softplus(-f) : softplus(f);
         float g = (label - sigmoid_tab(f)) * alpha;
@@ -252,7 +256,12 @@ W2V_INLINE float sgd_pair(float *restrict in, float *restrict out, int64_t d, in
 float nn_w2v_sgd_pair(float *in_row, float *out_table, int64_t dim, int32_t center, const int32_t *negatives,
                       int n_negatives, float alpha, float *work) {
     pthread_once(&tables_once, tables_init);
-    return sgd_pair(in_row, out_table, dim, center, negatives, n_negatives, alpha, work);
+    float *rows[101];
+    int n = 0;
+    rows[n++] = out_table + (int64_t)center * dim;
+    for (int k = 0; k < n_negatives && k < 100; k++)
+        if (negatives[k] != center) rows[n++] = out_table + (int64_t)negatives[k] * dim;
+    return sgd_rows(in_row, rows, n, dim, alpha, work);
 }
 
 float nn_w2v_sigmoid(float x) {
@@ -281,6 +290,18 @@ Tensor *nn_w2v_pair_loss(Tape *tape, Tensor *in_table, Tensor *out_table, int32_
 
 /* ---- the model ---- */
 
+/* Where one thread is in the schedule: all a checkpoint needs besides the tables. */
+typedef struct WorkerState {
+    int64_t s0, s1;       /* its sentences */
+    int64_t sent, pos;    /* the next word: sentence and position in it */
+    int64_t budget, done; /* kept corpus words to process, and processed */
+    int64_t epoch;        /* 0-based pass over its sentences */
+    uint64_t rng;         /* splitmix64 state */
+    double loss;          /* pair loss summed over the current epoch */
+    int64_t epoch_pairs;  /* pairs of the current epoch */
+    int64_t pairs;        /* pairs of the earlier epochs */
+} WorkerState;
+
 struct NnWord2Vec {
     const NnW2vCorpus *corpus;
     NnW2vOpts o;          /* defaults filled in */
@@ -289,6 +310,9 @@ struct NnWord2Vec {
     uint32_t *keep;       /* subsampling: keep a word when keep >= 32 random bits */
     uint32_t *noise_p;    /* alias table of count^0.75: column i is i when the low bits < p */
     int32_t *noise_alias; /* ... else noise_alias[i] */
+    WorkerState *ws;       /* o.threads entries: where each thread is in the schedule */
+    bool planned;           /* ws holds a run's schedule (trained, stopped or loaded) */
+    bool in_progress;       /* ws holds a run to continue (stopped, or loaded from a file) */
 };
 
 #define BAD_OPT(...) (tensor_set_error("word2vec: " __VA_ARGS__), (NnWord2Vec *)NULL)
@@ -340,6 +364,9 @@ NnWord2Vec *nn_w2v_new(const NnW2vCorpus *corpus, const NnW2vOpts *opts) {
         return BAD_OPT("alpha %g / min_alpha %g: need alpha > 0 and 0 <= min_alpha <= alpha", o.alpha, o.min_alpha);
     if (o.threads < 1 || o.threads > 1024) return BAD_OPT("threads %d is outside 1..1024", o.threads);
     if (o.batch_words < 1 || o.max_words < 0) return BAD_OPT("batch_words must be >= 1 and max_words >= 0");
+    if (o.checkpoint_words < 0) return BAD_OPT("checkpoint_words %lld is negative", (long long)o.checkpoint_words);
+    if (o.hogwild && o.on_checkpoint)
+        return BAD_OPT("checkpoints need the deterministic schedule: Hogwild threads never stop together");
     size_t bytes;
     if (tensor_mul_size((size_t)corpus->vocab, (size_t)o.dim * 2 * sizeof(float), &bytes) != 0 ||
         bytes > ((size_t)1 << 36))
@@ -363,6 +390,7 @@ NnWord2Vec *nn_w2v_new(const NnW2vCorpus *corpus, const NnW2vOpts *opts) {
     }
     for (int64_t i = 0; i < m->V; i++) m->noise_alias[i] = (int32_t)i;
     build_noise(m);
+    m->ws = tensor_xcalloc((size_t)o.threads, sizeof *m->ws);
     return m;
 }
 
@@ -392,6 +420,7 @@ void nn_w2v_free(NnWord2Vec *m) {
     free(m->keep);
     free(m->noise_p);
     free(m->noise_alias);
+    free(m->ws);
     free(m);
 }
 
@@ -399,18 +428,46 @@ void nn_w2v_free(NnWord2Vec *m) {
 
 #define MAX_PIECE 10000 /* effective words trained at once (gensim's MAX_SENTENCE_LEN) */
 
+
+/* A thread's own copies of the rows it touched in the current round. A row is copied
+ * from the shared table on first touch; the shared tables stay unchanged until every
+ * thread has finished the round, then each row becomes its copy, or, when several
+ * threads touched it, the first one's copy plus the others' changes in thread order.
+ * The outcome therefore depends only on the seed and the thread count. */
+typedef struct LocalRows {
+    int32_t *slot; /* row -> its copy's index in pool, or -1 (V entries) */
+    int32_t *rows; /* copy index -> row, in the order touched */
+    float *pool;   /* the copies, D floats each */
+    int64_t n;
+} LocalRows;
+
+typedef struct Run Run;
+
 typedef struct Worker {
-    NnWord2Vec *m;
-    int id, n_workers;
-    struct Worker *all;
-    int64_t s0, s1;         /* its sentences */
-    int64_t budget;         /* kept corpus words to process */
-    _Atomic int64_t done;   /* read by the first worker for progress */
-    uint64_t rng;           /* splitmix64 state */
-    double loss, started;   /* loss summed over the current epoch */
-    int64_t pairs_total, epoch_pairs;
-    int epoch;
+    Run *run;
+    int id;
+    WorkerState *st;
+    LocalRows in, out;  /* used when the run is deterministic with more than one thread */
+    float *work;        /* D floats of scratch */
+    int32_t *piece;     /* MAX_PIECE word ids */
+    _Atomic int64_t done; /* st->done, published for progress in Hogwild runs */
 } Worker;
+
+/* One nn_w2v_train call, shared by its threads. */
+struct Run {
+    NnWord2Vec *m;
+    Worker *w;
+    int T;
+    bool local;             /* threads train on their own copies and merge each round */
+    pthread_barrier_t barrier;
+    bool finish, interrupted;
+    int status;             /* -1 once a checkpoint failed */
+    double started, next_report;
+    int64_t start_done, next_checkpoint, checkpoint_every; /* kept words over all threads */
+    pthread_mutex_t gate_lock; /* the threads start together, or not at all */
+    pthread_cond_t gate_open;
+    int gate;                  /* 0 closed, 1 go, -1 a thread could not be started */
+};
 
 W2V_INLINE uint64_t next_random(uint64_t *s) { /* splitmix64 */
     uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
@@ -425,95 +482,194 @@ static double now_seconds(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static void report(Worker *w, int epoch, float alpha, double loss, int64_t pairs) {
-    const NnWord2Vec *m = w->m;
-    int64_t done = 0, budget = 0;
-    for (int i = 0; i < w->n_workers; i++) {
-        done += atomic_load_explicit(&w->all[i].done, memory_order_relaxed);
-        budget += w->all[i].budget;
+/* The row's storage for this thread: the shared row, or its own copy of it. */
+W2V_INLINE float *row_of(LocalRows *l, float *table, int32_t row, int64_t d) {
+    if (!l) return table + (int64_t)row * d;
+    int32_t s = l->slot[row];
+    if (s < 0) {
+        s = l->slot[row] = (int32_t)l->n++;
+        l->rows[s] = row;
+        memcpy(l->pool + (int64_t)s * d, table + (int64_t)row * d, (size_t)d * sizeof(float));
     }
-    double secs = now_seconds() - w->started, kept = (double)nn_w2v_corpus_words(m->corpus);
-    double raw = (double)done * (double)m->corpus->raw_words / kept;
-    NnW2vProgress p = {.fraction = budget ? (double)done / (double)budget : 1.0, .epoch = epoch + 1,
-                       .epochs = m->o.iter, .alpha = alpha, .loss = pairs ? loss / (double)pairs : NAN,
-                       .words_per_s = secs > 0 ? raw / secs : NAN, .seconds = secs};
-    m->o.on_progress(&p, m->o.user);
+    return l->pool + (int64_t)s * d;
 }
 
-/* The whole per-thread loop, compiled for AVX-512, AVX2 and baseline x86-64 (the
- * kernel's loops vectorise in each), picked once at load time. */
+/* Trains the thread's next words until it has done `until` kept words (whole pieces,
+ * so a little more) or its budget. The whole loop is compiled for AVX-512, AVX2 and
+ * baseline x86-64 (the kernel's loops vectorise in each), picked once at load time. */
 TENSOR_MULTIVERSION
-static void train_slice(Worker *w) {
-    NnWord2Vec *m = w->m;
+static void train_chunk(Worker *w, int64_t until) {
+    NnWord2Vec *m = w->run->m;
+    WorkerState *st = w->st;
     const NnW2vCorpus *c = m->corpus;
     const int64_t D = m->D;
     const int K = m->o.negative, window = m->o.window;
     const uint32_t V = (uint32_t)m->V, *keep = m->keep, *noise_p = m->noise_p;
     const int32_t *alias = m->noise_alias;
-    float *syn0 = tensor_f32(m->in), *syn1 = tensor_f32(m->out);
-    float *work = tensor_aligned_alloc((size_t)D * sizeof(float));
-    int32_t *piece = tensor_xmalloc(MAX_PIECE * sizeof *piece), neg[100];
-    const double a0 = m->o.alpha, a1 = m->o.min_alpha, total = (double)w->budget;
-    float alpha = (float)a0;
-    int64_t done = 0, next_update = m->o.batch_words, report_pairs = 0;
-    double report_loss = 0, next_report = w->started + 0.5;
-    for (int epoch = 0; done < w->budget; epoch++) {
-        w->epoch = epoch;
-        w->loss = 0;
-        w->epoch_pairs = 0;
-        for (int64_t s = w->s0; s < w->s1 && done < w->budget; s++) {
-            int64_t len;
-            const int32_t *sent = nn_w2v_corpus_sentence(c, s, &len);
-            for (int64_t p0 = 0; p0 < len;) {
-                int n = 0; /* subsample into a piece of at most MAX_PIECE words */
-                for (; p0 < len && n < MAX_PIECE; p0++) {
-                    int32_t id = sent[p0];
-                    if (keep[id] != UINT32_MAX && keep[id] < (uint32_t)next_random(&w->rng)) continue;
-                    piece[n++] = id;
+    float *syn0 = tensor_f32(m->in), *syn1 = tensor_f32(m->out), *rows[101];
+    LocalRows *lin = w->run->local ? &w->in : NULL, *lout = w->run->local ? &w->out : NULL;
+    int32_t *piece = w->piece;
+    const double a0 = m->o.alpha, a1 = m->o.min_alpha;
+    const double a = st->budget ? a0 - (a0 - a1) * (double)st->done / (double)st->budget : a1;
+    const float alpha = (float)(a > a1 ? a : a1); /* gensim: linear to min_alpha, per batch of words */
+    while (st->done < until && st->done < st->budget) {
+        if (st->sent == st->s1) { /* a new pass over its sentences */
+            st->pairs += st->epoch_pairs;
+            st->epoch_pairs = 0;
+            st->loss = 0;
+            st->epoch++;
+            st->sent = st->s0;
+            st->pos = 0;
+        }
+        int64_t len;
+        const int32_t *sent = nn_w2v_corpus_sentence(c, st->sent, &len);
+        int64_t p0 = st->pos;
+        int n = 0; /* subsample into a piece of at most MAX_PIECE words */
+        for (; p0 < len && n < MAX_PIECE; p0++) {
+            int32_t id = sent[p0];
+            if (keep[id] != UINT32_MAX && keep[id] < (uint32_t)next_random(&st->rng)) continue;
+            piece[n++] = id;
+        }
+        for (int i = 0; i < n; i++) {
+            int b = (int)((uint32_t)next_random(&st->rng) % (uint32_t)window);
+            int lo = i - window + b, hi = i + window - b;
+            for (int j = lo < 0 ? 0 : lo; j <= hi && j < n; j++) {
+                if (j == i) continue;
+                int nt = 0;
+                rows[nt++] = row_of(lout, syn1, piece[i], D);
+                for (int k = 0; k < K; k++) {
+                    uint64_t r = next_random(&st->rng);
+                    uint32_t col = (uint32_t)(((r >> 32) * V) >> 32);
+                    int32_t neg = (uint32_t)r < noise_p[col] ? (int32_t)col : alias[col];
+                    if (neg != piece[i]) rows[nt++] = row_of(lout, syn1, neg, D); /* as word2vec.c */
                 }
-                for (int i = 0; i < n; i++) {
-                    int b = (int)((uint32_t)next_random(&w->rng) % (uint32_t)window);
-                    int lo = i - window + b, hi = i + window - b;
-                    for (int j = lo < 0 ? 0 : lo; j <= hi && j < n; j++) {
-                        if (j == i) continue;
-                        for (int k = 0; k < K; k++) {
-                            uint64_t r = next_random(&w->rng);
-                            uint32_t col = (uint32_t)(((r >> 32) * V) >> 32);
-                            neg[k] = (uint32_t)r < noise_p[col] ? (int32_t)col : alias[col];
-                        }
-                        w->loss += sgd_pair(syn0 + piece[j] * D, syn1, D, piece[i], neg, K, alpha, work);
-                        w->epoch_pairs++;
-                    }
-                }
-            }
-            done += len;
-            if (done >= next_update || done >= w->budget) {
-                next_update = done + m->o.batch_words;
-                double a = a0 - (a0 - a1) * (double)done / total; /* gensim: linear to min_alpha */
-                alpha = (float)(a > a1 ? a : a1);
-                atomic_store_explicit(&w->done, done, memory_order_relaxed);
-                if (w->id == 0 && m->o.on_progress && now_seconds() >= next_report) {
-                    report(w, epoch, alpha, w->loss - report_loss, w->epoch_pairs - report_pairs);
-                    report_loss = w->loss;
-                    report_pairs = w->epoch_pairs;
-                    next_report = now_seconds() + 0.5;
-                }
+                st->loss += sgd_rows(row_of(lin, syn0, piece[j], D), rows, nt, D, alpha, w->work);
+                st->epoch_pairs++;
             }
         }
-        w->pairs_total += w->epoch_pairs;
-        report_loss = 0;
-        report_pairs = 0;
+        st->done += p0 - st->pos;
+        st->pos = p0;
+        if (p0 == len) st->sent++, st->pos = 0;
     }
-    tensor_aligned_free(work);
-    free(piece);
+}
+
+/* Folds the threads' copies of the rows this thread owns (row % T == id) into the
+ * shared table; see LocalRows. */
+static void merge_table(Run *r, int id, bool out_table) {
+    const int T = r->T;
+    const int64_t D = r->m->D;
+    float *table = tensor_f32(out_table ? r->m->out : r->m->in);
+    for (int t = 0; t < T; t++) {
+        const LocalRows *l = out_table ? &r->w[t].out : &r->w[t].in;
+        for (int64_t k = 0; k < l->n; k++) {
+            int32_t row = l->rows[k];
+            if (row % T != id) continue;
+            bool earlier = false; /* then that thread's turn merged the row already */
+            for (int e = 0; e < t && !earlier; e++) earlier = (out_table ? r->w[e].out : r->w[e].in).slot[row] >= 0;
+            if (earlier) continue;
+            float *g = table + (int64_t)row * D, *acc = r->w[id].work;
+            memcpy(acc, l->pool + k * D, (size_t)D * sizeof(float));
+            for (int u = t + 1; u < T; u++) {
+                const LocalRows *o = out_table ? &r->w[u].out : &r->w[u].in;
+                int32_t s = o->slot[row];
+                if (s < 0) continue;
+                const float *copy = o->pool + (int64_t)s * D;
+                for (int64_t i = 0; i < D; i++) acc[i] += copy[i] - g[i];
+            }
+            memcpy(g, acc, (size_t)D * sizeof(float));
+        }
+    }
+}
+
+static void forget_rows(LocalRows *l) {
+    for (int64_t k = 0; k < l->n; k++) l->slot[l->rows[k]] = -1;
+    l->n = 0;
+}
+
+static int64_t total_done(const Run *r) {
+    int64_t done = 0;
+    for (int t = 0; t < r->T; t++) done += atomic_load_explicit(&r->w[t].done, memory_order_relaxed);
+    return done;
+}
+
+static void report(Run *r) {
+    const NnWord2Vec *m = r->m;
+    const WorkerState *st = &m->ws[0];
+    int64_t done = total_done(r), budget = 0;
+    for (int t = 0; t < r->T; t++) budget += m->ws[t].budget;
+    double secs = now_seconds() - r->started, kept = (double)nn_w2v_corpus_words(m->corpus);
+    double raw = (double)(done - r->start_done) * (double)m->corpus->raw_words / kept;
+    const double a0 = m->o.alpha, a1 = m->o.min_alpha;
+    double a = st->budget ? a0 - (a0 - a1) * (double)st->done / (double)st->budget : a1;
+    NnW2vProgress p = {.fraction = budget ? (double)done / (double)budget : 1.0, .epoch = (int)st->epoch + 1,
+                       .epochs = m->o.iter, .alpha = (float)(a > a1 ? a : a1),
+                       .loss = st->epoch_pairs ? st->loss / (double)st->epoch_pairs : NAN,
+                       .words_per_s = secs > 0 ? raw / secs : NAN, .seconds = secs};
+    m->o.on_progress(&p, m->o.user);
+}
+
+static bool stop_requested(const NnWord2Vec *m) { return m->o.stop && *m->o.stop; }
+
+/* Between rounds, while no thread trains: progress, checkpoints, and whether to stop. */
+static void coordinate(Run *r) {
+    NnWord2Vec *m = r->m;
+    bool all_done = true;
+    for (int t = 0; t < r->T; t++) all_done = all_done && m->ws[t].done >= m->ws[t].budget;
+    int64_t done = total_done(r);
+    if (m->o.on_progress && !all_done && now_seconds() >= r->next_report) {
+        report(r);
+        r->next_report = now_seconds() + 0.5;
+    }
+    if (!all_done && m->o.on_checkpoint && r->checkpoint_every > 0 && done >= r->next_checkpoint) {
+        while (r->next_checkpoint <= done) r->next_checkpoint += r->checkpoint_every;
+        if (m->o.on_checkpoint(m, m->o.user) != 0) r->status = -1, r->finish = true;
+    }
+    if (!all_done && stop_requested(m)) r->interrupted = r->finish = true;
+    if (all_done) r->finish = true;
 }
 
 static void *worker_main(void *arg) {
-    train_slice(arg);
+    Worker *w = arg;
+    Run *r = w->run;
+    pthread_mutex_lock(&r->gate_lock);
+    while (r->gate == 0) pthread_cond_wait(&r->gate_open, &r->gate_lock);
+    int gate = r->gate;
+    pthread_mutex_unlock(&r->gate_lock);
+    if (gate < 0) return NULL;
+    const int64_t batch = r->m->o.batch_words;
+    if (r->m->o.hogwild) { /* every thread runs free; stops are checked per batch */
+        while (w->st->done < w->st->budget && !stop_requested(r->m)) {
+            train_chunk(w, w->st->done + batch);
+            atomic_store_explicit(&w->done, w->st->done, memory_order_relaxed);
+            if (w->id == 0 && r->m->o.on_progress && now_seconds() >= r->next_report) {
+                report(r);
+                r->next_report = now_seconds() + 0.5;
+            }
+        }
+        return NULL;
+    }
+    for (;;) { /* rounds of `batch` words per thread */
+        if (r->local) {
+            forget_rows(&w->in);
+            forget_rows(&w->out);
+        }
+        train_chunk(w, w->st->done + batch);
+        atomic_store_explicit(&w->done, w->st->done, memory_order_relaxed);
+        pthread_barrier_wait(&r->barrier);
+        if (r->local) {
+            merge_table(r, w->id, false);
+            merge_table(r, w->id, true);
+        }
+        pthread_barrier_wait(&r->barrier);
+        if (w->id == 0) coordinate(r);
+        pthread_barrier_wait(&r->barrier);
+        if (r->finish) break;
+    }
     return NULL;
 }
 
-int nn_w2v_train(NnWord2Vec *m, NnW2vStats *stats) {
+/* The schedule of a fresh run: contiguous slices of about kept / T words. */
+static void plan(NnWord2Vec *m) {
     const NnW2vCorpus *c = m->corpus;
     const int T = m->o.threads;
     const int64_t kept = nn_w2v_corpus_words(c), n_sent = nn_w2v_corpus_sentences(c);
@@ -522,45 +678,275 @@ int nn_w2v_train(NnWord2Vec *m, NnW2vStats *stats) {
         int64_t cap = (int64_t)((double)m->o.max_words * (double)kept / (double)c->raw_words);
         if (cap < planned) planned = cap > 0 ? cap : 1;
     }
-    Worker *w = tensor_xcalloc((size_t)T, sizeof *w);
-    double started = now_seconds();
     int64_t s = 0;
-    for (int t = 0; t < T; t++) { /* contiguous slices of about kept / T words */
+    for (int t = 0; t < T; t++) {
         int64_t target = kept * (t + 1) / T, slice = 0;
-        w[t] = (Worker){.m = m, .id = t, .n_workers = T, .all = w, .s0 = s, .started = started};
+        WorkerState *st = &m->ws[t];
+        *st = (WorkerState){.s0 = s, .sent = s};
         while (s < n_sent && (c->starts[s] < target || t == T - 1)) slice += c->starts[s + 1] - c->starts[s], s++;
-        w[t].s1 = s;
-        w[t].budget = slice * m->o.iter;
-        if (planned < kept * m->o.iter) w[t].budget = (int64_t)((double)planned * (double)slice / (double)kept);
-        Rng r;
-        tensor_rng_seed(&r, m->o.seed, 1000 + (uint64_t)t);
-        w[t].rng = (uint64_t)tensor_rng_u32(&r) << 32 | tensor_rng_u32(&r);
+        st->s1 = s;
+        st->budget = slice * m->o.iter;
+        if (planned < kept * m->o.iter) st->budget = (int64_t)((double)planned * (double)slice / (double)kept);
+        Rng rng;
+        tensor_rng_seed(&rng, m->o.seed, 1000 + (uint64_t)t);
+        st->rng = (uint64_t)tensor_rng_u32(&rng) << 32 | tensor_rng_u32(&rng);
     }
+    m->planned = m->in_progress = true;
+}
+
+static void local_rows_init(LocalRows *l, int64_t V, int64_t D) {
+    l->slot = tensor_xmalloc((size_t)V * sizeof *l->slot);
+    for (int64_t i = 0; i < V; i++) l->slot[i] = -1;
+    l->rows = tensor_xmalloc((size_t)V * sizeof *l->rows);
+    l->pool = tensor_xmalloc((size_t)(V * D) * sizeof *l->pool); /* pages are only committed when used */
+    l->n = 0;
+}
+
+static void local_rows_free(LocalRows *l) {
+    free(l->slot);
+    free(l->rows);
+    free(l->pool);
+}
+
+int nn_w2v_train(NnWord2Vec *m, NnW2vStats *stats) {
+    const NnW2vCorpus *c = m->corpus;
+    const int T = m->o.threads;
+    if (!m->in_progress) plan(m);
+    Run r = {.m = m, .T = T, .local = T > 1 && !m->o.hogwild, .started = now_seconds()};
+    r.next_report = r.started + 0.5;
+    r.w = tensor_xcalloc((size_t)T, sizeof *r.w);
+    int64_t pairs0 = 0;
+    for (int t = 0; t < T; t++) {
+        Worker *w = &r.w[t];
+        w->run = &r;
+        w->id = t;
+        w->st = &m->ws[t];
+        w->work = tensor_aligned_alloc((size_t)m->D * sizeof(float));
+        w->piece = tensor_xmalloc(MAX_PIECE * sizeof *w->piece);
+        atomic_init(&w->done, w->st->done);
+        if (r.local) {
+            local_rows_init(&w->in, m->V, m->D);
+            local_rows_init(&w->out, m->V, m->D);
+        }
+        r.start_done += w->st->done;
+        pairs0 += w->st->pairs + w->st->epoch_pairs;
+    }
+    if (m->o.checkpoint_words > 0) { /* counted in corpus words, like max_words */
+        double every = (double)m->o.checkpoint_words * (double)nn_w2v_corpus_words(c) / (double)c->raw_words;
+        r.checkpoint_every = every >= 1 ? (int64_t)every : 1;
+        r.next_checkpoint = r.start_done + r.checkpoint_every;
+    }
+    if (!m->o.hogwild) pthread_barrier_init(&r.barrier, NULL, (unsigned)T);
+    pthread_mutex_init(&r.gate_lock, NULL);
+    pthread_cond_init(&r.gate_open, NULL);
     pthread_t *tid = tensor_xcalloc((size_t)T, sizeof *tid);
     int started_threads = 1, status = 0;
-    for (int t = 1; t < T; t++, started_threads++)
-        if (pthread_create(&tid[t], NULL, worker_main, &w[t]) != 0) {
+    for (int t = 1; t < T && status == 0; t++) {
+        if (pthread_create(&tid[t], NULL, worker_main, &r.w[t]) != 0)
             status = tensor_set_error("word2vec: cannot start training thread %d of %d", t + 1, T);
-            break;
-        }
-    if (status == 0) train_slice(&w[0]);
-    for (int t = 1; t < started_threads; t++) pthread_join(tid[t], NULL);
-    double secs = now_seconds() - started, loss = 0;
-    int64_t done = 0, pairs = 0, last_pairs = 0;
-    for (int t = 0; t < T; t++) {
-        done += w[t].done;
-        pairs += w[t].pairs_total;
-        loss += w[t].loss;
-        last_pairs += w[t].epoch_pairs;
+        else started_threads++;
     }
-    if (m->o.on_progress && status == 0) report(&w[0], w[0].epoch, m->o.min_alpha, w[0].loss, w[0].epoch_pairs);
+    pthread_mutex_lock(&r.gate_lock);
+    r.gate = status == 0 ? 1 : -1;
+    pthread_cond_broadcast(&r.gate_open);
+    pthread_mutex_unlock(&r.gate_lock);
+    worker_main(&r.w[0]);
+    for (int t = 1; t < started_threads; t++) pthread_join(tid[t], NULL);
+    if (!m->o.hogwild) pthread_barrier_destroy(&r.barrier);
+    pthread_mutex_destroy(&r.gate_lock);
+    pthread_cond_destroy(&r.gate_open);
+    double secs = now_seconds() - r.started, loss = 0;
+    int64_t done = 0, pairs = 0, last_pairs = 0;
+    bool all_done = true;
+    for (int t = 0; t < T; t++) {
+        const WorkerState *st = &m->ws[t];
+        done += st->done;
+        pairs += st->pairs + st->epoch_pairs;
+        loss += st->loss;
+        last_pairs += st->epoch_pairs;
+        all_done = all_done && st->done >= st->budget;
+        atomic_store(&r.w[t].done, st->done);
+    }
+    if (status == 0 && r.status != 0) status = -1;
+    if (m->o.on_progress && status == 0 && all_done) report(&r);
+    if (status == 0 && all_done) m->in_progress = false;
+    else if (status == 0) status = 1; /* stopped on request: train again to continue */
     if (stats) {
-        int64_t raw = (int64_t)((double)done * (double)c->raw_words / (double)kept + 0.5);
-        *stats = (NnW2vStats){.words = raw, .pairs = pairs, .seconds = secs,
+        int64_t raw = (int64_t)((double)(done - r.start_done) * (double)c->raw_words /
+                                (double)nn_w2v_corpus_words(c) + 0.5);
+        *stats = (NnW2vStats){.words = raw, .pairs = pairs - pairs0, .seconds = secs,
                               .words_per_s = secs > 0 ? (double)raw / secs : NAN,
                               .loss = last_pairs ? loss / (double)last_pairs : NAN};
     }
+    for (int t = 0; t < T; t++) {
+        tensor_aligned_free(r.w[t].work);
+        free(r.w[t].piece);
+        if (r.local) {
+            local_rows_free(&r.w[t].in);
+            local_rows_free(&r.w[t].out);
+        }
+    }
     free(tid);
-    free(w);
+    free(r.w);
     return status;
+}
+
+/* ---- training state files ---- */
+
+/* Layout (native byte order, 8-byte fields): the magic, the run's settings and corpus
+ * fingerprint (STATE_FIELDS), then per thread its WorkerState, then the input and
+ * output tables (V x D floats each), then an FNV-1a checksum of everything before. */
+static const char STATE_MAGIC[8] = {'L', 'W', '2', 'V', 'S', 'T', '0', '1'};
+enum { STATE_FIELDS = 17, WORKER_FIELDS = 11 };
+
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n) {
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001B3ull;
+    return h;
+}
+
+static uint64_t f64_bits(double x) {
+    uint64_t u;
+    memcpy(&u, &x, 8);
+    return u;
+}
+
+/* What must match for a saved run to continue here, and the names used in messages. */
+static void state_fields(const NnWord2Vec *m, uint64_t f[STATE_FIELDS]) {
+    const NnW2vCorpus *c = m->corpus;
+    uint64_t vocab_hash = 0xCBF29CE484222325ull;
+    for (int64_t i = 0; i < m->V; i++) {
+        vocab_hash = fnv1a(vocab_hash, c->words[i], strlen(c->words[i]) + 1);
+        vocab_hash = fnv1a(vocab_hash, &c->counts[i], sizeof c->counts[i]);
+    }
+    uint64_t v[STATE_FIELDS] = {(uint64_t)m->V, (uint64_t)m->D, (uint64_t)c->raw_words,
+                                (uint64_t)nn_w2v_corpus_sentences(c), vocab_hash, (uint64_t)m->o.threads,
+                                m->o.hogwild, m->o.seed, (uint64_t)m->o.window, (uint64_t)m->o.negative,
+                                (uint64_t)m->o.iter, f64_bits(m->o.no_sample ? 0 : m->o.sample),
+                                f64_bits(m->o.alpha), f64_bits(m->o.min_alpha), (uint64_t)m->o.batch_words,
+                                (uint64_t)m->o.max_words, 0};
+    memcpy(f, v, sizeof v);
+}
+
+static const char *const STATE_NAMES[STATE_FIELDS] = {
+    "vocabulary size", "dim", "corpus words", "corpus sentences", "vocabulary (words and counts)", "threads",
+    "hogwild", "seed", "window", "negative", "iter", "sample", "alpha", "min_alpha", "batch_words", "max_words",
+    "reserved"};
+
+static void worker_fields(const WorkerState *st, uint64_t f[WORKER_FIELDS]) {
+    uint64_t v[WORKER_FIELDS] = {(uint64_t)st->s0, (uint64_t)st->s1, (uint64_t)st->sent, (uint64_t)st->pos,
+                                 (uint64_t)st->budget, (uint64_t)st->done, (uint64_t)st->epoch, st->rng,
+                                 f64_bits(st->loss), (uint64_t)st->epoch_pairs, (uint64_t)st->pairs};
+    memcpy(f, v, sizeof v);
+}
+
+typedef struct Out {
+    FILE *f;
+    uint64_t hash;
+    bool ok;
+} Out;
+
+static void out_put(Out *o, const void *p, size_t n) {
+    o->hash = fnv1a(o->hash, p, n);
+    o->ok = o->ok && fwrite(p, 1, n, o->f) == n;
+}
+
+int nn_w2v_save_state(const NnWord2Vec *m, const char *path) {
+    size_t plen = strlen(path);
+    char *tmp = tensor_xmalloc(plen + 16);
+    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        int rc = tensor_set_error("%s: cannot create a temporary file beside it: %s", path, strerror(errno));
+        free(tmp);
+        return rc;
+    }
+    fchmod(fd, 0644); /* mkstemp creates 0600; a state file is an ordinary data file */
+    Out o = {.f = fdopen(fd, "wb"), .hash = 0xCBF29CE484222325ull, .ok = true};
+    if (!o.f) close(fd), o.ok = false;
+    if (o.ok) {
+        uint64_t f[STATE_FIELDS], wf[WORKER_FIELDS], started = m->planned;
+        state_fields(m, f);
+        out_put(&o, STATE_MAGIC, sizeof STATE_MAGIC);
+        out_put(&o, f, sizeof f);
+        out_put(&o, &started, 8);
+        for (int t = 0; t < m->o.threads; t++) {
+            if (m->planned) worker_fields(&m->ws[t], wf);
+            else memset(wf, 0, sizeof wf);
+            out_put(&o, wf, sizeof wf);
+        }
+        out_put(&o, tensor_f32(m->in), (size_t)(m->V * m->D) * sizeof(float));
+        out_put(&o, tensor_f32(m->out), (size_t)(m->V * m->D) * sizeof(float));
+        uint64_t h = o.hash;
+        out_put(&o, &h, 8);
+        o.ok = fflush(o.f) == 0 && o.ok && fsync(fileno(o.f)) == 0;
+    }
+    int saved_errno = errno;
+    if (o.f && fclose(o.f) != 0) o.ok = false;
+    if (!o.ok || rename(tmp, path) != 0) {
+        int rc = tensor_set_error("%s: cannot write the training state: %s", path,
+                                  strerror(o.ok ? errno : saved_errno));
+        unlink(tmp);
+        free(tmp);
+        return rc;
+    }
+    free(tmp);
+    return 0;
+}
+
+int nn_w2v_load_state(NnWord2Vec *m, const char *path) {
+    int64_t len;
+    char *data = nn_read_file(path, &len);
+    if (!data) return -1;
+    const int T = m->o.threads;
+    const size_t tables = (size_t)(m->V * m->D) * sizeof(float),
+                 want = sizeof STATE_MAGIC + 8 * (STATE_FIELDS + 1 + (size_t)T * WORKER_FIELDS + 1) + 2 * tables;
+    int rc = 0;
+    uint64_t f[STATE_FIELDS], saved[STATE_FIELDS], started, h;
+    const char *p = data + sizeof STATE_MAGIC;
+    if (len < (int64_t)(sizeof STATE_MAGIC + sizeof saved) || memcmp(data, STATE_MAGIC, sizeof STATE_MAGIC) != 0) {
+        rc = tensor_set_error("%s: not a word2vec training state file", path);
+        goto done;
+    }
+    memcpy(saved, p, sizeof saved);
+    state_fields(m, f);
+    for (int i = 0; i < STATE_FIELDS; i++)
+        if (f[i] != saved[i]) {
+            rc = tensor_set_error("%s: saved by a run with a different %s; resume with the same corpus and "
+                                  "training options", path, STATE_NAMES[i]);
+            goto done;
+        }
+    memcpy(&h, data + len - 8, 8);
+    if ((size_t)len != want || fnv1a(0xCBF29CE484222325ull, data, (size_t)len - 8) != h) {
+        rc = tensor_set_error("%s: the file is truncated or damaged (%lld bytes, checksum %s)", path, (long long)len,
+                              (size_t)len != want ? "not checked" : "wrong");
+        goto done;
+    }
+    p += sizeof saved;
+    memcpy(&started, p, 8);
+    p += 8;
+    for (int t = 0; t < T; t++, p += 8 * WORKER_FIELDS) {
+        uint64_t wf[WORKER_FIELDS];
+        memcpy(wf, p, sizeof wf);
+        WorkerState *st = &m->ws[t];
+        double loss;
+        memcpy(&loss, &wf[8], 8);
+        *st = (WorkerState){.s0 = (int64_t)wf[0], .s1 = (int64_t)wf[1], .sent = (int64_t)wf[2],
+                            .pos = (int64_t)wf[3], .budget = (int64_t)wf[4], .done = (int64_t)wf[5],
+                            .epoch = (int64_t)wf[6], .rng = wf[7], .loss = loss,
+                            .epoch_pairs = (int64_t)wf[9], .pairs = (int64_t)wf[10]};
+        int64_t n_sent = nn_w2v_corpus_sentences(m->corpus), slen = 0;
+        if (started && st->s0 < st->s1 && st->sent < st->s1) nn_w2v_corpus_sentence(m->corpus, st->sent, &slen);
+        if (started && (st->s0 < 0 || st->s0 > st->s1 || st->s1 > n_sent || st->sent < st->s0 ||
+                        st->sent > st->s1 || st->pos < 0 || st->pos > slen || st->done < 0 || st->budget < 0)) {
+            rc = tensor_set_error("%s: thread %d's position is outside the corpus", path, t + 1);
+            goto done;
+        }
+    }
+    memcpy(tensor_f32(m->in), p, tables);
+    memcpy(tensor_f32(m->out), p + tables, tables);
+    m->planned = m->in_progress = started != 0; /* a finished run continues to its end at once */
+done:
+    free(data);
+    return rc;
 }

@@ -15,9 +15,18 @@
  * formula), every position's window is shrunk by a random 0..window-1, negatives are
  * drawn from count^0.75 (alias table, exact), and the learning rate falls linearly
  * from alpha to min_alpha over the run. With threads > 1 each thread takes a
- * contiguous slice of the sentences and all threads update the shared tables without
- * locks (Hogwild, as word2vec.c and gensim do): fast, but the result then depends on
- * timing. Only threads == 1 is deterministic (bit-identical for a seed). */
+ * contiguous slice of the sentences and training runs in rounds of batch_words words
+ * per thread: during a round each thread updates its own copies of the rows it
+ * touches, and at the end of it the copies are folded into the shared tables in
+ * thread order. The vectors then depend only on the seed and the thread count: the
+ * same seed and threads give bit-identical tables, run after run. Hogwild (all
+ * threads writing the shared tables without locks, as word2vec.c and gensim do) is
+ * available as an option; its result depends on timing.
+ *
+ * A run can stop between rounds (opts.stop), save its state (both tables and every
+ * thread's position and generator: nn_w2v_save_state) and continue later from that
+ * file (nn_w2v_load_state, then nn_w2v_train): the resumed run ends bit-identical to
+ * one that was never stopped. */
 #ifndef NN_WORD2VEC_H
 #define NN_WORD2VEC_H
 
@@ -25,6 +34,7 @@
 #include "nn/vectors_io.h"
 #include "nn/word_eval.h"
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -64,6 +74,8 @@ void nn_w2v_corpus_free(NnW2vCorpus *c);
 
 /* ---- the model ---- */
 
+typedef struct NnWord2Vec NnWord2Vec;
+
 /* Reported about twice a second by the first training thread, and at the end. */
 typedef struct NnW2vProgress {
     double fraction;    /* of the planned words, all threads */
@@ -84,21 +96,32 @@ typedef struct NnW2vOpts {
     int iter;             /* passes over the corpus [5] */
     float alpha;          /* starting learning rate [0.025] */
     float min_alpha;      /* final learning rate [1e-4] */
-    int threads;          /* [1]; > 1 trains Hogwild (not deterministic) */
+    int threads;          /* [1] */
+    bool hogwild;         /* threads write the shared tables without locks or rounds: no
+                           * waiting at round ends, but the result depends on timing */
     uint64_t seed;        /* initial vectors and each thread's generator */
-    int64_t batch_words;  /* words between learning-rate updates [10000] */
+    int64_t batch_words;  /* words per thread between learning-rate updates, and per
+                           * round with several threads [10000] */
     int64_t max_words;    /* stop after this many corpus words in all (0: iter passes);
                            * the learning rate then decays over the shortened run */
     void (*on_progress)(const NnW2vProgress *p, void *user); /* may be NULL */
-    void *user;
+    /* Called between rounds each time another checkpoint_words corpus words (rare ones
+     * included) have been trained, with no thread running: typically it calls
+     * nn_w2v_save_state. A non-zero return ends training (nn_w2v_train returns -1).
+     * Not with hogwild. */
+    int (*on_checkpoint)(NnWord2Vec *m, void *user);
+    int64_t checkpoint_words;
+    /* When non-NULL and *stop becomes non-zero (e.g. set by a signal handler),
+     * training ends after the current round and nn_w2v_train returns 1. */
+    volatile sig_atomic_t *stop;
+    void *user;           /* passed to on_progress and on_checkpoint */
 } NnW2vOpts;
-
-typedef struct NnWord2Vec NnWord2Vec;
 
 /* A model over a finished corpus (which must outlive it). Returns NULL with
  * tensor_last_error() naming the option when one is out of range (dim 1..10000,
- * window 1..1000, negative 1..100, iter >= 1, alpha > 0, threads 1..1024) or the
- * tables cannot be allocated. */
+ * window 1..1000, negative 1..100, iter >= 1, alpha > 0, threads 1..1024,
+ * checkpoint_words >= 0, no on_checkpoint with hogwild) or the tables cannot be
+ * allocated. */
 NnWord2Vec *nn_w2v_new(const NnW2vCorpus *corpus, const NnW2vOpts *opts);
 #define nn_w2v(corpus, ...) nn_w2v_new(corpus, &(NnW2vOpts){__VA_ARGS__})
 
@@ -110,9 +133,22 @@ typedef struct NnW2vStats {
     double loss;        /* mean pair loss over the last epoch (all threads) */
 } NnW2vStats;
 
-/* Trains the tables in place; stats may be NULL. Returns 0, or -1 if a thread
- * could not be started. */
+/* Trains the tables in place; stats (may be NULL) cover this call only, except loss,
+ * which is the last epoch's. Continues a run that was stopped or loaded with
+ * nn_w2v_load_state, else runs the whole schedule. Returns 0 when the run is
+ * complete, 1 when opts.stop ended it early (call again to continue), -1 if a thread
+ * could not be started or on_checkpoint failed (tensor_last_error says why). */
 int nn_w2v_train(NnWord2Vec *m, NnW2vStats *stats);
+
+/* Writes the run's state — settings, corpus fingerprint, every thread's position and
+ * generator, both tables — atomically to path (a temporary file beside it, fsync,
+ * rename). Returns 0 or -1 (tensor_last_error set). */
+int nn_w2v_save_state(const NnWord2Vec *m, const char *path);
+
+/* Reads a state file into a model made over the same corpus with the same options
+ * (else -1, the error naming the first setting that differs; also -1 for a file that
+ * is damaged or not a state file). nn_w2v_train then continues that run. */
+int nn_w2v_load_state(NnWord2Vec *m, const char *path);
 
 /* The tables, (V, D) heap tensors owned by the model: row i is word i of the corpus. */
 Tensor *nn_w2v_input_table(NnWord2Vec *m);
@@ -128,7 +164,7 @@ void nn_w2v_free(NnWord2Vec *m);
 
 /* One fused SGD step for a (center, context) pair: in_row is the context word's input
  * row (dim floats), out_table the (V, dim) output rows; the targets are center
- * (label 1) and negatives[0..n_negatives) (label 0; one equal to center is skipped,
+ * (label 1) and negatives[0..n_negatives) (label 0, at most 100; one equal to center is skipped,
  * as in word2vec.c). For each target in turn: g = alpha (label - sigmoid(u . in_row)),
  * work += g u, u += g in_row; then in_row += work. work is dim floats of scratch.
  * Returns the pair's loss (before the update). Allocation-free; the sigmoid comes from
