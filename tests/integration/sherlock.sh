@@ -5,7 +5,7 @@
 #   uniform predictor: val_loss ln(8639) = 9.06, top-5 5/8639 = 0.0006
 #   unigram (most frequent words, ignoring context): val_loss 6.59, top-5 0.142
 #   (an untrained-context model sits there: 64 units after 300 steps give 6.72 / 0.142)
-# Seen: val_loss 6.13-6.16 and top-5 0.229-0.237 for seeds 0-2. Bounds: val_loss < 6.35
+# Seen: val_loss 6.13-6.17 and top-5 0.226-0.237 for seeds 0-2. Bounds: val_loss < 6.35
 # and top-5 > 0.20, both out of reach of a model that ignores the three context words.
 # Then the saved model must reload to the same val_loss and predict from a phrase.
 source "$(dirname "$0")/common.bash"
