@@ -185,7 +185,7 @@ static void signals_install(SignalGuard *g, bool enabled) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
-    sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C is not caught: it kills at once */
+    sa.sa_flags = (int)SA_RESETHAND; /* a second Ctrl-C kills at once (glibc: 0x80000000u) */
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &g->old_int);
     sigaction(SIGTERM, &sa, &g->old_term);
