@@ -6,20 +6,26 @@
 #include "nn/nn.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define APP "word2vec"
 #define MAX_LIST 16
+/* Where checkpoints go when neither --checkpoint nor --resume names a file. */
+#define DEFAULT_CHECKPOINT "./" APP ".checkpoint"
 
 typedef struct Options {
-    const char *data_dir, *save, *load, *output, *plot, *eval_analogies;
+    const char *data_dir, *save, *load, *output, *plot, *eval_analogies, *checkpoint, *resume;
     const char *corpus[MAX_LIST], *similar[MAX_LIST], *analogy[MAX_LIST], *eval_similarity[MAX_LIST];
     int n_corpus, n_similar, n_analogy, n_eval_similarity;
     int64_t dim, window, negative, min_count, iter, threads, batch, max_steps, restrict_vocab, plot_words;
+    int64_t checkpoint_every; /* corpus words, or passes when every_in_epochs */
+    bool every_in_epochs;
     double sample, alpha, min_alpha;
     uint64_t seed;
     bool binary, summary, quiet, json, hogwild;
@@ -42,18 +48,29 @@ static void usage(FILE *out) {
             "  --iter N, --epochs N   passes over the corpus (default 5)\n"
             "  --alpha X, --lr X      starting learning rate, decaying linearly (default 0.025)\n"
             "  --min-alpha X          final learning rate (default 0.0001)\n"
-            "  --threads N            training and kernel threads (default: all cores). Training is\n"
-            "                         Hogwild (lock-free): only --threads 1 gives the same vectors\n"
-            "                         for the same seed every run\n"
+            "  --threads N            training and kernel threads (default: all cores). The same\n"
+            "                         --seed and --threads give the same vectors, bit for bit\n"
+            "  --hogwild              threads write the shared vectors without locks or rounds, as\n"
+            "                         gensim and word2vec.c do: no waiting between rounds, but the\n"
+            "                         vectors then depend on timing (not reproducible)\n"
             "  --seed N               seed of the initial vectors and the sampling (default 1)\n"
-            "  --batch-size N         words between learning-rate updates (default 10000)\n"
+            "  --batch-size N         words per thread between learning-rate updates, and per round\n"
+            "                         of the threads (default 10000)\n"
             "  --max-steps N          stop after N batches of --batch-size corpus words (quick runs)\n"
             "  --summary              print the model table and exit\n\n"
             "Saving and loading:\n"
             "  --save FILE            write the vectors in word2vec's binary format\n"
             "  --load FILE            skip training: read word2vec text or binary vectors\n"
             "  --output FILE          write the vectors in word2vec's text format\n"
-            "  --binary               ... in the binary format instead\n\n"
+            "  --binary               ... in the binary format instead\n"
+            "  --checkpoint FILE      where training state goes: --checkpoint-every and Ctrl-C write\n"
+            "                         it (default: the --resume FILE, else " DEFAULT_CHECKPOINT ")\n"
+            "  --checkpoint-every N   write the training state every N corpus words, or every N passes\n"
+            "                         with a trailing e (500000, 1e); atomic (temporary file + rename),\n"
+            "                         taken between rounds; not with --hogwild\n"
+            "  --resume FILE          continue the run saved in FILE (give the same corpus and options):\n"
+            "                         it ends with the same vectors, bit for bit, as a run never\n"
+            "                         stopped, with the same --threads\n\n"
             "Queries and evaluation:\n"
             "  --similar WORD         the 10 nearest words by cosine (repeatable)\n"
             "  --analogy \"A B C\"      the best D for A:B :: C:D by 3CosAdd (repeatable)\n"
@@ -65,8 +82,14 @@ static void usage(FILE *out) {
             "  --quiet                no progress display\n"
             "  --json                 end stdout with one JSON line of the results\n"
             "  --version, --help\n\n"
-            "Exit status: 0 on success, 1 when training, a query or I/O fails, 2 for bad options or a\n"
-            "missing corpus.\n");
+            "Ctrl-C (SIGINT) or SIGTERM during training stops at the end of the current round (at most\n"
+            "--batch-size words per thread), writes the training state to the checkpoint file (see\n"
+            "--checkpoint) and the vectors so far to --save FILE if given, prints the command that\n"
+            "resumes the run and exits 130 (SIGINT) or 143 (SIGTERM); a second Ctrl-C stops at once.\n\n"
+            "Exit status: 0 on success, 1 when training, a query or I/O fails, 2 for bad options (also\n"
+            "sizes beyond this machine's memory), a missing or empty corpus, a corpus with no word\n"
+            "seen --min-count times, or an unusable --resume file; 130 / 143 when stopped by SIGINT /\n"
+            "SIGTERM.\n");
 }
 
 static bool add_to(const char **list, int *n, const char *value, const char *flag) {
@@ -78,11 +101,28 @@ static bool add_to(const char **list, int *n, const char *value, const char *fla
     return true;
 }
 
+/* --checkpoint-every: N corpus words, or Ne passes over the corpus. */
+static bool parse_every(const char *value, Options *o) {
+    char *end;
+    errno = 0;
+    long long v = strtoll(value, &end, 10);
+    bool passes = *end == 'e' && end[1] == '\0';
+    if (errno || end == value || (*end && !passes) || v < 1 || v > 1000000000000LL) {
+        fprintf(stderr, APP ": invalid value '%s' for --checkpoint-every: expected N corpus words or Ne passes "
+                        "(N from 1), e.g. 500000 or 1e\n", value);
+        return false;
+    }
+    o->checkpoint_every = v;
+    o->every_in_epochs = passes;
+    return true;
+}
+
 /* Returns -1 to go on, else the exit status. */
 static int parse_options(int argc, char **argv, Options *o) {
     enum { O_CORPUS = 256, O_DATA, O_DIM, O_WINDOW, O_NEGATIVE, O_MIN_COUNT, O_SAMPLE, O_ITER, O_ALPHA, O_MIN_ALPHA,
            O_THREADS, O_SEED, O_BATCH, O_MAX_STEPS, O_SUMMARY, O_SAVE, O_LOAD, O_OUTPUT, O_BINARY, O_SIMILAR,
-           O_ANALOGY, O_EVAL_AN, O_EVAL_SIM, O_RESTRICT, O_PLOT, O_PLOT_WORDS, O_QUIET, O_JSON, O_VERSION, O_HELP, O_HOGWILD };
+           O_ANALOGY, O_EVAL_AN, O_EVAL_SIM, O_RESTRICT, O_PLOT, O_PLOT_WORDS, O_QUIET, O_JSON, O_VERSION, O_HELP,
+           O_HOGWILD, O_CHECKPOINT, O_CHECKPOINT_EVERY, O_RESUME };
     static const struct option longopts[] = {
         {"corpus", required_argument, 0, O_CORPUS}, {"data", required_argument, 0, O_DATA},
         {"dim", required_argument, 0, O_DIM}, {"window", required_argument, 0, O_WINDOW},
@@ -98,7 +138,10 @@ static int parse_options(int argc, char **argv, Options *o) {
         {"analogy", required_argument, 0, O_ANALOGY}, {"eval-analogies", required_argument, 0, O_EVAL_AN},
         {"eval-similarity", required_argument, 0, O_EVAL_SIM}, {"restrict-vocab", required_argument, 0, O_RESTRICT},
         {"plot", required_argument, 0, O_PLOT}, {"plot-words", required_argument, 0, O_PLOT_WORDS},
-        {"quiet", no_argument, 0, O_QUIET}, {"hogwild", no_argument, 0, O_HOGWILD}, {"json", no_argument, 0, O_JSON},
+        {"quiet", no_argument, 0, O_QUIET}, {"hogwild", no_argument, 0, O_HOGWILD},
+        {"checkpoint", required_argument, 0, O_CHECKPOINT},
+        {"checkpoint-every", required_argument, 0, O_CHECKPOINT_EVERY},
+        {"resume", required_argument, 0, O_RESUME}, {"json", no_argument, 0, O_JSON},
         {"version", no_argument, 0, O_VERSION}, {"help", no_argument, 0, O_HELP}, {0, 0, 0, 0}};
     *o = (Options){.dim = 100, .window = 5, .negative = 5, .min_count = 5, .sample = 1e-3, .iter = 5,
                    .alpha = 0.025, .min_alpha = 1e-4, .batch = 10000, .restrict_vocab = 30000, .plot_words = 200,
@@ -139,6 +182,9 @@ static int parse_options(int argc, char **argv, Options *o) {
         case O_PLOT_WORDS: ok = nn_app_parse_int(APP, "--plot-words", optarg, 1, 100000, &o->plot_words); break;
         case O_QUIET: o->quiet = true; break;
         case O_HOGWILD: o->hogwild = true; break;
+        case O_CHECKPOINT: o->checkpoint = optarg; break;
+        case O_CHECKPOINT_EVERY: ok = parse_every(optarg, o); break;
+        case O_RESUME: o->resume = optarg; break;
         case O_JSON: o->json = true; break;
         case O_VERSION: printf("lamina " LAMINA_VERSION "\n"); return NN_EXIT_OK;
         case O_HELP: usage(stdout); return NN_EXIT_OK;
@@ -150,6 +196,15 @@ static int parse_options(int argc, char **argv, Options *o) {
     if (!ok) return NN_EXIT_USAGE;
     for (; optind < argc; optind++)
         if (!add_to(o->corpus, &o->n_corpus, argv[optind], "a corpus")) return NN_EXIT_USAGE;
+    if (o->load && (o->resume || o->checkpoint_every)) {
+        fprintf(stderr, APP ": --load skips training: it cannot go with --resume or --checkpoint-every\n");
+        return NN_EXIT_USAGE;
+    }
+    if (o->hogwild && o->checkpoint_every) {
+        fprintf(stderr, APP ": --checkpoint-every needs the deterministic schedule: Hogwild threads never stop "
+                        "together (drop --hogwild)\n");
+        return NN_EXIT_USAGE;
+    }
     if (o->min_alpha > o->alpha) {
         fprintf(stderr, APP ": --min-alpha %g is above --alpha %g\n", o->min_alpha, o->alpha);
         return NN_EXIT_USAGE;
@@ -173,9 +228,15 @@ static char *resolve(const Options *o, const char *name, char *buf, size_t cap) 
     return buf;
 }
 
+/* What the training callbacks need. */
+typedef struct TrainContext {
+    bool tty;               /* stderr is a terminal: progress redraws one line */
+    const char *checkpoint; /* where training state goes */
+} TrainContext;
+
 static void on_progress(const NnW2vProgress *p, void *user) {
     static double last_line;
-    bool tty = *(bool *)user, last = p->fraction >= 1.0;
+    bool tty = ((const TrainContext *)user)->tty, last = p->fraction >= 1.0;
     if (!tty && !last && p->seconds - last_line < 5.0) return; /* a line every 5 s in logs */
     last_line = p->seconds;
     double eta = p->fraction > 0 ? p->seconds * (1.0 - p->fraction) / p->fraction : NAN;
@@ -234,6 +295,12 @@ static NnW2vCorpus *read_corpus(const Options *o) {
         nn_w2v_corpus_add(c, text, len);
         free(text);
     }
+    if (nn_w2v_corpus_raw_words(c) == 0) {
+        fprintf(stderr, APP ": the corpus (%s%s) holds no words (letters a-z): nothing to train on\n", o->corpus[0],
+                o->n_corpus > 1 ? " and the others" : "");
+        nn_w2v_corpus_free(c);
+        return NULL;
+    }
     if (nn_w2v_corpus_finish(c, o->min_count) != 0) {
         fprintf(stderr, APP ": %s\n", tensor_last_error());
         nn_w2v_corpus_free(c);
@@ -255,6 +322,117 @@ static void summary(const Options *o, const NnW2vCorpus *c) {
     printf("%-28s (%lld, %lld)%*s %12lld\n", "output vectors (Embedding)", (long long)v, (long long)o->dim, 4, "",
            (long long)(v * o->dim));
     printf("Total params: %lld\n", (long long)(2 * v * o->dim));
+}
+
+static volatile sig_atomic_t stop_signal; /* the signal that asked training to stop */
+
+static void on_stop_signal(int signo) { stop_signal = signo; }
+
+static int write_checkpoint(NnWord2Vec *m, void *user) {
+    const TrainContext *ck = user;
+    if (nn_w2v_save_state(m, ck->checkpoint) != 0) {
+        fprintf(stderr, APP ": cannot write the checkpoint: %s\n", tensor_last_error());
+        return -1;
+    }
+    return 0;
+}
+
+/* Writes s so a POSIX shell reads it back unchanged. */
+static void put_shell_word(const char *s) {
+    if (*s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:,+@%") == strlen(s)) {
+        fputs(s, stderr);
+        return;
+    }
+    fputc('\'', stderr);
+    for (; *s; s++) *s == '\'' ? fputs("'\\''", stderr) : fputc(*s, stderr);
+    fputc('\'', stderr);
+}
+
+/* The command that continues a stopped run: this one with --resume PATH. */
+static void print_resume_command(const char *path, int argc, char **argv) {
+    fputs("resume with: " APP, stderr);
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--resume")) {
+            i++;
+            continue;
+        }
+        if (!strncmp(argv[i], "--resume=", 9)) continue;
+        fputc(' ', stderr);
+        put_shell_word(argv[i]);
+    }
+    fputs(" --resume ", stderr);
+    put_shell_word(path);
+    fputc('\n', stderr);
+}
+
+/* Trains (or continues a --resume run) into *wv. Returns -1 to go on, else the exit
+ * status: after a signal, once the checkpoint (and --save vectors) are written. */
+static int train(const Options *o, const NnW2vCorpus *corpus, NnW2vStats *stats, NnWordVectors **wv, int argc,
+                 char **argv) {
+    /* Both tables, and with several deterministic threads each one's copies of the
+     * rows it touches in a round (at most both tables). */
+    double rows = (double)nn_w2v_corpus_vocab_size(corpus);
+    double copies = o->threads > 1 && !o->hogwild ? 2.0 * (double)o->threads : 0;
+    char detail[128];
+    snprintf(detail, sizeof detail, "%.0f words x %lld dimensions, 2 tables + %.0f thread copies", rows,
+             (long long)o->dim, copies);
+    if (!nn_app_fits_in_memory(APP, "training", detail, (2 + copies) * rows * (double)o->dim * sizeof(float)))
+        return NN_EXIT_USAGE;
+    const int64_t per_pass = nn_w2v_corpus_raw_words(corpus);
+    TrainContext ck = {.tty = isatty(fileno(stderr)),
+                       .checkpoint = o->checkpoint ? o->checkpoint : o->resume ? o->resume : DEFAULT_CHECKPOINT};
+    stop_signal = 0;
+    NnWord2Vec *m = nn_w2v(corpus, .dim = o->dim, .window = (int)o->window, .negative = (int)o->negative,
+                           .sample = o->sample, .no_sample = o->sample == 0, .iter = (int)o->iter,
+                           .alpha = (float)o->alpha, .min_alpha = (float)o->min_alpha, .threads = (int)o->threads,
+                           .hogwild = o->hogwild, .seed = o->seed, .batch_words = o->batch,
+                           .max_words = o->max_steps * o->batch, .on_progress = o->quiet ? NULL : on_progress,
+                           .user = &ck, .stop = &stop_signal,
+                           .checkpoint_words = o->checkpoint_every * (o->every_in_epochs ? per_pass : 1),
+                           .on_checkpoint = o->checkpoint_every ? write_checkpoint : NULL);
+    if (!m) {
+        fprintf(stderr, APP ": %s\n", tensor_last_error());
+        return NN_EXIT_USAGE;
+    }
+    if (o->resume && nn_w2v_load_state(m, o->resume) != 0) {
+        fprintf(stderr, APP ": cannot resume: %s\n", tensor_last_error());
+        nn_w2v_free(m);
+        return NN_EXIT_USAGE;
+    }
+    struct sigaction sa = {.sa_handler = on_stop_signal, .sa_flags = SA_RESETHAND}, old_int, old_term;
+    sigemptyset(&sa.sa_mask); /* SA_RESETHAND: a second Ctrl-C is not caught and stops at once */
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    int trained = nn_w2v_train(m, stats);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    int rc = -1;
+    if (trained < 0 || !(*wv = nn_w2v_word_vectors(m))) {
+        fprintf(stderr, APP ": training failed: %s\n", tensor_last_error());
+        rc = NN_EXIT_FAILURE;
+    } else if (trained == 1) { /* stopped by a signal between rounds */
+        int signo = (int)stop_signal;
+        if (ck.tty && !o->quiet) fputc('\n', stderr);
+        if (nn_w2v_save_state(m, ck.checkpoint) != 0) {
+            fprintf(stderr, APP ": stopped by a signal, but cannot write the checkpoint: %s\n", tensor_last_error());
+            rc = NN_EXIT_FAILURE;
+        } else {
+            fprintf(stderr, APP ": stopped by %s after %lld corpus words; checkpoint written to %s\n",
+                    signo == SIGTERM ? "SIGTERM" : "SIGINT", (long long)stats->words, ck.checkpoint);
+            if (o->save) {
+                if (nn_vectors_write(*wv, o->save, true) == 0)
+                    fprintf(stderr, APP ": vectors so far written to %s\n", o->save);
+                else
+                    fprintf(stderr, APP ": cannot save the vectors so far: %s\n", tensor_last_error());
+            }
+            print_resume_command(ck.checkpoint, argc, argv);
+            rc = NN_EXIT_SIGNAL_BASE + signo;
+        }
+        nn_word_vectors_free(*wv);
+        *wv = NULL;
+    }
+    nn_w2v_free(m);
+    return rc;
 }
 
 int main(int argc, char **argv) {
@@ -290,19 +468,10 @@ int main(int argc, char **argv) {
             nn_w2v_corpus_free(corpus);
             return NN_EXIT_OK;
         }
-        bool tty = isatty(fileno(stderr));
-        NnWord2Vec *m = nn_w2v(corpus, .dim = o.dim, .window = (int)o.window, .negative = (int)o.negative,
-                               .sample = o.sample, .no_sample = o.sample == 0, .iter = (int)o.iter,
-                               .alpha = (float)o.alpha, .min_alpha = (float)o.min_alpha, .threads = (int)o.threads, .hogwild = o.hogwild,
-                               .seed = o.seed, .batch_words = o.batch, .max_words = o.max_steps * o.batch,
-                               .on_progress = o.quiet ? NULL : on_progress, .user = &tty);
-        if (!m || nn_w2v_train(m, &stats) != 0 || !(wv = nn_w2v_word_vectors(m))) {
-            fprintf(stderr, APP ": training failed: %s\n", tensor_last_error());
-            nn_w2v_free(m);
+        if ((rc = train(&o, corpus, &stats, &wv, argc, argv)) >= 0) {
             nn_w2v_corpus_free(corpus);
-            return NN_EXIT_FAILURE;
+            return rc;
         }
-        nn_w2v_free(m);
         printf("trained on %lld corpus words (%lld per pass, vocabulary %lld) with %lld threads in %.2f s: "
                "%.0f words/s, final loss %.4f\n",
                (long long)stats.words, (long long)nn_w2v_corpus_raw_words(corpus), (long long)wv->size,
