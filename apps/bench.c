@@ -3,7 +3,9 @@
  * with ms/step (min and median of the repetitions), tokens/s, GFLOP/s and peak RSS;
  * --peers runs torch_lstm_bench.py at PyTorch's best thread setting and prints the
  * ratios. Each measurement runs in a fresh process (this program re-executed with
- * --child), so peak memory figures never mix. `bench --help` lists the options. */
+ * --child), so peak memory figures never mix. --word2vec measures word2vec training
+ * instead (words/s and the vectors' quality), next to gensim's with --peers.
+ * `bench --help` lists the options. */
 #define _DEFAULT_SOURCE /* wait4: the peak RSS of each child process */
 #include "nn/nn.h"
 #include "tensor/gemm.h"
@@ -35,10 +37,15 @@ static const Config CONFIGS[4] = {
     {"D", "Embedding(8000,128) > LSTM(128, sequences) > TimeDistributed(Dense(8000))", "tokens", 8000, 100, 50, true},
 };
 
+enum { MAX_CORPORA = 16 };
+
 typedef struct Options {
     const char *configs, *peers_dir, *python;
     int threads, steps, reps, warmup, rounds;
     bool train, infer, peers, scaling, json, child;
+    bool word2vec, hogwild; /* the word2vec mode, and its threads without rounds */
+    const char *data_dir, *corpus[MAX_CORPORA];
+    int n_corpus;
 } Options;
 
 /* ---- one config in this process (the --child side) ---- */
@@ -476,6 +483,217 @@ static int run_parent(const Options *o) {
     return rc;
 }
 
+/* ---- word2vec: ours in this process, gensim in a child ---- */
+
+/* gensim with the app's defaults (the settings of ../shared/peers/gensim_word2vec.py),
+ * the same tokenisation, timing only train() as ours times only nn_w2v_train. argv:
+ * threads seed data_dir corpus... Prints one JSON line. */
+static const char GENSIM_SCRIPT[] =
+    "import json, re, sys, time\n"
+    "from gensim.models import Word2Vec\n"
+    "threads, seed, data = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]\n"
+    "sents = []\n"
+    "for f in sys.argv[4:]:\n"
+    "    for line in open(f, encoding='utf-8'):\n"
+    "        toks = re.sub(r'[^a-z]+', ' ', line.lower()).split()\n"
+    "        if toks:\n"
+    "            sents.append(toks)\n"
+    "m = Word2Vec(sg=1, hs=0, negative=5, vector_size=100, window=5, min_count=5, sample=1e-3, alpha=0.025,\n"
+    "             min_alpha=1e-4, workers=threads, epochs=5, seed=seed)\n"
+    "m.build_vocab(sents)\n"
+    "t0 = time.perf_counter()\n"
+    "m.train(sents, total_examples=m.corpus_count, epochs=m.epochs)\n"
+    "dt = time.perf_counter() - t0\n"
+    "kv = m.wv\n"
+    "def score(f):\n"
+    "    try:\n"
+    "        return f()\n"
+    "    except OSError:\n"
+    "        return float('nan')\n"
+    "an = score(lambda: kv.evaluate_word_analogies(data + '/questions-words.txt', restrict_vocab=30000,\n"
+    "                                              case_insensitive=True)[0])\n"
+    "ws = score(lambda: float(kv.evaluate_word_pairs(data + '/wordsim353.tsv')[1][0]))\n"
+    "import gensim\n"
+    "print(json.dumps({'words_per_s': sum(map(len, sents)) * m.epochs / dt, 'analogy': an, 'wordsim353': ws,\n"
+    "                  'version': gensim.__version__}).replace('NaN', 'null'))\n";
+
+typedef struct W2vRun {
+    bool ok;
+    double words_per_s, analogy, wordsim; /* quality: NaN when the test set is missing */
+} W2vRun;
+
+typedef struct W2vData {
+    NnW2vCorpus *corpus;
+    NnAnalogySet *analogies;     /* NULL when questions-words.txt is missing */
+    NnSimilaritySet *similarity; /* NULL when wordsim353.tsv is missing */
+    char paths[MAX_CORPORA][4096];
+} W2vData;
+
+/* A corpus as given if the file exists, else the name inside the data directory. */
+static void corpus_path(const Options *o, const char *name, char *buf, size_t cap) {
+    if (access(name, R_OK) == 0 || strchr(name, '/')) snprintf(buf, cap, "%s", name);
+    else snprintf(buf, cap, "%s/%s", o->data_dir, name);
+}
+
+/* Reads and tokenises the corpora and the test sets; returns an exit status. */
+static int w2v_load(const Options *o, W2vData *d) {
+    d->corpus = nn_w2v_corpus_new();
+    for (int i = 0; i < o->n_corpus; i++) {
+        int64_t len;
+        corpus_path(o, o->corpus[i], d->paths[i], sizeof d->paths[i]);
+        char *text = nn_read_file(d->paths[i], &len);
+        if (!text) {
+            fprintf(stderr, APP ": cannot read the corpus: %s (give --data DIR or --corpus FILE)\n",
+                    tensor_last_error());
+            return NN_EXIT_USAGE;
+        }
+        nn_w2v_corpus_add(d->corpus, text, len);
+        free(text);
+    }
+    if (nn_w2v_corpus_finish(d->corpus, 5) != 0) { /* min_count 5, as the app and gensim */
+        fprintf(stderr, APP ": %s\n", tensor_last_error());
+        return NN_EXIT_USAGE;
+    }
+    char path[4200];
+    snprintf(path, sizeof path, "%s/questions-words.txt", o->data_dir);
+    if (access(path, R_OK) == 0) d->analogies = nn_analogy_read(path);
+    snprintf(path, sizeof path, "%s/wordsim353.tsv", o->data_dir);
+    if (access(path, R_OK) == 0) d->similarity = nn_similarity_read(path);
+    return NN_EXIT_OK;
+}
+
+static W2vRun run_ours_w2v(const Options *o, const W2vData *d, uint64_t seed) {
+    W2vRun r = {.analogy = NAN, .wordsim = NAN};
+    NnWord2Vec *m = nn_w2v(d->corpus, .threads = o->threads, .hogwild = o->hogwild, .seed = seed);
+    NnW2vStats st;
+    NnWordVectors *wv = NULL;
+    if (!m || nn_w2v_train(m, &st) != 0 || !(wv = nn_w2v_word_vectors(m))) {
+        fprintf(stderr, APP ": word2vec training failed: %s\n", tensor_last_error());
+        nn_w2v_free(m);
+        return r;
+    }
+    r.ok = true;
+    r.words_per_s = st.words_per_s;
+    if (d->analogies) r.analogy = nn_analogy_evaluate(wv, d->analogies, 30000);
+    if (d->similarity) r.wordsim = nn_similarity_evaluate(wv, d->similarity);
+    nn_word_vectors_free(wv);
+    nn_w2v_free(m);
+    return r;
+}
+
+static W2vRun run_gensim(const Options *o, const W2vData *d, uint64_t seed, char *version, size_t cap) {
+    char t[16], sd[32];
+    snprintf(t, sizeof t, "%d", o->threads);
+    snprintf(sd, sizeof sd, "%llu", (unsigned long long)seed);
+    /* python -c SCRIPT ARGS: the script sees ARGS from sys.argv[1]. */
+    char *argv[6 + MAX_CORPORA + 1] = {(char *)o->python, "-c", (char *)GENSIM_SCRIPT, t, sd, (char *)o->data_dir};
+    for (int i = 0; i < o->n_corpus; i++) argv[6 + i] = (char *)d->paths[i];
+    double rss;
+    W2vRun r = {.analogy = NAN, .wordsim = NAN};
+    char *out = run_capture(argv, NULL, &rss);
+    if (!out) return r;
+    r.words_per_s = json_field(out, NULL, "words_per_s");
+    r.analogy = json_field(out, NULL, "analogy");
+    r.wordsim = json_field(out, NULL, "wordsim353");
+    r.ok = isfinite(r.words_per_s);
+    const char *v = strstr(out, "\"version\": \"");
+    if (v) snprintf(version, cap, "%.*s", (int)strcspn(v + 12, "\""), v + 12);
+    free(out);
+    return r;
+}
+
+typedef struct W2vSummary {
+    int n;
+    double min, median, analogy, wordsim; /* words/s; quality: means over the rounds */
+} W2vSummary;
+
+static W2vSummary summarise(const W2vRun *runs, int n_runs) {
+    W2vSummary s = {.min = NAN, .median = NAN, .analogy = NAN, .wordsim = NAN};
+    double w[MAX_ROUNDS], an = 0, ws = 0;
+    for (int i = 0; i < n_runs; i++) {
+        if (!runs[i].ok) continue;
+        w[s.n++] = runs[i].words_per_s;
+        an += runs[i].analogy;
+        ws += runs[i].wordsim;
+    }
+    if (!s.n) return s;
+    qsort(w, (size_t)s.n, sizeof *w, cmp_double);
+    s.min = w[0];
+    s.median = s.n % 2 ? w[s.n / 2] : 0.5 * (w[s.n / 2 - 1] + w[s.n / 2]);
+    s.analogy = an / s.n;
+    s.wordsim = ws / s.n;
+    return s;
+}
+
+/* Rounds alternate ours and gensim, round r training with seed r + 1 on both sides. */
+static int run_word2vec(const Options *o) {
+    W2vData d = {0};
+    int rc = w2v_load(o, &d);
+    W2vRun ours[MAX_ROUNDS] = {0}, peer[MAX_ROUNDS] = {0};
+    char version[64] = "?";
+    if (rc == NN_EXIT_OK && !o->json)
+        printf("lamina bench --word2vec: %lld corpus words (%lld sentences, vocabulary %lld), %d thread%s%s, "
+               "skip-gram, dim 100, window 5, 5 negatives, 5 passes; %d round%s%s\n",
+               (long long)nn_w2v_corpus_raw_words(d.corpus), (long long)nn_w2v_corpus_sentences(d.corpus),
+               (long long)nn_w2v_corpus_vocab_size(d.corpus), o->threads, o->threads > 1 ? "s" : "",
+               o->hogwild ? " (Hogwild)" : "", o->rounds, o->rounds > 1 ? "s" : "",
+               o->peers ? ", alternating with gensim" : "");
+    for (int r = 0; rc == NN_EXIT_OK && r < o->rounds; r++) {
+        ours[r] = run_ours_w2v(o, &d, (uint64_t)r + 1);
+        if (!ours[r].ok) rc = NN_EXIT_FAILURE;
+        if (o->peers && rc == NN_EXIT_OK) {
+            peer[r] = run_gensim(o, &d, (uint64_t)r + 1, version, sizeof version);
+            if (!peer[r].ok) fprintf(stderr, APP ": the gensim peer failed (round %d)\n", r + 1);
+        }
+        if (!o->json && rc == NN_EXIT_OK) {
+            printf("  round %d (seed %d): lamina %.0f words/s", r + 1, r + 1, ours[r].words_per_s);
+            if (peer[r].ok) printf(", gensim %.0f words/s, ratio %.2fx", peer[r].words_per_s,
+                                   ours[r].words_per_s / peer[r].words_per_s);
+            printf("\n");
+            fflush(stdout);
+        }
+    }
+    if (rc == NN_EXIT_OK) {
+        W2vSummary a = summarise(ours, o->rounds), g = summarise(peer, o->rounds);
+        if (o->json) {
+            NnJson j;
+            nn_json_begin(&j, stdout);
+            nn_json_string(&j, "mode", "word2vec");
+            nn_json_int(&j, "threads", o->threads);
+            nn_json_int(&j, "hogwild", o->hogwild);
+            nn_json_int(&j, "rounds", o->rounds);
+            nn_json_int(&j, "words", nn_w2v_corpus_raw_words(d.corpus));
+            nn_json_number(&j, "words_per_s_min", a.min);
+            nn_json_number(&j, "words_per_s_median", a.median);
+            nn_json_number(&j, "analogy", a.analogy);
+            nn_json_number(&j, "wordsim353", a.wordsim);
+            if (g.n) {
+                nn_json_string(&j, "gensim_version", version);
+                nn_json_number(&j, "gensim_words_per_s_min", g.min);
+                nn_json_number(&j, "gensim_words_per_s_median", g.median);
+                nn_json_number(&j, "gensim_analogy", g.analogy);
+                nn_json_number(&j, "gensim_wordsim353", g.wordsim);
+                nn_json_number(&j, "ratio_median", a.median / g.median);
+                nn_json_number(&j, "ratio_min", a.min / g.min);
+            }
+            nn_json_end(&j);
+        } else {
+            printf("             words/s min  words/s median  analogy (mean)  WordSim-353 rho (mean)\n");
+            printf("  lamina     %11.0f  %14.0f  %13.2f%%  %22.4f\n", a.min, a.median, 100 * a.analogy, a.wordsim);
+            if (g.n) {
+                printf("  gensim %-4s%10.0f  %14.0f  %13.2f%%  %22.4f\n", version, g.min, g.median,
+                       100 * g.analogy, g.wordsim);
+                printf("  ours/gensim words/s: %.2fx (median), %.2fx (min); analogy %+.2f points, rho %+.4f\n",
+                       a.median / g.median, a.min / g.min, 100 * (a.analogy - g.analogy), a.wordsim - g.wordsim);
+            }
+        }
+    }
+    nn_analogy_set_free(d.analogies);
+    nn_similarity_set_free(d.similarity);
+    nn_w2v_corpus_free(d.corpus);
+    return rc;
+}
+
 /* ---- options ---- */
 
 static void usage(FILE *out) {
@@ -503,14 +721,27 @@ static void usage(FILE *out) {
             "  --peers-dir DIR     where torch_lstm_bench.py is (default <source>/../shared/peers)\n"
             "  --python PATH       the interpreter for the peer (default /usr/bin/python3)\n"
             "  --json              one JSON line per config instead of the table\n"
-            "  --help              this text\n\n"
+            "  --version, --help\n\n"
             "GFLOP/s counts the model's nominal matrix products (LSTM input and recurrent, Dense),\n"
             "what PyTorch computes: F per forward pass, 3F per training step (lamina skips some,\n"
             "so its figure is an effective rate). Throughput is tokens (batch x length) per\n"
             "second, samples per second for C. lamina's runs wait passively at OpenMP barriers\n"
             "(OMP_WAIT_POLICY=passive) unless OMP_WAIT_POLICY is set.\n"
-            "word2vec (words/s next to gensim) is not measured here yet: nn/word2vec.c and\n"
-            "apps/word2vec.c are being written; see docs/performance.md.\n");
+            "\n"
+            "bench --word2vec [--corpus FILE]... [--threads N] [--rounds N] [--peers] [--json]\n"
+            "Trains word2vec with the app's defaults (skip-gram, dim 100, window 5, 5 negatives,\n"
+            "sample 1e-3, min-count 5, 5 passes, alpha 0.025 -> 0.0001) and prints words/s (corpus\n"
+            "words, rare ones included, per second of training, as gensim counts them; min and median\n"
+            "over the rounds), analogy accuracy (questions-words.txt, 30000 most frequent words) and\n"
+            "WordSim-353 Spearman rho (means over the rounds). Round r trains with seed r.\n"
+            "  --corpus FILE       a text to train on (repeatable; a path or a name in the data\n"
+            "                      directory; default brown_1.txt and brown_2.txt)\n"
+            "  --data DIR          the data directory (default: $DATA_DIR, else the repository's data/)\n"
+            "  --rounds N          training runs (default 3)\n"
+            "  --hogwild           our threads without rounds (fast, not reproducible)\n"
+            "  --peers             also train gensim (from --python) with the same settings, threads\n"
+            "                      and seed after each of ours, timing only its train(), and print\n"
+            "                      ours/gensim and both qualities\n");
 }
 
 /* <source>/../shared/peers, the source directory taken from this file's path. */
@@ -526,7 +757,7 @@ static void default_peers_dir(char *buf, size_t len) {
 /* Returns 0 to go on, or an exit status + 1. */
 static int parse_options(int argc, char **argv, Options *o, char *peers_buf, size_t peers_len) {
     enum { O_CONFIG = 256, O_THREADS, O_STEPS, O_REPS, O_WARMUP, O_ROUNDS, O_TRAIN, O_INFER, O_SCALING, O_PEERS, O_PEERS_DIR,
-           O_PYTHON, O_JSON, O_CHILD, O_HELP };
+           O_PYTHON, O_JSON, O_CHILD, O_HELP, O_WORD2VEC, O_CORPUS, O_DATA, O_HOGWILD, O_VERSION };
     static const struct option longopts[] = {
         {"config", required_argument, 0, O_CONFIG}, {"threads", required_argument, 0, O_THREADS},
         {"steps", required_argument, 0, O_STEPS},   {"reps", required_argument, 0, O_REPS},
@@ -536,18 +767,20 @@ static int parse_options(int argc, char **argv, Options *o, char *peers_buf, siz
         {"peers", no_argument, 0, O_PEERS},         {"peers-dir", required_argument, 0, O_PEERS_DIR},
         {"python", required_argument, 0, O_PYTHON}, {"json", no_argument, 0, O_JSON},
         {"child", no_argument, 0, O_CHILD},         {"help", no_argument, 0, O_HELP},
-        {0, 0, 0, 0}};
+        {"word2vec", no_argument, 0, O_WORD2VEC},   {"corpus", required_argument, 0, O_CORPUS},
+        {"data", required_argument, 0, O_DATA},     {"hogwild", no_argument, 0, O_HOGWILD},
+        {"version", no_argument, 0, O_VERSION},     {0, 0, 0, 0}};
     default_peers_dir(peers_buf, peers_len);
     *o = (Options){.configs = "ABCD", .peers_dir = peers_buf, .python = "/usr/bin/python3",
                    .threads = tensor_get_num_threads(), .steps = 10, .reps = 5, .warmup = 3, .rounds = 1};
     static char configs[8];
-    bool train = false, infer = false;
+    bool train = false, infer = false, rounds_given = false;
     opterr = 0;
     int c;
     int64_t v;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         char name[32];
-        snprintf(name, sizeof name, "--%s", c >= O_CONFIG && c <= O_HELP ? longopts[c - O_CONFIG].name : "");
+        snprintf(name, sizeof name, "--%s", c >= O_CONFIG && c <= O_VERSION ? longopts[c - O_CONFIG].name : "");
         switch (c) {
         case O_CONFIG: {
             if (!strcmp(optarg, "all")) break;
@@ -567,7 +800,11 @@ static int parse_options(int argc, char **argv, Options *o, char *peers_buf, siz
         case O_STEPS: if (!nn_app_parse_int(APP, name, optarg, 1, 100000, &v)) return 3; o->steps = (int)v; break;
         case O_REPS: if (!nn_app_parse_int(APP, name, optarg, 1, 1000, &v)) return 3; o->reps = (int)v; break;
         case O_WARMUP: if (!nn_app_parse_int(APP, name, optarg, 0, 100000, &v)) return 3; o->warmup = (int)v; break;
-        case O_ROUNDS: if (!nn_app_parse_int(APP, name, optarg, 1, MAX_ROUNDS, &v)) return 3; o->rounds = (int)v; break;
+        case O_ROUNDS:
+            if (!nn_app_parse_int(APP, name, optarg, 1, MAX_ROUNDS, &v)) return 3;
+            o->rounds = (int)v;
+            rounds_given = true;
+            break;
         case O_TRAIN: train = true; break;
         case O_INFER: infer = true; break;
         case O_SCALING: o->scaling = true; break;
@@ -577,8 +814,19 @@ static int parse_options(int argc, char **argv, Options *o, char *peers_buf, siz
         case O_JSON: o->json = true; break;
         case O_CHILD: o->child = true; break;
         case O_HELP: usage(stdout); return 1;
+        case O_VERSION: printf("lamina " LAMINA_VERSION "\n"); return 1;
+        case O_WORD2VEC: o->word2vec = true; break;
+        case O_HOGWILD: o->hogwild = true; break;
+        case O_DATA: o->data_dir = optarg; break;
+        case O_CORPUS:
+            if (o->n_corpus == MAX_CORPORA) {
+                fprintf(stderr, APP ": --corpus given more than %d times\n", MAX_CORPORA);
+                return 3;
+            }
+            o->corpus[o->n_corpus++] = optarg;
+            break;
         default:
-            if (optopt >= O_CONFIG && optopt <= O_HELP)
+            if (optopt >= O_CONFIG && optopt <= O_VERSION)
                 fprintf(stderr, APP ": option '--%s' needs a value (see --help)\n", longopts[optopt - O_CONFIG].name);
             else
                 fprintf(stderr, APP ": unknown option '%s' (see --help)\n", argv[optind - 1]);
@@ -591,7 +839,19 @@ static int parse_options(int argc, char **argv, Options *o, char *peers_buf, siz
     }
     o->train = train || !infer;
     o->infer = infer || !train;
-    if (o->peers && !o->child) {
+    if (!o->word2vec && (o->n_corpus || o->data_dir || o->hogwild)) {
+        fprintf(stderr, APP ": --corpus, --data and --hogwild go with --word2vec (see --help)\n");
+        return 3;
+    }
+    if (o->word2vec) {
+        o->data_dir = nn_app_data_dir(o->data_dir);
+        if (!o->n_corpus) o->corpus[o->n_corpus++] = "brown_1.txt", o->corpus[o->n_corpus++] = "brown_2.txt";
+        if (!rounds_given) o->rounds = 3;
+        if (o->peers && access(o->python, X_OK) != 0) {
+            fprintf(stderr, APP ": cannot run %s (give --python)\n", o->python);
+            return 3;
+        }
+    } else if (o->peers && !o->child) {
         char script[4096];
         snprintf(script, sizeof script, "%s/torch_lstm_bench.py", o->peers_dir);
         if (access(script, R_OK) != 0) {
@@ -618,5 +878,6 @@ int main(int argc, char **argv) {
         }
         return run_child(&CONFIGS[o.configs[0] - 'A'], &o);
     }
+    if (o.word2vec) return run_word2vec(&o);
     return run_parent(&o);
 }
