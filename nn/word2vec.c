@@ -460,7 +460,7 @@ struct Run {
     int T;
     bool local;             /* threads train on their own copies and merge each round */
     pthread_barrier_t barrier;
-    bool finish, interrupted;
+    bool finish;
     int status;             /* -1 once a checkpoint failed */
     double started, next_report;
     int64_t start_done, next_checkpoint, checkpoint_every; /* kept words over all threads */
@@ -543,7 +543,12 @@ static void train_chunk(Worker *w, int64_t until) {
                     int32_t neg = (uint32_t)r < noise_p[col] ? (int32_t)col : alias[col];
                     if (neg != piece[i]) rows[nt++] = row_of(lout, syn1, neg, D); /* as word2vec.c */
                 }
-                st->loss += sgd_rows(row_of(lin, syn0, piece[j], D), rows, nt, D, alpha, w->work);
+                float *in = row_of(lin, syn0, piece[j], D);
+                /* Memory latency, not arithmetic, is the cost here: ask for every random row
+                 * (the center's is in cache) before the kernel needs the first. */
+                for (int t = 1; t < nt; t++)
+                    for (int64_t off = 0; off < D; off += 16) __builtin_prefetch(rows[t] + off, 1, 3);
+                st->loss += sgd_rows(in, rows, nt, D, alpha, w->work);
                 st->epoch_pairs++;
             }
         }
@@ -624,7 +629,7 @@ static void coordinate(Run *r) {
         while (r->next_checkpoint <= done) r->next_checkpoint += r->checkpoint_every;
         if (m->o.on_checkpoint(m, m->o.user) != 0) r->status = -1, r->finish = true;
     }
-    if (!all_done && stop_requested(m)) r->interrupted = r->finish = true;
+    if (!all_done && stop_requested(m)) r->finish = true;
     if (all_done) r->finish = true;
 }
 
