@@ -55,7 +55,8 @@ static void usage(FILE *out) {
             "                         vectors then depend on timing (not reproducible)\n"
             "  --seed N               seed of the initial vectors and the sampling (default 1)\n"
             "  --batch-size N         words per thread between learning-rate updates, and per round\n"
-            "                         of the threads (default 10000)\n"
+            "                         of the threads (default: corpus words x iter / threads / 128,\n"
+            "                         within 1000..10000)\n"
             "  --max-steps N          stop after N batches of --batch-size corpus words (quick runs)\n"
             "  --summary              print the model table and exit\n\n"
             "Saving and loading:\n"
@@ -144,7 +145,7 @@ static int parse_options(int argc, char **argv, Options *o) {
         {"resume", required_argument, 0, O_RESUME}, {"json", no_argument, 0, O_JSON},
         {"version", no_argument, 0, O_VERSION}, {"help", no_argument, 0, O_HELP}, {0, 0, 0, 0}};
     *o = (Options){.dim = 100, .window = 5, .negative = 5, .min_count = 5, .sample = 1e-3, .iter = 5,
-                   .alpha = 0.025, .min_alpha = 1e-4, .batch = 10000, .restrict_vocab = 30000, .plot_words = 200,
+                   .alpha = 0.025, .min_alpha = 1e-4, .batch = 0, .restrict_vocab = 30000, .plot_words = 200,
                    .seed = 1, .threads = tensor_get_num_threads()};
     opterr = 0;
     int c;
@@ -379,14 +380,15 @@ static int train(const Options *o, const NnW2vCorpus *corpus, NnW2vStats *stats,
     if (!nn_app_fits_in_memory(APP, "training", detail, (2 + copies) * rows * (double)o->dim * sizeof(float)))
         return NN_EXIT_USAGE;
     const int64_t per_pass = nn_w2v_corpus_raw_words(corpus);
+    const int64_t batch = o->batch ? o->batch : nn_w2v_default_batch_words(corpus, (int)o->iter, (int)o->threads);
     TrainContext ck = {.tty = isatty(fileno(stderr)),
                        .checkpoint = o->checkpoint ? o->checkpoint : o->resume ? o->resume : DEFAULT_CHECKPOINT};
     stop_signal = 0;
     NnWord2Vec *m = nn_w2v(corpus, .dim = o->dim, .window = (int)o->window, .negative = (int)o->negative,
                            .sample = o->sample, .no_sample = o->sample == 0, .iter = (int)o->iter,
                            .alpha = (float)o->alpha, .min_alpha = (float)o->min_alpha, .threads = (int)o->threads,
-                           .hogwild = o->hogwild, .seed = o->seed, .batch_words = o->batch,
-                           .max_words = o->max_steps * o->batch, .on_progress = o->quiet ? NULL : on_progress,
+                           .hogwild = o->hogwild, .seed = o->seed, .batch_words = batch,
+                           .max_words = o->max_steps * batch, .on_progress = o->quiet ? NULL : on_progress,
                            .user = &ck, .stop = &stop_signal,
                            .checkpoint_words = o->checkpoint_every * (o->every_in_epochs ? per_pass : 1),
                            .on_checkpoint = o->checkpoint_every ? write_checkpoint : NULL);

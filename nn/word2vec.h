@@ -101,7 +101,7 @@ typedef struct NnW2vOpts {
                            * waiting at round ends, but the result depends on timing */
     uint64_t seed;        /* initial vectors and each thread's generator */
     int64_t batch_words;  /* words per thread between learning-rate updates, and per
-                           * round with several threads [10000] */
+                           * round with several threads [nn_w2v_default_batch_words] */
     int64_t max_words;    /* stop after this many corpus words in all (0: iter passes);
                            * the learning rate then decays over the shortened run */
     void (*on_progress)(const NnW2vProgress *p, void *user); /* may be NULL */
@@ -116,6 +116,10 @@ typedef struct NnW2vOpts {
     volatile sig_atomic_t *stop;
     void *user;           /* passed to on_progress and on_checkpoint */
 } NnW2vOpts;
+
+/* The round size used when batch_words is 0: corpus words x iter / threads / 128,
+ * clamped to 1,000..10,000, so a small corpus still gets many short rounds. */
+int64_t nn_w2v_default_batch_words(const NnW2vCorpus *corpus, int iter, int threads);
 
 /* A model over a finished corpus (which must outlive it). Returns NULL with
  * tensor_last_error() naming the option when one is out of range (dim 1..10000,
