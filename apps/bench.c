@@ -39,8 +39,12 @@ static const Config CONFIGS[4] = {
 
 enum { MAX_CORPORA = 16 };
 
+enum { MAX_PYTHONS = 4 };
+
 typedef struct Options {
-    const char *configs, *peers_dir, *python;
+    const char *configs, *peers_dir;
+    const char *pythons[MAX_PYTHONS]; /* peer interpreters; the fastest is compared against */
+    int n_pythons;
     int threads, steps, reps, warmup, rounds;
     bool train, infer, peers, scaling, json, child;
     bool word2vec, hogwild; /* the word2vec mode, and its threads without rounds */
@@ -277,7 +281,7 @@ static double json_field(const char *s, const char *from, const char *key) {
 typedef struct Result {
     bool ok;
     double min[2], med[2], cpu[2], rss; /* cpu: least CPU ms per step, all threads (ours) */
-    char setting[128];                  /* PyTorch: which thread setting */
+    char setting[160];                  /* PyTorch: which version and thread setting */
 } Result;
 
 static const char *const MODES[2] = {"train", "infer"};
@@ -316,49 +320,76 @@ static Result run_ours(const Config *c, const Options *o, int threads) {
     return res;
 }
 
-/* torch_lstm_bench.py at one thread setting. */
-static Result run_torch_setting(const Config *c, const Options *o, int threads, bool omp1) {
+/* How the peer's threads are set: torch 1 OpenMP thread with OpenBLAS N (Debian's
+ * torch 1.x), or N OpenMP threads waiting passively or spinning (its default). */
+typedef enum TorchSetting { TORCH_OMP1_BLAS_N, TORCH_N_PASSIVE, TORCH_N_ACTIVE } TorchSetting;
+
+/* torch_lstm_bench.py under one interpreter at one thread setting. */
+static Result run_torch_setting(const Config *c, const Options *o, const char *python, int threads,
+                                TorchSetting setting) {
     char script[4096], t[16], s[16], r[16], omp[32], blas[40];
+    const bool omp1 = setting == TORCH_OMP1_BLAS_N;
     snprintf(script, sizeof script, "%s/torch_lstm_bench.py", o->peers_dir);
     snprintf(t, sizeof t, "%d", omp1 ? 1 : threads);
     snprintf(s, sizeof s, "%d", o->steps);
     snprintf(r, sizeof r, "%d", o->reps);
     snprintf(omp, sizeof omp, "OMP_NUM_THREADS=%d", omp1 ? 1 : threads);
     snprintf(blas, sizeof blas, "OPENBLAS_NUM_THREADS=%d", threads);
-    const char *env[] = {omp, blas, omp1 ? NULL : "OMP_WAIT_POLICY=passive", NULL};
-    char *argv[] = {(char *)o->python, script, (char *)c->name, t, s, r, NULL};
+    const char *env[] = {omp, blas, setting == TORCH_N_PASSIVE ? "OMP_WAIT_POLICY=passive" : NULL, NULL};
+    char *argv[] = {(char *)python, script, (char *)c->name, t, s, r, NULL};
     Result res = {0};
     char *out = run_capture(argv, env, &res.rss);
     if (!out) return res;
     const char *sect[2] = {strstr(out, "\"train\""), strstr(out, "\"infer\"")};
+    const char *v = strstr(out, "\"torch\": \"");
     if (sect[0] && sect[1]) {
         res.ok = true;
         for (int md = 0; md < 2; md++) {
             res.min[md] = json_field(out, sect[md], "ms_per_step_min");
             res.med[md] = json_field(out, sect[md], "ms_per_step_median");
         }
-        snprintf(res.setting, sizeof res.setting, omp1 ? "OMP=1 OPENBLAS=%d" : "OMP=OPENBLAS=%d passive", threads);
+        const char *names[] = {"OMP=1 OPENBLAS=%d", "OMP=%d passive", "OMP=%d"};
+        char how[48];
+        snprintf(how, sizeof how, names[setting], threads);
+        snprintf(res.setting, sizeof res.setting, "torch %.*s %s", v ? (int)strcspn(v + 10, "\"+") : 1,
+                 v ? v + 10 : "?", how);
     }
     free(out);
     return res;
 }
 
-/* PyTorch at its best setting: torch 1 thread + OpenBLAS N, or both N with passive
- * waiting; train and inference each take the faster (by median). */
+/* Keeps, for mode md, whichever of best and r is faster (by median); `how` names it.
+ * Peak memory is the training run's. */
+static void keep_faster(Result *best, char how[160], const Result *r, int md) {
+    if (!r->ok || (how[0] && best->med[md] <= r->med[md])) return;
+    best->ok = true;
+    best->min[md] = r->min[md];
+    best->med[md] = r->med[md];
+    if (md == 0) best->rss = r->rss;
+    memcpy(how, r->setting, sizeof r->setting);
+}
+
+/* PyTorch at its best: every interpreter given, each at the settings that can be its
+ * best (torch 1.x: 1 OpenMP thread + OpenBLAS N, or N passive; torch 2.x: N spinning
+ * or passive); training and inference each keep the fastest (by median). */
 static Result run_torch(const Config *c, const Options *o) {
-    Result a = run_torch_setting(c, o, o->threads, true);
-    if (o->threads == 1) return a;
-    Result b = run_torch_setting(c, o, o->threads, false);
-    if (!a.ok || !b.ok) return a.ok ? a : b;
-    Result best = a.med[0] <= b.med[0] ? a : b;
-    const Result *inf = a.med[1] <= b.med[1] ? &a : &b;
-    best.min[1] = inf->min[1];
-    best.med[1] = inf->med[1];
-    if (strcmp(inf->setting, best.setting) != 0) {
-        char both[sizeof best.setting];
-        snprintf(both, sizeof both, "train %.50s, infer %.50s", best.setting, inf->setting);
-        memcpy(best.setting, both, sizeof both);
+    Result best = {0};
+    char how[2][160] = {"", ""};
+    for (int p = 0; p < o->n_pythons; p++) {
+        Result first = run_torch_setting(c, o, o->pythons[p], o->threads,
+                                         o->threads == 1 ? TORCH_N_ACTIVE : TORCH_N_PASSIVE);
+        Result second = {0};
+        if (first.ok && o->threads > 1) {
+            const bool torch1 = strncmp(first.setting, "torch 1.", 8) == 0;
+            second = run_torch_setting(c, o, o->pythons[p], o->threads, torch1 ? TORCH_OMP1_BLAS_N : TORCH_N_ACTIVE);
+        }
+        for (int md = 0; md < 2; md++) {
+            keep_faster(&best, how[md], &first, md);
+            keep_faster(&best, how[md], &second, md);
+        }
     }
+    if (strcmp(how[0], how[1]) == 0) memcpy(best.setting, how[0], sizeof best.setting);
+    else snprintf(best.setting, sizeof best.setting, "train %.70s, infer %.70s", how[0], how[1]);
     return best;
 }
 
@@ -581,12 +612,13 @@ static W2vRun run_ours_w2v(const Options *o, const W2vData *d, uint64_t seed) {
     return r;
 }
 
-static W2vRun run_gensim(const Options *o, const W2vData *d, uint64_t seed, char *version, size_t cap) {
+static W2vRun run_gensim(const Options *o, const char *python, const W2vData *d, uint64_t seed, char *version,
+                         size_t cap) {
     char t[16], sd[32];
     snprintf(t, sizeof t, "%d", o->threads);
     snprintf(sd, sizeof sd, "%llu", (unsigned long long)seed);
     /* python -c SCRIPT ARGS: the script sees ARGS from sys.argv[1]. */
-    char *argv[6 + MAX_CORPORA + 1] = {(char *)o->python, "-c", (char *)GENSIM_SCRIPT, t, sd, (char *)o->data_dir};
+    char *argv[6 + MAX_CORPORA + 1] = {(char *)python, "-c", (char *)GENSIM_SCRIPT, t, sd, (char *)o->data_dir};
     for (int i = 0; i < o->n_corpus; i++) argv[6 + i] = (char *)d->paths[i];
     double rss;
     W2vRun r = {.analogy = NAN, .wordsim = NAN};
@@ -642,7 +674,15 @@ static int run_word2vec(const Options *o) {
         ours[r] = run_ours_w2v(o, &d, (uint64_t)r + 1);
         if (!ours[r].ok) rc = NN_EXIT_FAILURE;
         if (o->peers && rc == NN_EXIT_OK) {
-            peer[r] = run_gensim(o, &d, (uint64_t)r + 1, version, sizeof version);
+            /* Every interpreter given; the round keeps the faster gensim. */
+            for (int p = 0; p < o->n_pythons; p++) {
+                char v[64] = "?";
+                W2vRun g = run_gensim(o, o->pythons[p], &d, (uint64_t)r + 1, v, sizeof v);
+                if (g.ok && (!peer[r].ok || g.words_per_s > peer[r].words_per_s)) {
+                    peer[r] = g;
+                    snprintf(version, sizeof version, "%s", v);
+                }
+            }
             if (!peer[r].ok) fprintf(stderr, APP ": the gensim peer failed (round %d)\n", r + 1);
         }
         if (!o->json && rc == NN_EXIT_OK) {
@@ -716,10 +756,13 @@ static void usage(FILE *out) {
             "  --train / --infer   measure only training / only inference (default both)\n"
             "  --scaling           also run at 1 thread and print the speed-up of --threads\n"
             "  --peers             also run PyTorch's torch_lstm_bench.py (same steps and reps) at its\n"
-            "                      best setting (torch 1 thread + OpenBLAS N, or both N with\n"
-            "                      OMP_WAIT_POLICY=passive, whichever is faster) and print ours/PyTorch\n"
+            "                      best setting and print ours/PyTorch: torch 1.x with 1 OpenMP thread\n"
+            "                      + OpenBLAS N, or N threads with OMP_WAIT_POLICY=passive; torch 2.x\n"
+            "                      with N threads spinning or passive; the fastest is kept\n"
             "  --peers-dir DIR     where torch_lstm_bench.py is (default <source>/../shared/peers)\n"
-            "  --python PATH       the interpreter for the peer (default /usr/bin/python3)\n"
+            "  --python PATH       an interpreter with torch (and gensim for --word2vec); repeat it to\n"
+            "                      compare against the fastest of several, e.g. Debian's torch and a\n"
+            "                      newer one from PyPI in a venv (default /usr/bin/python3)\n"
             "  --json              one JSON line per config instead of the table\n"
             "  --version, --help\n\n"
             "GFLOP/s counts the model's nominal matrix products (LSTM input and recurrent, Dense),\n"
@@ -754,6 +797,15 @@ static void default_peers_dir(char *buf, size_t len) {
     snprintf(buf, len, "%.*s/../../shared/peers", (int)(slash - file), file); /* <source>/apps/.. */
 }
 
+static bool pythons_runnable(const Options *o) {
+    for (int p = 0; p < o->n_pythons; p++)
+        if (access(o->pythons[p], X_OK) != 0) {
+            fprintf(stderr, APP ": cannot run %s (give --python)\n", o->pythons[p]);
+            return false;
+        }
+    return true;
+}
+
 /* Returns 0 to go on, or an exit status + 1. */
 static int parse_options(int argc, char **argv, Options *o, char *peers_buf, size_t peers_len) {
     enum { O_CONFIG = 256, O_THREADS, O_STEPS, O_REPS, O_WARMUP, O_ROUNDS, O_TRAIN, O_INFER, O_SCALING, O_PEERS, O_PEERS_DIR,
@@ -771,10 +823,10 @@ static int parse_options(int argc, char **argv, Options *o, char *peers_buf, siz
         {"data", required_argument, 0, O_DATA},     {"hogwild", no_argument, 0, O_HOGWILD},
         {"version", no_argument, 0, O_VERSION},     {0, 0, 0, 0}};
     default_peers_dir(peers_buf, peers_len);
-    *o = (Options){.configs = "ABCD", .peers_dir = peers_buf, .python = "/usr/bin/python3",
+    *o = (Options){.configs = "ABCD", .peers_dir = peers_buf, .pythons = {"/usr/bin/python3"}, .n_pythons = 1,
                    .threads = tensor_get_num_threads(), .steps = 10, .reps = 5, .warmup = 3, .rounds = 1};
     static char configs[8];
-    bool train = false, infer = false, rounds_given = false;
+    bool train = false, infer = false, rounds_given = false, pythons_given = false;
     opterr = 0;
     int c;
     int64_t v;
@@ -810,7 +862,15 @@ static int parse_options(int argc, char **argv, Options *o, char *peers_buf, siz
         case O_SCALING: o->scaling = true; break;
         case O_PEERS: o->peers = true; break;
         case O_PEERS_DIR: o->peers_dir = optarg; break;
-        case O_PYTHON: o->python = optarg; break;
+        case O_PYTHON:
+            if (!pythons_given) o->n_pythons = 0;
+            pythons_given = true;
+            if (o->n_pythons == MAX_PYTHONS) {
+                fprintf(stderr, APP ": at most %d --python interpreters\n", MAX_PYTHONS);
+                return 3;
+            }
+            o->pythons[o->n_pythons++] = optarg;
+            break;
         case O_JSON: o->json = true; break;
         case O_CHILD: o->child = true; break;
         case O_HELP: usage(stdout); return 1;
@@ -847,10 +907,7 @@ static int parse_options(int argc, char **argv, Options *o, char *peers_buf, siz
         o->data_dir = nn_app_data_dir(o->data_dir);
         if (!o->n_corpus) o->corpus[o->n_corpus++] = "brown_1.txt", o->corpus[o->n_corpus++] = "brown_2.txt";
         if (!rounds_given) o->rounds = 3;
-        if (o->peers && access(o->python, X_OK) != 0) {
-            fprintf(stderr, APP ": cannot run %s (give --python)\n", o->python);
-            return 3;
-        }
+        if (o->peers && !pythons_runnable(o)) return 3;
     } else if (o->peers && !o->child) {
         char script[4096];
         snprintf(script, sizeof script, "%s/torch_lstm_bench.py", o->peers_dir);
@@ -858,10 +915,7 @@ static int parse_options(int argc, char **argv, Options *o, char *peers_buf, siz
             fprintf(stderr, APP ": cannot find %s (give --peers-dir)\n", script);
             return 3;
         }
-        if (access(o->python, X_OK) != 0) {
-            fprintf(stderr, APP ": cannot run %s (give --python)\n", o->python);
-            return 3;
-        }
+        if (!pythons_runnable(o)) return 3;
     }
     return 0;
 }
