@@ -1,5 +1,6 @@
 /* Drives every OpenMP kernel with two threads on sizes above the parallel threshold,
- * for ThreadSanitizer (scripts/tsan-check.sh builds it with clang, -fsanitize=thread
+ * and word2vec's deterministic two-thread training (pthreads, rounds merged in thread
+ * order), for ThreadSanitizer (scripts/tsan-check.sh builds it with clang, -fsanitize=thread
  * and LLVM's OpenMP runtime with its Archer annotations). It also checks each result
  * is the same with 1 and 2 threads, so a race that changed results would show even
  * if the sanitizer missed it. Not a Criterion test: Criterion's forking runner does
@@ -7,6 +8,8 @@
 #include "nn/nn.h"
 #include "tensor/gemm.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,6 +75,39 @@ static double gemm_sum(void) {
     return s;
 }
 
+/* Two-thread word2vec on a corpus where both threads touch the same frequent rows in
+ * every round: a checksum of both tables (the same run to run if the rounds and the
+ * merge are race-free). */
+static double word2vec_sum(void) {
+    NnW2vCorpus *c = nn_w2v_corpus_new();
+    Rng rng;
+    tensor_rng_seed(&rng, 3, 0);
+    char line[256];
+    for (int s = 0; s < 300; s++) {
+        int n = 0;
+        for (int w = 0; w < 12; w++) {
+            uint32_t a = tensor_rng_below(&rng, 30), b = tensor_rng_below(&rng, 30), id = a < b ? a : b;
+            n += snprintf(line + n, sizeof line - (size_t)n, "w%c%c ", 'a' + id / 10, 'a' + id % 10);
+        }
+        line[n - 1] = '\n';
+        nn_w2v_corpus_add(c, line, n);
+    }
+    nn_w2v_corpus_finish(c, 1);
+    NnWord2Vec *m = nn_w2v(c, .dim = 16, .iter = 2, .threads = 2, .batch_words = 200, .sample = 0.05, .seed = 5);
+    double s = 0;
+    if (!m || nn_w2v_train(m, NULL) != 0) {
+        fprintf(stderr, "tsan_kernels: word2vec failed: %s\n", tensor_last_error());
+        s = NAN;
+    } else {
+        const Tensor *tables[2] = {nn_w2v_input_table(m), nn_w2v_output_table(m)};
+        for (int t = 0; t < 2; t++)
+            for (int64_t k = 0; k < tables[t]->size; k++) s += (double)tensor_f32(tables[t])[k] * (double)(k % 11 + 1);
+    }
+    nn_w2v_free(m);
+    nn_w2v_corpus_free(c);
+    return s;
+}
+
 int main(void) {
     tensor_set_num_threads(1);
     double one = one_step() + gemm_sum();
@@ -80,6 +116,12 @@ int main(void) {
     printf("checksum 1 thread %.17g, 2 threads %.17g\n", one, two);
     if (one != two) {
         fprintf(stderr, "tsan_kernels: results differ between 1 and 2 threads\n");
+        return 1;
+    }
+    double w1 = word2vec_sum(), w2 = word2vec_sum();
+    printf("word2vec (2 threads) checksum %.17g, again %.17g\n", w1, w2);
+    if (w1 != w2 || isnan(w1)) {
+        fprintf(stderr, "tsan_kernels: two-thread word2vec differs between runs\n");
         return 1;
     }
     return 0;
