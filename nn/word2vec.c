@@ -684,7 +684,8 @@ static void *worker_main(void *arg) {
 }
 
 /* The schedule of a fresh run: contiguous slices of about kept / T words. */
-static void plan(NnWord2Vec *m) {
+/* Each thread's slice of the sentences, word budget and generator, into ws[threads]. */
+static void plan_into(const NnWord2Vec *m, WorkerState *ws) {
     const NnW2vCorpus *c = m->corpus;
     const int T = m->o.threads;
     const int64_t kept = nn_w2v_corpus_words(c), n_sent = nn_w2v_corpus_sentences(c);
@@ -696,7 +697,7 @@ static void plan(NnWord2Vec *m) {
     int64_t s = 0;
     for (int t = 0; t < T; t++) {
         int64_t target = kept * (t + 1) / T, slice = 0;
-        WorkerState *st = &m->ws[t];
+        WorkerState *st = &ws[t];
         *st = (WorkerState){.s0 = s, .sent = s};
         while (s < n_sent && (c->starts[s] < target || t == T - 1)) slice += c->starts[s + 1] - c->starts[s], s++;
         st->s1 = s;
@@ -706,6 +707,10 @@ static void plan(NnWord2Vec *m) {
         tensor_rng_seed(&rng, m->o.seed, 1000 + (uint64_t)t);
         st->rng = (uint64_t)tensor_rng_u32(&rng) << 32 | tensor_rng_u32(&rng);
     }
+}
+
+static void plan(NnWord2Vec *m) {
+    plan_into(m, m->ws);
     m->planned = m->in_progress = true;
 }
 
@@ -909,6 +914,21 @@ int nn_w2v_save_state(const NnWord2Vec *m, const char *path) {
     return 0;
 }
 
+/* A saved thread state is only taken when it is one this model's own run could have
+ * reached: the planned slice and budget, a position inside the slice, counts within
+ * what the words done allow (so no sum of them overflows), a finite loss. */
+static bool worker_state_fits(const NnWord2Vec *m, const WorkerState *plan, const WorkerState *st) {
+    int64_t slen = 0;
+    if (st->s0 != plan->s0 || st->s1 != plan->s1 || st->budget != plan->budget) return false;
+    if (st->sent < st->s0 || st->sent > st->s1) return false;
+    if (st->sent < st->s1) nn_w2v_corpus_sentence(m->corpus, st->sent, &slen);
+    const int64_t max_pairs = 2 * (int64_t)m->o.window; /* per word */
+    return st->pos >= 0 && st->pos <= slen && st->done >= 0 && st->done <= st->budget && st->epoch >= 0 &&
+           st->epoch <= m->o.iter && st->epoch_pairs >= 0 && st->pairs >= 0 &&
+           st->epoch_pairs <= max_pairs * st->done && st->pairs <= max_pairs * st->done && isfinite(st->loss) &&
+           st->loss >= 0;
+}
+
 int nn_w2v_load_state(NnWord2Vec *m, const char *path) {
     int64_t len;
     char *data = nn_read_file(path, &len);
@@ -918,6 +938,7 @@ int nn_w2v_load_state(NnWord2Vec *m, const char *path) {
                  want = sizeof STATE_MAGIC + 8 * (STATE_FIELDS + 1 + (size_t)T * WORKER_FIELDS + 1) + 2 * tables;
     int rc = 0;
     uint64_t f[STATE_FIELDS], saved[STATE_FIELDS], started, h;
+    WorkerState *loaded = NULL, *planned_ws = NULL;
     const char *p = data + sizeof STATE_MAGIC;
     if (len < (int64_t)(sizeof STATE_MAGIC + sizeof saved) || memcmp(data, STATE_MAGIC, sizeof STATE_MAGIC) != 0) {
         rc = tensor_set_error("%s: not a word2vec training state file", path);
@@ -940,28 +961,34 @@ int nn_w2v_load_state(NnWord2Vec *m, const char *path) {
     p += sizeof saved;
     memcpy(&started, p, 8);
     p += 8;
+    /* Decoded aside and taken only when every thread's position checks out, so a
+     * refused file leaves the model as it was. */
+    loaded = tensor_xmalloc((size_t)T * sizeof *loaded);
+    planned_ws = tensor_xmalloc((size_t)T * sizeof *planned_ws);
+    plan_into(m, planned_ws);
     for (int t = 0; t < T; t++, p += 8 * WORKER_FIELDS) {
         uint64_t wf[WORKER_FIELDS];
         memcpy(wf, p, sizeof wf);
-        WorkerState *st = &m->ws[t];
+        WorkerState *st = &loaded[t];
         double loss;
         memcpy(&loss, &wf[8], 8);
         *st = (WorkerState){.s0 = (int64_t)wf[0], .s1 = (int64_t)wf[1], .sent = (int64_t)wf[2],
                             .pos = (int64_t)wf[3], .budget = (int64_t)wf[4], .done = (int64_t)wf[5],
                             .epoch = (int64_t)wf[6], .rng = wf[7], .loss = loss,
                             .epoch_pairs = (int64_t)wf[9], .pairs = (int64_t)wf[10]};
-        int64_t n_sent = nn_w2v_corpus_sentences(m->corpus), slen = 0;
-        if (started && st->s0 < st->s1 && st->sent < st->s1) nn_w2v_corpus_sentence(m->corpus, st->sent, &slen);
-        if (started && (st->s0 < 0 || st->s0 > st->s1 || st->s1 > n_sent || st->sent < st->s0 ||
-                        st->sent > st->s1 || st->pos < 0 || st->pos > slen || st->done < 0 || st->budget < 0)) {
-            rc = tensor_set_error("%s: thread %d's position is outside the corpus", path, t + 1);
+        if (started && !worker_state_fits(m, &planned_ws[t], st)) {
+            rc = tensor_set_error("%s: thread %d's position or counts do not fit this corpus and these "
+                                  "options", path, t + 1);
             goto done;
         }
     }
+    memcpy(m->ws, loaded, (size_t)T * sizeof *loaded);
     memcpy(tensor_f32(m->in), p, tables);
     memcpy(tensor_f32(m->out), p + tables, tables);
     m->planned = m->in_progress = started != 0; /* a finished run continues to its end at once */
 done:
+    free(planned_ws);
+    free(loaded);
     free(data);
     return rc;
 }

@@ -197,6 +197,68 @@ Test(word2vec_threads, state_files_refuse_other_settings_and_damage) {
     nn_w2v_corpus_free(c);
 }
 
+/* FNV-1a 64 of the file's bytes but the last 8, stored there: what a state file's
+ * checksum is, so a test can forge a well-formed file with impossible contents. */
+static void rewrite_checksum(char *bytes, int64_t len) {
+    uint64_t h = 0xCBF29CE484222325ull;
+    for (int64_t i = 0; i < len - 8; i++) h = (h ^ (unsigned char)bytes[i]) * 0x100000001B3ull;
+    memcpy(bytes + len - 8, &h, 8);
+}
+
+Test(word2vec_threads, forged_counts_with_a_right_checksum_are_refused_and_change_nothing) {
+    NnW2vCorpus *c = skewed_corpus();
+    char path[128];
+    temp_path(path, sizeof path);
+    volatile sig_atomic_t stop = 1;
+    NnWord2Vec *m = nn_w2v_new(c, OPTS(.seed = 3, .stop = &stop));
+    cr_assert_eq(nn_w2v_train(m, NULL), 1);
+    cr_assert_eq(nn_w2v_save_state(m, path), 0, "%s", tensor_last_error());
+    nn_w2v_free(m);
+    int64_t len;
+    char *good = nn_read_file(path, &len);
+    cr_assert_not_null(good);
+    NnW2vStats fresh_stats;
+    float *fresh = train_tables(c, OPTS(.seed = 3), &fresh_stats);
+
+    /* Second thread's fields: magic, 17 settings, "started", then 11 per thread (s0,
+     * s1, sent, pos, budget, done, epoch, rng, loss, epoch_pairs, pairs). */
+    const int64_t thread1 = 8 + 8 * (17 + 1) + 8 * 11;
+    const double nan = NAN;
+    const struct {
+        int field;
+        int64_t value;
+        const char *what;
+    } forged[] = {{5, INT64_MAX, "done beyond any budget (its sums overflowed)"},
+                  {4, 1, "another budget"},
+                  {6, 1000, "an epoch past iter"},
+                  {2, -1, "a sentence before its slice"},
+                  {10, INT64_MAX / 2, "more pairs than its words allow"},
+                  {8, 0, "a NaN loss"}};
+    for (size_t i = 0; i < sizeof forged / sizeof forged[0]; i++) {
+        char *bytes = malloc((size_t)len);
+        memcpy(bytes, good, (size_t)len);
+        if (forged[i].field == 8) memcpy(bytes + thread1 + 8 * 8, &nan, 8);
+        else memcpy(bytes + thread1 + 8 * forged[i].field, &forged[i].value, 8);
+        rewrite_checksum(bytes, len);
+        FILE *f = fopen(path, "wb");
+        fwrite(bytes, 1, (size_t)len, f);
+        fclose(f);
+        free(bytes);
+        m = nn_w2v_new(c, OPTS(.seed = 3));
+        cr_assert_eq(nn_w2v_load_state(m, path), -1, "took a state with %s", forged[i].what);
+        cr_assert(strstr(tensor_last_error(), "thread 2"), "%s: %s", forged[i].what, tensor_last_error());
+        /* Refused means untouched: training now is a fresh run from the start. */
+        cr_assert_eq(nn_w2v_train(m, NULL), 0);
+        cr_assert(memcmp(tensor_f32(nn_w2v_input_table(m)), fresh, table_bytes(c, 12) / 2) == 0,
+                  "%s: the refused load changed the run", forged[i].what);
+        nn_w2v_free(m);
+    }
+    free(fresh);
+    free(good);
+    unlink(path);
+    nn_w2v_corpus_free(c);
+}
+
 Test(word2vec_threads, hogwild_learns_but_refuses_checkpoints) {
     NnW2vCorpus *c = skewed_corpus();
     NnW2vStats st;

@@ -6,7 +6,8 @@
 # report, or a harness that cannot run; prints execs, coverage and features per
 # harness. Environment:
 #   FUZZ_BUILD_DIR  build directory (default build-fuzz-libfuzzer in the repository)
-#   FUZZ_HARNESSES  which harnesses (default: fuzz_weights fuzz_corpus fuzz_eval_sets)
+#   FUZZ_HARNESSES  which harnesses (default: fuzz_weights fuzz_corpus fuzz_eval_sets
+#                   fuzz_w2v_state)
 #   FUZZ_PARALLEL=1 run the harnesses at the same time instead of one after another
 # New interesting inputs accumulate in $FUZZ_BUILD_DIR/corpus/<harness> (the seeds
 # are never modified); a failing input is saved in $FUZZ_BUILD_DIR/artifacts/<harness>/
@@ -19,7 +20,7 @@ set -uo pipefail
 secs=${1:-60}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${FUZZ_BUILD_DIR:-$root/build-fuzz-libfuzzer}
-harnesses=${FUZZ_HARNESSES:-"fuzz_weights fuzz_corpus fuzz_eval_sets"}
+harnesses=${FUZZ_HARNESSES:-"fuzz_weights fuzz_corpus fuzz_eval_sets fuzz_w2v_state"}
 
 if ! command -v clang >/dev/null; then
   echo "run.sh: clang is needed (apt-get install clang libclang-rt-14-dev)" >&2
