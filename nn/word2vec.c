@@ -212,12 +212,13 @@ W2V_INLINE float tab_lookup(const float *t, float x) {
     return t[i] + (pos - (float)i) * (t[i + 1] - t[i]);
 }
 
+/* Written so that a NaN takes the first branch and never reaches the table index. */
 W2V_INLINE float sigmoid_tab(float x) {
-    return x >= SIG_MAX ? 1.0f : x <= -SIG_MAX ? 0.0f : tab_lookup(sig_tab, x);
+    return !(x < SIG_MAX) ? 1.0f : x <= -SIG_MAX ? 0.0f : tab_lookup(sig_tab, x);
 }
 
 W2V_INLINE float softplus(float x) { /* -log sigmoid(-x) */
-    return x >= SIG_MAX ? x : x <= -SIG_MAX ? 0.0f : tab_lookup(softplus_tab, x);
+    return !(x < SIG_MAX) ? x : x <= -SIG_MAX ? 0.0f : tab_lookup(softplus_tab, x);
 }
 
 /* 16 lane-wise partial sums in a fixed order: vectorised by the compiler in every
@@ -979,6 +980,14 @@ int nn_w2v_load_state(NnWord2Vec *m, const char *path) {
         if (started && !worker_state_fits(m, &planned_ws[t], st)) {
             rc = tensor_set_error("%s: thread %d's position or counts do not fit this corpus and these "
                                   "options", path, t + 1);
+            goto done;
+        }
+    }
+    for (size_t k = 0; k < 2 * tables / sizeof(float); k++) {
+        float v;
+        memcpy(&v, p + k * sizeof(float), sizeof v);
+        if (!isfinite(v)) { /* no run writes these: the file was made or edited elsewhere */
+            rc = tensor_set_error("%s: the saved vectors hold NaN or infinite values", path);
             goto done;
         }
     }

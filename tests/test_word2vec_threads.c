@@ -205,7 +205,7 @@ static void rewrite_checksum(char *bytes, int64_t len) {
     memcpy(bytes + len - 8, &h, 8);
 }
 
-Test(word2vec_threads, forged_counts_with_a_right_checksum_are_refused_and_change_nothing) {
+Test(word2vec_threads, forged_states_with_a_right_checksum_are_refused_and_change_nothing) {
     NnW2vCorpus *c = skewed_corpus();
     char path[128];
     temp_path(path, sizeof path);
@@ -253,6 +253,18 @@ Test(word2vec_threads, forged_counts_with_a_right_checksum_are_refused_and_chang
                   "%s: the refused load changed the run", forged[i].what);
         nn_w2v_free(m);
     }
+    /* A NaN among the saved vectors: training from it would reach the sigmoid table
+     * with a NaN index, so the file is refused too. */
+    const int64_t tables_at = 8 + 8 * (17 + 1) + 2 * 8 * 11;
+    memcpy(good + tables_at + 4 * 5, &(float){NAN}, sizeof(float));
+    rewrite_checksum(good, len);
+    FILE *f = fopen(path, "wb");
+    fwrite(good, 1, (size_t)len, f);
+    fclose(f);
+    m = nn_w2v_new(c, OPTS(.seed = 3));
+    cr_assert_eq(nn_w2v_load_state(m, path), -1, "took saved vectors holding a NaN");
+    cr_assert(strstr(tensor_last_error(), "NaN"), "%s", tensor_last_error());
+    nn_w2v_free(m);
     free(fresh);
     free(good);
     unlink(path);
