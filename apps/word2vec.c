@@ -401,7 +401,7 @@ static int train(const Options *o, const NnW2vCorpus *corpus, NnW2vStats *stats,
         nn_w2v_free(m);
         return NN_EXIT_USAGE;
     }
-    struct sigaction sa = {.sa_handler = on_stop_signal, .sa_flags = SA_RESETHAND}, old_int, old_term;
+    struct sigaction sa = {.sa_handler = on_stop_signal, .sa_flags = (int)SA_RESETHAND}, old_int, old_term;
     sigemptyset(&sa.sa_mask); /* SA_RESETHAND: a second Ctrl-C is not caught and stops at once */
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);

@@ -7,6 +7,7 @@
 #include "autograd/autograd.h"
 #include "autograd/gradcheck.h"
 #include "autograd/ops.h"
+#include "nn/atomic_file.h"
 #include "nn/layer.h"
 #include "nn/layers.h"
 #include "nn/app.h"

@@ -3,6 +3,7 @@
  * CRC-32 verified before anything is copied. Zip64 records (which numpy.savez writes
  * for every member) are read; deflate and encryption are refused by name. The .npy
  * header is a small Python dict literal, parsed strictly. */
+#include "nn/atomic_file.h"
 #include "nn/npz.h"
 
 #include "nn/model_internal.h"
@@ -74,37 +75,6 @@ static void put_le(Buf *b, const char *sizes, ...) {
         buf_put(b, x, (size_t)(*s - '0'));
     }
     va_end(ap);
-}
-
-/* Writes bytes to path atomically: a temporary file beside it, fsync, rename. */
-static int write_atomically(const char *path, const unsigned char *data, size_t len) {
-    size_t plen = strlen(path);
-    char *tmp = tensor_xmalloc(plen + 16);
-    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int rc = tensor_set_error("%s: cannot create a temporary file beside it: %s", path, strerror(errno));
-        free(tmp);
-        return rc;
-    }
-    fchmod(fd, 0644); /* mkstemp creates 0600; a weights file is an ordinary data file */
-    const char *failed = NULL;
-    for (size_t done = 0; done < len && !failed;) {
-        ssize_t w = write(fd, data + done, len - done);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) failed = "write failed";
-        else done += (size_t)w;
-    }
-    if (!failed && fsync(fd) != 0) failed = "could not flush to disk";
-    if (close(fd) != 0 && !failed) failed = "could not close";
-    if (!failed && rename(tmp, path) != 0) failed = "could not replace the file";
-    int rc = 0;
-    if (failed) {
-        rc = tensor_set_error("%s: %s: %s", path, failed, strerror(errno));
-        unlink(tmp);
-    }
-    free(tmp);
-    return rc;
 }
 
 /* The .npy prefix of t: magic, version 1.0, header length, and the dict padded with
@@ -196,7 +166,7 @@ int nn_npz_save_tensors(const char *path, int n, Tensor *const *tensors) {
     /* End record: signature, disk numbers, entry counts, directory size and offset,
      * comment length. */
     put_le(&b, "42222442", 0x06054b50u, 0u, 0u, (unsigned)n, (unsigned)n, (uint32_t)cd_size, (uint32_t)cd_start, 0u);
-    rc = write_atomically(path, b.data, b.len);
+    rc = nn_write_file_atomically(path, b.data, b.len);
 done:
     free(b.data);
     free(offset);

@@ -3,6 +3,7 @@
  * parameter's name, shape and float32 values, optional optimizer state, and a CRC-32
  * of everything before it. Saves are atomic (temporary file, fsync, rename); loads
  * validate everything before touching the model. */
+#include "atomic_file.h"
 #include "model_internal.h"
 #include "text.h"
 
@@ -62,47 +63,6 @@ static void put_str(Buf *b, const char *s) {
     buf_put(b, s, strlen(s));
 }
 
-/* Writes bytes to path atomically: a temporary file beside it, fsync, rename. */
-static int write_atomically(const char *path, const unsigned char *data, size_t len) {
-    size_t plen = strlen(path);
-    char *tmp = tensor_xmalloc(plen + 16);
-    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int rc = tensor_set_error("%s: cannot create a temporary file beside it: %s", path, strerror(errno));
-        free(tmp);
-        return rc;
-    }
-    fchmod(fd, 0644); /* mkstemp creates 0600; a weights file is an ordinary data file */
-    size_t done = 0;
-    while (done < len) {
-        ssize_t w = write(fd, data + done, len - done);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) {
-            int rc = tensor_set_error("%s: write failed: %s", path, strerror(errno));
-            close(fd);
-            unlink(tmp);
-            free(tmp);
-            return rc;
-        }
-        done += (size_t)w;
-    }
-    if (fsync(fd) != 0 || close(fd) != 0) {
-        int rc = tensor_set_error("%s: could not flush to disk: %s", path, strerror(errno));
-        unlink(tmp);
-        free(tmp);
-        return rc;
-    }
-    if (rename(tmp, path) != 0) {
-        int rc = tensor_set_error("%s: could not replace the file: %s", path, strerror(errno));
-        unlink(tmp);
-        free(tmp);
-        return rc;
-    }
-    free(tmp);
-    return 0;
-}
-
 static void put_f64(Buf *b, double v) { buf_put(b, &v, 8); }
 
 static void put_train_state(Buf *b, const NnTrainState *st) {
@@ -150,7 +110,7 @@ static int save_file(const Model *m, const char *path, bool with_optimizer, cons
     }
     if (st) put_train_state(&b, st);
     put_u32(&b, crc32_update(0, b.data, b.len));
-    int rc = write_atomically(path, b.data, b.len);
+    int rc = nn_write_file_atomically(path, b.data, b.len);
     free(b.data);
     return rc;
 }

@@ -4,6 +4,7 @@
  * with tape ops (the reference the kernel is tested against), training over pthreads
  * (one contiguous slice of sentences per thread, in rounds merged in a fixed order,
  * or Hogwild on request), and training state files for checkpoints. */
+#include "nn/atomic_file.h"
 #include "nn/word2vec.h"
 
 #include "autograd/ops.h"
@@ -873,46 +874,25 @@ static void out_put(Out *o, const void *p, size_t n) {
 }
 
 int nn_w2v_save_state(const NnWord2Vec *m, const char *path) {
-    size_t plen = strlen(path);
-    char *tmp = tensor_xmalloc(plen + 16);
-    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int rc = tensor_set_error("%s: cannot create a temporary file beside it: %s", path, strerror(errno));
-        free(tmp);
-        return rc;
+    NnAtomicFile af;
+    if (nn_atomic_file_open(&af, path) != 0) return -1;
+    Out o = {.f = af.f, .hash = 0xCBF29CE484222325ull, .ok = true};
+    uint64_t f[STATE_FIELDS], wf[WORKER_FIELDS], started = m->planned;
+    state_fields(m, f);
+    out_put(&o, STATE_MAGIC, sizeof STATE_MAGIC);
+    out_put(&o, f, sizeof f);
+    out_put(&o, &started, 8);
+    for (int t = 0; t < m->o.threads; t++) {
+        if (m->planned) worker_fields(&m->ws[t], wf);
+        else memset(wf, 0, sizeof wf);
+        out_put(&o, wf, sizeof wf);
     }
-    fchmod(fd, 0644); /* mkstemp creates 0600; a state file is an ordinary data file */
-    Out o = {.f = fdopen(fd, "wb"), .hash = 0xCBF29CE484222325ull, .ok = true};
-    if (!o.f) close(fd), o.ok = false;
-    if (o.ok) {
-        uint64_t f[STATE_FIELDS], wf[WORKER_FIELDS], started = m->planned;
-        state_fields(m, f);
-        out_put(&o, STATE_MAGIC, sizeof STATE_MAGIC);
-        out_put(&o, f, sizeof f);
-        out_put(&o, &started, 8);
-        for (int t = 0; t < m->o.threads; t++) {
-            if (m->planned) worker_fields(&m->ws[t], wf);
-            else memset(wf, 0, sizeof wf);
-            out_put(&o, wf, sizeof wf);
-        }
-        out_put(&o, tensor_f32(m->in), (size_t)(m->V * m->D) * sizeof(float));
-        out_put(&o, tensor_f32(m->out), (size_t)(m->V * m->D) * sizeof(float));
-        uint64_t h = o.hash;
-        out_put(&o, &h, 8);
-        o.ok = fflush(o.f) == 0 && o.ok && fsync(fileno(o.f)) == 0;
-    }
-    int saved_errno = errno;
-    if (o.f && fclose(o.f) != 0) o.ok = false;
-    if (!o.ok || rename(tmp, path) != 0) {
-        int rc = tensor_set_error("%s: cannot write the training state: %s", path,
-                                  strerror(o.ok ? errno : saved_errno));
-        unlink(tmp);
-        free(tmp);
-        return rc;
-    }
-    free(tmp);
-    return 0;
+    out_put(&o, tensor_f32(m->in), (size_t)(m->V * m->D) * sizeof(float));
+    out_put(&o, tensor_f32(m->out), (size_t)(m->V * m->D) * sizeof(float));
+    uint64_t h = o.hash;
+    out_put(&o, &h, 8);
+    if (!o.ok) tensor_set_error("%s: cannot write the training state: %s", path, strerror(errno));
+    return nn_atomic_file_commit(&af, o.ok);
 }
 
 /* A saved thread state is only taken when it is one this model's own run could have

@@ -1,6 +1,7 @@
 /* Word-level helpers (see word_windows.h): the notebook's line joining and whitespace
  * collapsing, phrase splitting like the tokenizer, a vocabulary file beside the
  * weights, and top-k ranks and accuracy. */
+#include "nn/atomic_file.h"
 #include "nn/word_windows.h"
 
 #include "nn/model_internal.h"
@@ -123,30 +124,12 @@ int nn_vocab_save(const NnTokenizer *tok, const char *path, const char *header) 
         if (!w || !*w || strpbrk(w, "\r\n"))
             return tensor_set_error("nn_vocab_save: %s: word %lld cannot be written one per line", path, (long long)i);
     }
-    size_t plen = strlen(path);
-    char *tmp = tensor_xmalloc(plen + 16);
-    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd >= 0) fchmod(fd, 0644); /* mkstemp creates 0600; this is an ordinary data file */
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (!f) {
-        int err = errno;
-        if (fd >= 0) close(fd), unlink(tmp);
-        free(tmp);
-        return tensor_set_error("nn_vocab_save: cannot create a file beside %s: %s", path, strerror(err));
-    }
-    bool ok = fprintf(f, "#%s\n", header ? header : "") >= 0;
-    for (int64_t i = 1; ok && i <= v; i++) ok = fprintf(f, "%s\n", nn_tokenizer_word(tok, (int32_t)i)) >= 0;
-    ok = fflush(f) == 0 && ok;
-    ok = fsync(fileno(f)) == 0 && ok;
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        unlink(tmp);
-        free(tmp);
-        return tensor_set_error("nn_vocab_save: cannot write %s", path);
-    }
-    free(tmp);
-    return 0;
+    NnAtomicFile af;
+    if (nn_atomic_file_open(&af, path) != 0) return -1;
+    bool ok = fprintf(af.f, "#%s\n", header ? header : "") >= 0;
+    for (int64_t i = 1; ok && i <= v; i++) ok = fprintf(af.f, "%s\n", nn_tokenizer_word(tok, (int32_t)i)) >= 0;
+    if (!ok) tensor_set_error("nn_vocab_save: cannot write %s", path);
+    return nn_atomic_file_commit(&af, ok);
 }
 
 /* The vocabulary file is read by fitting a tokenizer on its words: each occurs once,
