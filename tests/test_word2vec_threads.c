@@ -148,15 +148,22 @@ Test(word2vec_threads, stop_flag_then_train_again_continues) {
     nn_w2v_corpus_free(c);
 }
 
-Test(word2vec_threads, state_files_refuse_other_settings_and_damage) {
-    NnW2vCorpus *c = skewed_corpus();
-    char path[128];
-    temp_path(path, sizeof path);
+/* A seed-3 run stopped after its first round, its state saved to a new temporary
+ * file whose name goes to path. */
+static void save_stopped_state(const NnW2vCorpus *c, char *path, size_t cap) {
+    temp_path(path, cap);
     volatile sig_atomic_t stop = 1;
     NnWord2Vec *m = nn_w2v_new(c, OPTS(.seed = 3, .stop = &stop));
     cr_assert_eq(nn_w2v_train(m, NULL), 1);
     cr_assert_eq(nn_w2v_save_state(m, path), 0, "%s", tensor_last_error());
     nn_w2v_free(m);
+}
+
+Test(word2vec_threads, state_files_refuse_other_settings_and_damage) {
+    NnW2vCorpus *c = skewed_corpus();
+    char path[128];
+    save_stopped_state(c, path, sizeof path);
+    NnWord2Vec *m;
 
     const struct {
         NnW2vOpts *o;
@@ -208,12 +215,8 @@ static void rewrite_checksum(char *bytes, int64_t len) {
 Test(word2vec_threads, forged_states_with_a_right_checksum_are_refused_and_change_nothing) {
     NnW2vCorpus *c = skewed_corpus();
     char path[128];
-    temp_path(path, sizeof path);
-    volatile sig_atomic_t stop = 1;
-    NnWord2Vec *m = nn_w2v_new(c, OPTS(.seed = 3, .stop = &stop));
-    cr_assert_eq(nn_w2v_train(m, NULL), 1);
-    cr_assert_eq(nn_w2v_save_state(m, path), 0, "%s", tensor_last_error());
-    nn_w2v_free(m);
+    save_stopped_state(c, path, sizeof path);
+    NnWord2Vec *m;
     int64_t len;
     char *good = nn_read_file(path, &len);
     cr_assert_not_null(good);
