@@ -16,16 +16,17 @@
 #define TENSOR_PARALLEL_FOR(n) \
     TENSOR_PRAGMA_(omp parallel for schedule(static) if ((n) >= TENSOR_PARALLEL_THRESHOLD))
 
-/* Marks a hot function to be compiled for AVX-512, AVX2 and baseline x86-64, the
- * right copy picked once at load time, so one binary is fast on any x86-64 CPU
- * without compiling for a single one. Empty elsewhere, or with
+/* Marks a hot function to be compiled for the x86-64-v4 (AVX-512) and x86-64-v3 (AVX2
+ * with FMA) levels and baseline x86-64, the right copy picked once at load time, so
+ * one binary is fast on any x86-64 CPU without compiling for a single one. The levels
+ * rather than "avx512f"/"avx2" because those alone leave out FMA. Empty elsewhere, or with
  * -DLAMINA_NO_TARGET_CLONES. (GCC wants noinline beside it; clang refuses that.) */
 #if defined(__x86_64__) && defined(__has_attribute) && !defined(LAMINA_NO_TARGET_CLONES)
 #if __has_attribute(target_clones)
 #if defined(__clang__)
-#define TENSOR_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
+#define TENSOR_MULTIVERSION __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
-#define TENSOR_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default"), noinline))
+#define TENSOR_MULTIVERSION __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"), noinline))
 #endif
 #endif
 #endif
