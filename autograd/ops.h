@@ -49,6 +49,9 @@ Tensor *ag_mean_axis(Tape *tape, Tensor *x, int axis, bool keepdims);
  * reshape them first. The result is (..., M, N). */
 Tensor *ag_matmul(Tape *tape, Tensor *a, Tensor *b); /* ag_matmul_t with no transposes */
 Tensor *ag_matmul_t(Tape *tape, Tensor *a, Tensor *b, bool trans_a, bool trans_b);
+/* Fully connected: x (..., D) kernel (D, U) + bias (U, or NULL for none) -> (..., U).
+ * The same values as ag_add(ag_matmul(x, kernel), bias), in fewer passes over y. */
+Tensor *ag_linear(Tape *tape, Tensor *x, Tensor *kernel, Tensor *bias);
 
 /* ---- shape ---- */
 /* A new shape with the same element count; one dim may be -1. Shares no storage

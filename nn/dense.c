@@ -34,10 +34,9 @@ static Tensor *dense_call(Layer *self, Tape *tape, Tensor *x, const NnCallCtx *c
     Dense *d = (Dense *)self;
     /* Read the parameters through self->params: a model may swap their storage. */
     Tensor *kernel = self->params[0], *bias = d->use_bias ? self->params[1] : NULL;
-    /* x is (B, ..., in): matmul folds the leading dims into the rows of one GEMM
-     * against the shared 2-D kernel, so no reshape is needed for rank > 2. */
-    Tensor *y = ag_matmul(tape, x, kernel);
-    if (bias) y = ag_add(tape, y, bias);
+    /* x is (B, ..., in): linear folds the leading dims into the rows of one GEMM
+     * against the 2-D kernel, with the bias added inside it. */
+    Tensor *y = ag_linear(tape, x, kernel, bias);
     /* With logits requested, leave softmax/sigmoid to the fused loss. */
     NnActivation act = self->activation;
     if (ctx->logits && (act == NN_SOFTMAX || act == NN_SIGMOID)) return y;

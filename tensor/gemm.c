@@ -29,6 +29,15 @@ void tensor_sgemm_serial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64
     tensor_sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
+void tensor_sgemm_bias(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
+                       const float *A, int64_t lda, const float *B, int64_t ldb,
+                       const float *bias, float *C, int64_t ldc) {
+    TENSOR_CHECK(M >= 0 && N >= 0 && K >= 0, "sgemm: negative size");
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++) C[i * ldc + j] = bias[j];
+    tensor_sgemm(trans_a, trans_b, M, N, K, 1.0f, A, lda, B, ldb, 1.0f, C, ldc);
+}
+
 const char *tensor_sgemm_kernel_name(void) { return "blas"; }
 
 #else /* built-in */
@@ -261,10 +270,17 @@ static void scale_c(int64_t M, int64_t N, float beta, float *C, int64_t ldc) {
         }
 }
 
-/* The single-threaded algorithm on one block of C. M, N, K >= 1. */
+/* C's m x n tile = bias, for the first K slice to accumulate onto (beta = 1). */
+static void fill_tile_with_bias(float *c, int64_t ldc, int m, int n, const float *bias) {
+    for (int r = 0; r < m; r++) memcpy(c + r * ldc, bias, (size_t)n * sizeof(float));
+}
+
+/* The single-threaded algorithm on one block of C. M, N, K >= 1. A bias (alpha = 1,
+ * beta = 0 then) is written into each C tile just before its first K slice. */
 static void gemm_blocked(const GemmKernelInfo *ki, bool trans_a, bool trans_b, int64_t M,
                          int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
-                         const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
+                         const float *B, int64_t ldb, float beta, const float *bias, float *C,
+                         int64_t ldc) {
     const int mr = ki->mr, nr = ki->nr;
     const int64_t kc_blk = even_block(K, ki->kc, 16);
     const int64_t mc_blk = even_block(M, ki->mc, mr);
@@ -279,7 +295,8 @@ static void gemm_blocked(const GemmKernelInfo *ki, bool trans_a, bool trans_b, i
 
     for (int64_t pc = 0; pc < K; pc += kc_blk) {
         const int64_t kc = min64(kc_blk, K - pc);
-        const float beta_k = pc == 0 ? beta : 1.0f; /* later slices accumulate */
+        const bool add_bias = bias && pc == 0;
+        const float beta_k = pc == 0 && !bias ? beta : 1.0f; /* later slices accumulate */
         for (int64_t ic = 0; ic < M; ic += mc_blk) {
             const int64_t mc = min64(mc_blk, M - ic);
             for (int64_t ir = 0; ir < mc && !a_in_place; ir += mr)
@@ -300,10 +317,13 @@ static void gemm_blocked(const GemmKernelInfo *ki, bool trans_a, bool trans_b, i
                         a = a_pack;
                         pack_a_panel(trans_a, A, lda, ic + ir, m, pc, kc, mr, a_pack);
                     }
-                    for (int64_t jr = 0; jr < nc; jr += nr)
-                        ki->kernel(kc, a, rs_a, cs_a, b_pack + jr * kc,
-                                   C + (ic + ir) * ldc + jc + jr, ldc, m,
-                                   (int)min64(nr, nc - jr), alpha, beta_k);
+                    for (int64_t jr = 0; jr < nc; jr += nr) {
+                        float *c = C + (ic + ir) * ldc + jc + jr;
+                        const int n = (int)min64(nr, nc - jr);
+                        if (add_bias) fill_tile_with_bias(c, ldc, m, n, bias + jc + jr);
+                        ki->kernel(kc, a, rs_a, cs_a, b_pack + jr * kc, c, ldc, m, n, alpha,
+                                   beta_k);
+                    }
                 }
             }
         }
@@ -321,26 +341,38 @@ static void check_args(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t
     TENSOR_CHECK(M == 0 || ldc >= N, "sgemm: ldc %lld too small", (long long)ldc);
 }
 
-void tensor_sgemm_serial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
-                         const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
-                         float *C, int64_t ldc) {
-    check_args(trans_a, trans_b, M, N, K, lda, ldb, ldc);
-    if (M == 0 || N == 0) return;
-    if (K == 0 || alpha == 0.0f) {
+/* C = beta * C, or every row = bias: the whole job when K == 0 or alpha == 0. */
+static void degenerate(int64_t M, int64_t N, float beta, const float *bias, float *C,
+                       int64_t ldc) {
+    if (!bias) {
         scale_c(M, N, beta, C, ldc);
         return;
     }
-    gemm_blocked(select_kernel(), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C,
-                 ldc);
+    for (int64_t i = 0; i < M; i++) memcpy(C + i * ldc, bias, (size_t)N * sizeof(float));
 }
 
-void tensor_sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
-                  const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
-                  int64_t ldc) {
+static void sgemm_on_this_thread(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
+                                 float alpha, const float *A, int64_t lda, const float *B,
+                                 int64_t ldb, float beta, const float *bias, float *C,
+                                 int64_t ldc) {
+    check_args(trans_a, trans_b, M, N, K, lda, ldb, ldc);
+    if (M == 0 || N == 0) return;
+    if (K == 0 || alpha == 0.0f) {
+        degenerate(M, N, beta, bias, C, ldc);
+        return;
+    }
+    gemm_blocked(select_kernel(), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, bias,
+                 C, ldc);
+}
+
+static void sgemm_threaded(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
+                           float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
+                           float beta, const float *bias, float *C, int64_t ldc) {
     int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
     if (threads <= 1 || 2.0 * (double)M * (double)N * (double)K < GEMM_PARALLEL_FLOPS ||
         alpha == 0.0f) {
-        tensor_sgemm_serial(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        sgemm_on_this_thread(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, bias, C,
+                             ldc);
         return;
     }
     check_args(trans_a, trans_b, M, N, K, lda, ldb, ldc);
@@ -362,15 +394,35 @@ void tensor_sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, f
             const int64_t j0 = u0 * ki->nr, j1 = min64(N, u1 * ki->nr);
             if (j1 > j0)
                 gemm_blocked(ki, trans_a, trans_b, M, j1 - j0, K, alpha, A, lda,
-                             trans_b ? B + j0 * ldb : B + j0, ldb, beta, C + j0, ldc);
+                             trans_b ? B + j0 * ldb : B + j0, ldb, beta, bias ? bias + j0 : NULL,
+                             C + j0, ldc);
         } else {
             const int64_t i0 = u0 * ki->mr, i1 = min64(M, u1 * ki->mr);
             if (i1 > i0)
                 gemm_blocked(ki, trans_a, trans_b, i1 - i0, N, K, alpha,
-                             trans_a ? A + i0 : A + i0 * lda, lda, B, ldb, beta, C + i0 * ldc,
-                             ldc);
+                             trans_a ? A + i0 : A + i0 * lda, lda, B, ldb, beta, bias,
+                             C + i0 * ldc, ldc);
         }
     }
+}
+
+void tensor_sgemm_serial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                         const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
+                         float *C, int64_t ldc) {
+    sgemm_on_this_thread(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, NULL, C, ldc);
+}
+
+void tensor_sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                  const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
+                  int64_t ldc) {
+    sgemm_threaded(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, NULL, C, ldc);
+}
+
+void tensor_sgemm_bias(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
+                       const float *A, int64_t lda, const float *B, int64_t ldb,
+                       const float *bias, float *C, int64_t ldc) {
+    TENSOR_CHECK(bias || M == 0 || N == 0, "sgemm_bias: bias is NULL");
+    sgemm_threaded(trans_a, trans_b, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, bias, C, ldc);
 }
 
 #endif /* LAMINA_BLAS */

@@ -26,6 +26,14 @@ void tensor_sgemm_serial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64
                          const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
                          float *C, int64_t ldc);
 
+/* C = op(A) * op(B) + bias, bias (N floats) added to every row of C: a fully
+ * connected layer's forward in one pass over C. The bias goes into each tile of C
+ * right before the first K slice accumulates onto it, while the tile is in cache,
+ * so it costs no pass of its own. Threads as in tensor_sgemm. */
+void tensor_sgemm_bias(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
+                       const float *A, int64_t lda, const float *B, int64_t ldb,
+                       const float *bias, float *C, int64_t ldc);
+
 /* Name of the micro-kernel selected for this CPU: "avx512", "avx2", "generic" or "blas". */
 const char *tensor_sgemm_kernel_name(void);
 
