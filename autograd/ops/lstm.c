@@ -1,13 +1,12 @@
 /* lstm: the fused LSTM sequence op (Keras layout, gates i, f, c, o). Forward: one GEMM
  * for the input projection of all B*T rows — or, when x is a lookup in a table with
  * fewer rows than B*T/4, the (V, 4H) table of projected rows, gathered per step — then
- * a team of threads runs the time steps. Each thread owns a block of hidden units (the
- * same block of the i, f, c and o gate columns), keeps its columns of the recurrent
- * matrix packed for the whole sequence, and per step runs its recurrent GEMM and its
- * cells, then waits at one barrier. Backward through time has the same shape (cells,
- * barrier, GEMM for dh_{t-1}); the weight and input gradients are one GEMM each over
- * all steps at the end. Results do not depend on the thread count: every element's
- * sums run in an order fixed by the shapes. */
+ * a team of threads runs the time steps, split by hidden units or by batch rows (see
+ * plan_for): each step is the recurrent GEMM on packed columns of the recurrent matrix
+ * and the cells. Backward through time has the same shape (cells, then the GEMM for
+ * dh_{t-1}); the weight and input gradients are one GEMM each over all steps at the
+ * end. Results do not depend on the thread count or the split: every element's sums
+ * run in an order fixed by the shapes. */
 #include "lstm_internal.h"
 
 #include "tensor/gemm.h"
@@ -69,15 +68,62 @@ void ag_lstm__check(const char *op, const Tensor *x, const Tensor *kernel, const
 /* Processing step s reads x at time t. */
 static inline int64_t step_time(int64_t s, int64_t T, bool back) { return back ? T - 1 - s : s; }
 
-/* Threads for the time loop: a team only when a step's recurrent GEMM is big enough
- * (>= 2 MFLOP) that the split pays for a barrier per step, and never fewer than 8
- * hidden units each. At B = 128, H = 64 (4.2 MFLOP) two threads train 1.15x and infer
- * 1.24x faster than one on an idle 2-core machine; below ~2 MFLOP the barrier wins. */
-static int team_size(int64_t B, int64_t H) {
-    int nt = tensor_get_num_threads();
-    if (2.0 * (double)B * (double)(4 * H) * (double)H < 2e6) return 1;
-    if (nt > H / 8) nt = (int)(H / 8);
-    return nt < 1 ? 1 : nt;
+/* ---- how the time loop is split among threads ----
+ *
+ * By hidden units: each thread owns a block of units (the same block of the i, f, c and
+ * o gate columns) for all batch rows, and the threads meet at a barrier every step,
+ * since each step needs all of h_{s-1}. Its share of the recurrent matrix is 1/nt of
+ * it, which keeps wide layers (H = 1000: 16 MB) splittable at all.
+ * By batch rows: rows never mix through time, so each thread runs the whole sequence
+ * for its rows with no barrier at all, all reading one packed copy of the recurrent
+ * matrix. Per element the packed GEMM sums over k in the same order whatever rows a
+ * call gets, and the cells are element-wise, so both splits give the same bits. */
+
+static LstmSplit forced_split = LSTM_SPLIT_AUTO;
+
+LstmSplit lstm_force_split(LstmSplit split) {
+    const LstmSplit old = forced_split;
+    forced_split = split;
+    return old;
+}
+
+typedef struct Plan {
+    LstmSplit split; /* LSTM_SPLIT_UNITS or LSTM_SPLIT_ROWS */
+    int nt;          /* threads of the team */
+} Plan;
+
+/* The row split's limits. Each thread streams all of the packed recurrent matrix every
+ * step, and it is packed on one thread: beyond the 1 MB of a Zen 4 core's L2 (H > 256)
+ * the unit split was as fast or faster (H = 512: equal at T = 40, 1.34x slower at
+ * T = 3; H = 1000: 1.05x to 1.5x slower). Below 8 rows a thread's packed GEMM wastes
+ * most of each pass over the matrix, and below 0.5 MFLOP a step one thread alone is
+ * quicker than starting a team. */
+#define ROWS_MIN_PER_THREAD 8
+#define ROWS_MAX_PACKED_BYTES (1u << 20)
+#define ROWS_MIN_STEP_FLOPS 5e5
+
+static int min_int(int a, int64_t b) { return b < a ? (int)b : a; }
+
+/* The split for a (B, H) layer, measured at T = 40 on 2 cores. The row split wherever
+ * its limits allow: no barrier per step, and one cell call covers a whole row. Against
+ * the unit split on 2 threads it took 0.81-0.87x the time at H = 64 (B = 32..128),
+ * 0.87-0.97x at H = 256, and at B = 16..24, H = 32..256 it matched or beat one thread.
+ * Otherwise the unit split, and a team only when a step's recurrent GEMM is big enough
+ * (>= 2 MFLOP) that it pays for a barrier per step, with never fewer than 8 hidden
+ * units per thread (below ~2 MFLOP the barrier wins). */
+static Plan plan_for(int64_t B, int64_t H) {
+    const int nt = tensor_get_num_threads();
+    const LstmSplit forced = forced_split;
+    if (forced == LSTM_SPLIT_ROWS) return (Plan){LSTM_SPLIT_ROWS, min_int(nt, B)};
+    const Plan units = {LSTM_SPLIT_UNITS, min_int(nt, H / 8 > 0 ? H / 8 : 1)};
+    if (forced == LSTM_SPLIT_UNITS) return units;
+    const double step_flops = 2.0 * (double)B * (double)(4 * H) * (double)H;
+    const double packed_bytes = (double)H * (double)(4 * H) * sizeof(float);
+    if (nt > 1 && B / nt >= ROWS_MIN_PER_THREAD && packed_bytes <= ROWS_MAX_PACKED_BYTES &&
+        step_flops >= ROWS_MIN_STEP_FLOPS)
+        return (Plan){LSTM_SPLIT_ROWS, nt};
+    if (step_flops < 2e6) return (Plan){LSTM_SPLIT_UNITS, 1};
+    return units;
 }
 
 /* Thread t's hidden units [u0, u1): equal shares, cut at multiples of 16 when H is
@@ -86,6 +132,20 @@ static void unit_range(int64_t H, int t, int nt, int64_t *u0, int64_t *u1) {
     const int64_t q = H >= 32 * nt ? 16 : 1;
     *u0 = (H * t / nt) / q * q;
     *u1 = t == nt - 1 ? H : (H * (t + 1) / nt) / q * q;
+}
+
+/* Thread t's batch rows [b0, b1): equal shares. */
+static void row_range(int64_t B, int t, int nt, int64_t *b0, int64_t *b1) {
+    *b0 = B * t / nt;
+    *b1 = B * (t + 1) / nt;
+}
+
+/* The whole recurrent matrix packed once in the arena for the row split's threads to
+ * share (op(B) = recurrent for forward, recurrent^T for backward). */
+static void pack_whole(TensorPackedB *pb, Arena *arena, bool trans, const float *rv, int64_t H) {
+    const int64_t G = 4 * H, K = trans ? G : H, width = trans ? H : G, col0 = 0;
+    float *buf = tensor_arena_alloc(arena, tensor_packed_b_floats(K, width, 1) * sizeof(float));
+    tensor_pack_b(pb, buf, trans, K, 1, &col0, width, rv, G);
 }
 
 /* ---- forward ---- */
@@ -99,11 +159,37 @@ typedef struct Fwd {
     const float *bias, *rv, *h0, *c0;
     float *seq, *c;       /* outputs: (B, T, H) in processing order, running c (B, H) */
     float *cs, *tc, *hprev; /* saved for backward, or NULL */
+    const TensorPackedB *whole; /* row split: the shared packed recurrent matrix, or NULL */
 } Fwd;
 
-static void forward_team(void *arg, int t, int nt) {
+/* Step s: z_t (+)= h_{s-1} recurrent on rows [b0, b1) and the gate columns of units
+ * [u0, u1) (pb holds those columns), in place in (B, T, 4H), then the cells. */
+static void forward_step(const Fwd *f, const TensorPackedB *pb, int64_t s, int64_t b0, int64_t b1,
+                         int64_t u0, int64_t u1) {
+    const int64_t T = f->T, H = f->H, G = 4 * H;
+    const int64_t tt = step_time(s, T, f->back);
+    const int64_t tn = s + 1 < T ? step_time(s + 1, T, f->back) : -1;
+    const float *hp = s > 0 ? f->seq + (s - 1) * H : f->h0;
+    const int64_t ldh = s > 0 ? T * H : H;
+    float *zt = f->z + tt * G;
+    if (hp && u1 > u0 && b1 > b0)
+        tensor_sgemm_packed(b1 - b0, 1.0f, hp + b0 * ldh, ldh, pb, f->proj ? 0.0f : 1.0f,
+                            zt + b0 * T * G, T * G);
+    const bool zvalid = !f->proj || hp; /* folded first step without h0: z is all proj */
+    const float *cprev = s > 0 ? f->c : f->c0;
+    for (int64_t b = b0; b < b1; b++) {
+        const float *add = f->proj ? f->proj + (int64_t)f->ids[b * T + tt] * G : f->bias;
+        const int64_t r = b * T + s;
+        lstm_cell_forward(zt + b * T * G, add, zvalid, cprev ? cprev + b * H : NULL, f->c + b * H,
+                          f->seq + r * H, f->cs ? f->cs + r * H : NULL,
+                          f->tc ? f->tc + r * H : NULL,
+                          f->hprev && tn >= 0 ? f->hprev + (b * T + tn) * H : NULL, H, u0, u1);
+    }
+}
+
+static void forward_units(void *arg, int t, int nt) {
     const Fwd *f = arg;
-    const int64_t B = f->B, T = f->T, H = f->H, G = 4 * H;
+    const int64_t T = f->T, H = f->H, G = 4 * H;
     int64_t u0, u1;
     unit_range(H, t, nt, &u0, &u1);
     TensorPackedB pb;
@@ -113,26 +199,16 @@ static void forward_team(void *arg, int t, int nt) {
         tensor_pack_b(&pb, buf, false, H, 4, col0, u1 - u0, f->rv, G);
     }
     for (int64_t s = 0; s < T; s++) {
-        const int64_t tt = step_time(s, T, f->back);
-        const int64_t tn = s + 1 < T ? step_time(s + 1, T, f->back) : -1;
-        /* z_t (+)= h_{s-1} recurrent on this thread's gate columns, in place in (B, T, 4H). */
-        const float *hp = s > 0 ? f->seq + (s - 1) * H : f->h0;
-        float *zt = f->z + tt * G;
-        if (hp && u1 > u0)
-            tensor_sgemm_packed(B, 1.0f, hp, s > 0 ? T * H : H, &pb, f->proj ? 0.0f : 1.0f, zt,
-                                T * G);
-        const bool zvalid = !f->proj || hp; /* folded first step without h0: z is all proj */
-        const float *cprev = s > 0 ? f->c : f->c0;
-        for (int64_t b = 0; b < B; b++) {
-            const float *add = f->proj ? f->proj + (int64_t)f->ids[b * T + tt] * G : f->bias;
-            const int64_t r = b * T + s;
-            lstm_cell_forward(zt + b * T * G, add, zvalid, cprev ? cprev + b * H : NULL,
-                              f->c + b * H, f->seq + r * H, f->cs ? f->cs + r * H : NULL,
-                              f->tc ? f->tc + r * H : NULL,
-                              f->hprev && tn >= 0 ? f->hprev + (b * T + tn) * H : NULL, H, u0, u1);
-        }
+        forward_step(f, &pb, s, 0, f->B, u0, u1);
         if (s + 1 < T) tensor_team_barrier(); /* h_s complete before any thread reads it */
     }
+}
+
+static void forward_rows(void *arg, int t, int nt) {
+    const Fwd *f = arg;
+    int64_t b0, b1;
+    row_range(f->B, t, nt, &b0, &b1);
+    for (int64_t s = 0; s < f->T; s++) forward_step(f, f->whole, s, b0, b1, 0, f->H);
 }
 
 /* ---- backward ---- */
@@ -146,12 +222,16 @@ typedef struct Bwd {
     float *gh0, *gc0;            /* input gradients of the initial states, or NULL */
     const int32_t *ids;          /* folded: (B, T) ids, and dp (V, 4H) += their dz rows */
     float *dp;
+    const TensorPackedB *whole;  /* row split: the shared packed recurrent^T, or NULL */
 } Bwd;
 
-/* dp[id] += dz row over the thread's units of each gate block, while the row is in
- * cache. Every element of dp is summed in the same order (s down, then b) whatever
- * the thread count. */
-static inline void scatter_own(float *dp, const float *dz, int64_t H, int64_t u0, int64_t u1) {
+/* dp[id] += the dz row of (b, t) over units [u0, u1) of each gate block (id: x_t's id
+ * in row b). Every element of dp is summed in the same order (s down, then b) whatever
+ * the split and the thread count. */
+static inline void scatter_row(const Bwd *w, int64_t b, int64_t tt, int64_t u0, int64_t u1) {
+    const int64_t H = w->H, G = 4 * H;
+    const float *dz = w->dz + (b * w->T + tt) * G;
+    float *dp = w->dp + (int64_t)w->ids[b * w->T + tt] * G;
     for (int g = 0; g < 4; g++) {
         float *dst = dp + g * H;
         const float *src = dz + g * H;
@@ -160,7 +240,36 @@ static inline void scatter_own(float *dp, const float *dz, int64_t H, int64_t u0
     }
 }
 
-static void backward_team(void *arg, int t, int nt) {
+/* Cells of step s for rows [b0, b1) and units [u0, u1); with scatter, their dz rows go
+ * into dp too (only when the thread owns these columns of dp for all rows). */
+static void backward_cells(const Bwd *w, int64_t s, int64_t b0, int64_t b1, int64_t u0, int64_t u1,
+                           bool scatter) {
+    const int64_t T = w->T, H = w->H, G = 4 * H;
+    const int64_t tt = step_time(s, T, w->back);
+    const bool last = s == T - 1;
+    for (int64_t b = b0; b < b1; b++) {
+        const int64_t r = b * T + s;
+        const float *cprev = s > 0 ? w->cs + (r - 1) * H : w->c0 ? w->c0 + b * H : NULL;
+        lstm_cell_backward(w->gates + (b * T + tt) * G, w->tc + r * H, cprev, w->dh + b * H,
+                           w->gseq ? w->gseq + r * H : NULL, last && w->gh ? w->gh + b * H : NULL,
+                           w->dc + b * H, last && w->gc ? w->gc + b * H : NULL,
+                           w->dz + (b * T + tt) * G, s == 0 && w->gc0 ? w->gc0 + b * H : NULL, H,
+                           u0, u1);
+        if (scatter) scatter_row(w, b, tt, u0, u1);
+    }
+}
+
+/* dh_{s-1} = dz_t recurrent^T for rows [b0, b1) (pb: the columns of recurrent^T
+ * computed): into the carry, or (first step) added into dh0. */
+static void backward_recurrence(const Bwd *w, const TensorPackedB *pb, int64_t s, int64_t b0,
+                                int64_t b1) {
+    const int64_t T = w->T, G = 4 * w->H, tt = step_time(s, T, w->back);
+    if (b1 > b0)
+        tensor_sgemm_packed(b1 - b0, 1.0f, w->dz + tt * G + b0 * T * G, T * G, pb,
+                            s > 0 ? 0.0f : 1.0f, (s > 0 ? w->dh : w->gh0) + b0 * w->H, w->H);
+}
+
+static void backward_units(void *arg, int t, int nt) {
     const Bwd *w = arg;
     const int64_t B = w->B, T = w->T, H = w->H, G = 4 * H;
     int64_t u0, u1;
@@ -175,26 +284,33 @@ static void backward_team(void *arg, int t, int nt) {
         memset(w->dc + b * H + u0, 0, (size_t)(u1 - u0) * sizeof(float));
     }
     for (int64_t s = T - 1; s >= 0; s--) {
-        const int64_t tt = step_time(s, T, w->back);
-        const bool last = s == T - 1;
-        for (int64_t b = 0; b < B; b++) {
-            const int64_t r = b * T + s;
-            const float *cprev = s > 0 ? w->cs + (r - 1) * H : w->c0 ? w->c0 + b * H : NULL;
-            lstm_cell_backward(w->gates + (b * T + tt) * G, w->tc + r * H, cprev, w->dh + b * H,
-                               w->gseq ? w->gseq + r * H : NULL,
-                               last && w->gh ? w->gh + b * H : NULL, w->dc + b * H,
-                               last && w->gc ? w->gc + b * H : NULL, w->dz + (b * T + tt) * G,
-                               s == 0 && w->gc0 ? w->gc0 + b * H : NULL, H, u0, u1);
-            if (w->dp)
-                scatter_own(w->dp + (int64_t)w->ids[b * T + tt] * G, w->dz + (b * T + tt) * G, H, u0, u1);
-        }
+        backward_cells(w, s, 0, B, u0, u1, w->dp != NULL);
         if (s == 0 && !w->gh0) break;
         tensor_team_barrier(); /* dz_t complete before any thread multiplies it */
-        /* dh_{s-1} = dz_t recurrent^T: into the carry, or (first step) into dh0. */
-        if (u1 > u0)
-            tensor_sgemm_packed(B, 1.0f, w->dz + tt * G, T * G, &pb, s > 0 ? 0.0f : 1.0f,
-                                s > 0 ? w->dh : w->gh0, H);
+        if (u1 > u0) backward_recurrence(w, &pb, s, 0, B);
     }
+}
+
+static void backward_rows(void *arg, int t, int nt) {
+    const Bwd *w = arg;
+    const int64_t T = w->T, H = w->H;
+    int64_t b0, b1;
+    row_range(w->B, t, nt, &b0, &b1);
+    memset(w->dh + b0 * H, 0, (size_t)((b1 - b0) * H) * sizeof(float));
+    memset(w->dc + b0 * H, 0, (size_t)((b1 - b0) * H) * sizeof(float));
+    for (int64_t s = T - 1; s >= 0; s--) {
+        backward_cells(w, s, b0, b1, 0, H, false);
+        if (s == 0 && !w->gh0) break;
+        backward_recurrence(w, w->whole, s, b0, b1);
+    }
+    if (!w->dp) return;
+    /* Two threads' rows may share an id: dp is summed once all dz rows exist, each
+     * thread over its own columns, rows in the unit split's order. */
+    tensor_team_barrier();
+    int64_t u0, u1;
+    unit_range(H, t, nt, &u0, &u1);
+    for (int64_t s = T - 1; s >= 0; s--)
+        for (int64_t b = 0; b < w->B; b++) scatter_row(w, b, step_time(s, T, w->back), u0, u1);
 }
 
 /* out[j] += sum over rows of m[r * G + j]: each block of columns belongs to one thread
@@ -263,7 +379,13 @@ static void lstm_backward(Node *n) {
         w.ids = n->inputs[IN_IDS]->data;
         w.dp = tensor_arena_calloc(arena, (size_t)(table->shape[0] * G), sizeof(float));
     }
-    tensor_team_run(team_size(B, H), backward_team, &w);
+    const Plan plan = plan_for(B, H);
+    TensorPackedB whole;
+    if (plan.split == LSTM_SPLIT_ROWS && (T > 1 || w.gh0)) {
+        pack_whole(&whole, arena, true, w.rv, H);
+        w.whole = &whole;
+    }
+    tensor_team_run(plan.nt, plan.split == LSTM_SPLIT_ROWS ? backward_rows : backward_units, &w);
 
     const float *xv = n->inputs[IN_X]->data, *kv = n->inputs[IN_KERNEL]->data;
     float *gk = ag_input_grad(n, IN_KERNEL), *gr = ag_input_grad(n, IN_RECURRENT),
@@ -370,7 +492,13 @@ AgLstmResult ag_lstm(Tape *tape, Tensor *x, Tensor *kernel, Tensor *recurrent, T
             else memset(dst, 0, (size_t)H * sizeof(float));
         }
     }
-    tensor_team_run(team_size(B, H), forward_team, &f);
+    const Plan plan = plan_for(B, H);
+    TensorPackedB whole;
+    if (plan.split == LSTM_SPLIT_ROWS && (T > 1 || f.h0)) {
+        pack_whole(&whole, arena, false, f.rv, H);
+        f.whole = &whole;
+    }
+    tensor_team_run(plan.nt, plan.split == LSTM_SPLIT_ROWS ? forward_rows : forward_units, &f);
     float *hout = res.h->data;
     for (int64_t b = 0; b < B; b++)
         memcpy(hout + b * H, f.seq + (b * T + T - 1) * H, (size_t)H * sizeof(float));

@@ -12,6 +12,15 @@
  * so the LSTM can see that its input is a table lookup in inference too. */
 extern const OpDef ag__gather_rows_op;
 
+/* How the fused LSTM's time loop is shared among threads: by hidden units (a barrier
+ * every step) or by batch rows (none); lstm.c picks one by shape (AUTO). */
+typedef enum { LSTM_SPLIT_AUTO, LSTM_SPLIT_UNITS, LSTM_SPLIT_ROWS } LstmSplit;
+
+/* For tests only: makes every later fused LSTM call use this split, on as many threads
+ * as it can use whatever the problem size (AUTO restores the choice by shape). Not
+ * thread-safe; returns the previous setting. */
+LstmSplit lstm_force_split(LstmSplit split);
+
 /* Forward cell for one batch row and hidden units j0 <= j < j1. z holds the row's four
  * gate blocks (i, f, c, o at z, z + H, z + 2H, z + 3H); the pre-activation is
  * z + add (add: the bias, or the folded table row with the bias in it), or add alone
