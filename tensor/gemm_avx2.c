@@ -12,17 +12,25 @@
 #define TARGET __attribute__((target("avx2,fma")))
 #define INLINE static inline __attribute__((always_inline))
 
-/* rs_a / cs_a are constants once inlined into the wrappers below. */
-INLINE TARGET void tile(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a,
-                        const float *b, float *c, int64_t ldc, int m, int n, float alpha,
-                        float beta) {
+/* rs_a / cs_a are constants once inlined into the wrappers below. B row k is at
+ * b + k * rs_b: a packed panel (rs_b = NR, aligned, zero past n), or B read in place
+ * (b_in_place: unaligned rows, lanes past n never read). */
+INLINE TARGET void tile_any_b(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a,
+                              const float *b, int64_t rs_b, const bool b_in_place, float *c,
+                              int64_t ldc, int m, int n, float alpha, float beta) {
+    /* Lane masks for n < NR: maskload/maskstore leave masked-off lanes untouched. */
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i k0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(n), lane);
+    const __m256i k1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(n - 8), lane);
     __m256 acc[MR][2];
 #pragma GCC unroll 6
     for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
 
 #pragma GCC unroll 2
     for (int64_t k = 0; k < kc; k++) {
-        const __m256 b0 = _mm256_load_ps(b + k * NR), b1 = _mm256_load_ps(b + k * NR + 8);
+        const float *bk = b + k * rs_b;
+        const __m256 b0 = b_in_place ? _mm256_maskload_ps(bk, k0) : _mm256_load_ps(bk);
+        const __m256 b1 = b_in_place ? _mm256_maskload_ps(bk + 8, k1) : _mm256_load_ps(bk + 8);
         const float *ak = a + k * cs_a;
 #pragma GCC unroll 6
         for (int r = 0; r < MR; r++) {
@@ -32,10 +40,6 @@ INLINE TARGET void tile(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a,
         }
     }
 
-    /* Lane masks for n < NR: maskload/maskstore leave masked-off lanes untouched. */
-    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    const __m256i k0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(n), lane);
-    const __m256i k1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(n - 8), lane);
     const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
 #pragma GCC unroll 6
     for (int r = 0; r < MR; r++) {
@@ -60,6 +64,19 @@ INLINE TARGET void tile(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a,
     }
 }
 
+INLINE TARGET void tile(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a,
+                        const float *b, float *c, int64_t ldc, int m, int n, float alpha,
+                        float beta) {
+    tile_any_b(kc, a, rs_a, cs_a, b, NR, false, c, ldc, m, n, alpha, beta);
+}
+
+/* B read in place (rows ldb apart), A packed. */
+static TARGET void kernel_b_in_place(int64_t kc, const float *a, const float *b, int64_t ldb,
+                                     float *c, int64_t ldc, int m, int n, float alpha,
+                                     float beta) {
+    tile_any_b(kc, a, 1, MR, b, ldb, true, c, ldc, m, n, alpha, beta);
+}
+
 static TARGET void packed(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
                           int m, int n, float alpha, float beta) {
     tile(kc, a, 1, MR, b, c, ldc, m, n, alpha, beta);
@@ -74,7 +91,8 @@ static TARGET void kernel(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a
 }
 
 /* kc x nc = 256 x 192 floats of B (192 KB) fit even a 256 KB L2; see gemm_avx512.c. */
-const GemmKernelInfo gemm_kernel_avx2 = {"avx2", MR, NR, 256, 1536, 192, kernel};
+const GemmKernelInfo gemm_kernel_avx2 = {"avx2", MR, NR, 256, 1536, 192, kernel,
+                                          kernel_b_in_place};
 
 #else
 typedef int gemm_avx2_unused;

@@ -14,10 +14,16 @@
 
 /* Rows and column vectors actually computed: constants once inlined into the wrappers
  * below, so the accumulator array lives in registers. Computing only ceil(m/4)*4 rows
- * and 1 or 2 vectors keeps edge tiles (M = 64 with MR = 12, N = 27) cheap. */
-INLINE TARGET void tile(const int rows, const int nv, int64_t kc, const float *a,
-                        int64_t rs_a, int64_t cs_a, const float *b, float *c, int64_t ldc,
-                        int m, int n, float alpha, float beta) {
+ * and 1 or 2 vectors keeps edge tiles (M = 64 with MR = 12, N = 27) cheap. B row k is
+ * at b + k * rs_b: a packed panel (rs_b = NR, aligned, zero past n), or B read in
+ * place (b_in_place: unaligned rows, and lanes past n are never read). */
+INLINE TARGET void tile_any_b(const int rows, const int nv, int64_t kc, const float *a,
+                              int64_t rs_a, int64_t cs_a, const float *b, int64_t rs_b,
+                              const bool b_in_place, float *c, int64_t ldc, int m, int n,
+                              float alpha, float beta) {
+    /* Masked stores (and in-place loads) cover n < NR. */
+    const __mmask16 k0 = (__mmask16)(n >= 16 ? 0xFFFFu : (1u << n) - 1u);
+    const __mmask16 k1 = (__mmask16)(n >= 32 ? 0xFFFFu : n > 16 ? (1u << (n - 16)) - 1u : 0u);
     __m512 acc[MR][2];
 #pragma GCC unroll 12
     for (int r = 0; r < rows; r++) {
@@ -27,8 +33,18 @@ INLINE TARGET void tile(const int rows, const int nv, int64_t kc, const float *a
 
 #pragma GCC unroll 2
     for (int64_t k = 0; k < kc; k++) {
-        const __m512 b0 = _mm512_load_ps(b + k * NR);
-        const __m512 b1 = nv > 1 ? _mm512_load_ps(b + k * NR + 16) : b0;
+        const float *bk = b + k * rs_b;
+        /* In place, every row of the strip is a separate stream no prefetcher follows:
+         * ask for the same row of the next strip (up to 3 lines when unaligned). */
+        if (b_in_place) {
+            _mm_prefetch((const char *)(bk + NR), _MM_HINT_T0);
+            _mm_prefetch((const char *)(bk + NR + 16), _MM_HINT_T0);
+            _mm_prefetch((const char *)(bk + 2 * NR - 1), _MM_HINT_T0);
+        }
+        const __m512 b0 = b_in_place ? _mm512_maskz_loadu_ps(k0, bk) : _mm512_load_ps(bk);
+        const __m512 b1 = nv < 2 ? b0
+                          : b_in_place ? _mm512_maskz_loadu_ps(k1, bk + 16)
+                                       : _mm512_load_ps(bk + 16);
         const float *ak = a + k * cs_a;
 #pragma GCC unroll 12
         for (int r = 0; r < rows; r++) {
@@ -38,9 +54,7 @@ INLINE TARGET void tile(const int rows, const int nv, int64_t kc, const float *a
         }
     }
 
-    /* Masked stores cover n < NR; masked-off lanes are neither read nor written. */
-    const __mmask16 k0 = (__mmask16)(n >= 16 ? 0xFFFFu : (1u << n) - 1u);
-    const __mmask16 k1 = (__mmask16)(n >= 32 ? 0xFFFFu : n > 16 ? (1u << (n - 16)) - 1u : 0u);
+    /* Masked-off lanes of C are neither read nor written. */
     const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
 #pragma GCC unroll 12
     for (int r = 0; r < rows; r++) {
@@ -56,6 +70,12 @@ INLINE TARGET void tile(const int rows, const int nv, int64_t kc, const float *a
     }
 }
 
+INLINE TARGET void tile(const int rows, const int nv, int64_t kc, const float *a,
+                        int64_t rs_a, int64_t cs_a, const float *b, float *c, int64_t ldc,
+                        int m, int n, float alpha, float beta) {
+    tile_any_b(rows, nv, kc, a, rs_a, cs_a, b, NR, false, c, ldc, m, n, alpha, beta);
+}
+
 #define PACKED(rows, nv)                                                                  \
     static TARGET void packed_##rows##_##nv(int64_t kc, const float *a, const float *b,    \
                                             float *c, int64_t ldc, int m, int n,          \
@@ -68,6 +88,29 @@ PACKED(8, 1)
 PACKED(8, 2)
 PACKED(12, 1)
 PACKED(12, 2)
+
+/* B read in place (rows ldb apart), A packed. */
+#define B_IN_PLACE(rows, nv)                                                              \
+    static TARGET void b_in_place_##rows##_##nv(int64_t kc, const float *a, const float *b, \
+                                                int64_t ldb, float *c, int64_t ldc, int m, \
+                                                int n, float alpha, float beta) {          \
+        tile_any_b(rows, nv, kc, a, 1, MR, b, ldb, true, c, ldc, m, n, alpha, beta);      \
+    }
+B_IN_PLACE(4, 1)
+B_IN_PLACE(4, 2)
+B_IN_PLACE(8, 1)
+B_IN_PLACE(8, 2)
+B_IN_PLACE(12, 1)
+B_IN_PLACE(12, 2)
+
+static TARGET void kernel_b_in_place(int64_t kc, const float *a, const float *b, int64_t ldb,
+                                     float *c, int64_t ldc, int m, int n, float alpha,
+                                     float beta) {
+    const int two = n > 16;
+    if (m > 8) (two ? b_in_place_12_2 : b_in_place_12_1)(kc, a, b, ldb, c, ldc, m, n, alpha, beta);
+    else if (m > 4) (two ? b_in_place_8_2 : b_in_place_8_1)(kc, a, b, ldb, c, ldc, m, n, alpha, beta);
+    else (two ? b_in_place_4_2 : b_in_place_4_1)(kc, a, b, ldb, c, ldc, m, n, alpha, beta);
+}
 
 /* A read in place (full tiles only): one variant per layout so the strides that are 1
  * stay constants. */
@@ -100,7 +143,8 @@ static TARGET void kernel(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a
 
 /* kc x nc = 384 x 320 floats of B (480 KB) stay in the 1 MB L2 while 12-row panels of
  * A (18 KB) are swept over them; the A block only needs to sit in L3. */
-const GemmKernelInfo gemm_kernel_avx512 = {"avx512", MR, NR, 384, 1536, 320, kernel};
+const GemmKernelInfo gemm_kernel_avx512 = {"avx512", MR, NR, 384, 1536, 320, kernel,
+                                            kernel_b_in_place};
 
 #else
 typedef int gemm_avx512_unused;

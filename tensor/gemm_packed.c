@@ -112,15 +112,27 @@ size_t tensor_packed_b_floats(int64_t K, int64_t width, int groups) {
     return (size_t)(K > 0 ? K : 1) * (size_t)groups * (size_t)round_up(width > 0 ? width : 1, nr);
 }
 
-void tensor_pack_b(TensorPackedB *pb, float *buf, bool trans_b, int64_t K, int groups,
-                   const int64_t *col0, int64_t width, const float *B, int64_t ldb) {
+/* *pb for products that read op(B) in place (kernel NULL) or, with ki, from buf. */
+static void describe(TensorPackedB *pb, const GemmKernelInfo *ki, float *buf, bool trans_b,
+                     int64_t K, int groups, const int64_t *col0, int64_t width, const float *B,
+                     int64_t ldb) {
     TENSOR_CHECK(groups >= 1 && groups <= TENSOR_PACKED_MAX_GROUPS && K >= 0 && width >= 0,
                  "pack_b: %d groups of width %lld, K = %lld", groups, (long long)width,
                  (long long)K);
-    const GemmKernelInfo *ki = packed_kernel();
     *pb = (TensorPackedB){.K = K, .width = width, .groups = groups, .kernel = ki, .data = buf,
                           .trans_b = trans_b, .B = B, .ldb = ldb};
     for (int g = 0; g < groups; g++) pb->col0[g] = col0[g];
+}
+
+void tensor_refer_b(TensorPackedB *pb, bool trans_b, int64_t K, int groups, const int64_t *col0,
+                    int64_t width, const float *B, int64_t ldb) {
+    describe(pb, NULL, NULL, trans_b, K, groups, col0, width, B, ldb);
+}
+
+void tensor_pack_b(TensorPackedB *pb, float *buf, bool trans_b, int64_t K, int groups,
+                   const int64_t *col0, int64_t width, const float *B, int64_t ldb) {
+    const GemmKernelInfo *ki = packed_kernel();
+    describe(pb, ki, buf, trans_b, K, groups, col0, width, B, ldb);
     if (!ki || K == 0 || width == 0) return;
     const int nr = ki->nr;
     pb->kc = even_block(K, ki->kc, 16);

@@ -39,6 +39,13 @@ size_t tensor_packed_b_floats(int64_t K, int64_t width, int groups);
 void tensor_pack_b(TensorPackedB *pb, float *buf, bool trans_b, int64_t K, int groups,
                    const int64_t *col0, int64_t width, const float *B, int64_t ldb);
 
+/* Describes the same columns for tensor_sgemm_packed without packing them (buf not
+ * needed): products then read op(B) in place through tensor_sgemm_serial, which for few
+ * rows of A does not pack either. For a matrix used once or twice, where packing it
+ * would cost more than it saves. Same results as tensor_pack_b, bit for bit. */
+void tensor_refer_b(TensorPackedB *pb, bool trans_b, int64_t K, int groups, const int64_t *col0,
+                    int64_t width, const float *B, int64_t ldb);
+
 /* For every group g: C[:, c] = alpha * (A op(B))[:, c] + beta * C[:, c] for the columns
  * c of the group. A is M x K, row-major, not transposed (lda >= K); C has ldc >= the
  * largest column + 1. beta == 0 does not read C. Per element, the sum runs over k in

@@ -8,14 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tensor/error.h"
 #include "tensor/gemm.h"
+#include "tensor/gemm_packed.h"
 
 typedef struct {
     int64_t M, K, N;
 } Dims;
 
-/* M x K x N: empty and edge sizes, exact tiles, N <= 2 panels (A read in place), and
- * sizes crossing the kc, mc and nc blocks of every kernel. */
+/* M x K x N: empty and edge sizes, exact tiles, N <= 2 panels (A read in place), few
+ * rows and wide B (B read in place: 25 x 400 x 70 across a kc block, 130 x 260 x 700
+ * with partial strips), and sizes crossing the kc, mc and nc blocks of every kernel. */
 static const Dims SHAPES[] = {
     {1, 1, 1},      {7, 13, 29},     {0, 5, 3},      {5, 0, 3},    {5, 3, 0},
     {2, 3, 1},      {13, 1, 17},     {1, 300, 1},    {12, 32, 32}, {33, 65, 31},
@@ -232,3 +235,35 @@ static void sweep_kernel(const char *name) {
 Test(gemm, kernel_avx2) { sweep_kernel("avx2"); }
 Test(gemm, kernel_generic) { sweep_kernel("generic"); }
 Test(gemm, kernel_avx512) { sweep_kernel("avx512"); }
+
+/* tensor_refer_b (op(B) read in place: the B-in-place kernel for few rows, packing per
+ * call for more) gives the same bits as tensor_pack_b, so an LSTM may pick either by
+ * shape without its results depending on the choice: four gate-column groups of a
+ * (H, 4H) matrix, H = 300 (K spans several slices, the width is not a panel multiple),
+ * for 5, 37, 64 and 100 rows. */
+Test(gemm, refer_b_gives_the_same_bits_as_pack_b) {
+    const int64_t H = 300, G = 4 * H, u0 = 13, width = 137;
+    const int64_t col0[4] = {u0, H + u0, 2 * H + u0, 3 * H + u0};
+    const int64_t rows[] = {5, 37, 64, 100};
+    uint64_t seed = 99;
+    float *B = malloc(sizeof(float) * (size_t)(H * G));
+    for (int64_t i = 0; i < H * G; i++) B[i] = uniform(&seed);
+    float *buf = tensor_aligned_alloc(tensor_packed_b_floats(H, width, 4) * sizeof(float));
+    TensorPackedB packed, referred;
+    tensor_pack_b(&packed, buf, false, H, 4, col0, width, B, G);
+    tensor_refer_b(&referred, false, H, 4, col0, width, B, G);
+    for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+        const int64_t M = rows[r], lda = H + 3;
+        float *A = malloc(sizeof(float) * (size_t)(M * lda));
+        float *C1 = malloc(sizeof(float) * (size_t)(M * G)), *C2 = malloc(sizeof(float) * (size_t)(M * G));
+        for (int64_t i = 0; i < M * lda; i++) A[i] = uniform(&seed);
+        for (int64_t i = 0; i < M * G; i++) C1[i] = C2[i] = uniform(&seed);
+        tensor_sgemm_packed(M, 1.0f, A, lda, &packed, 1.0f, C1, G);
+        tensor_sgemm_packed(M, 1.0f, A, lda, &referred, 1.0f, C2, G);
+        cr_assert(memcmp(C1, C2, sizeof(float) * (size_t)(M * G)) == 0,
+                  "%lld rows: referred and packed products differ", (long long)M);
+        free(A), free(C1), free(C2);
+    }
+    tensor_aligned_free(buf);
+    free(B);
+}

@@ -187,16 +187,27 @@ static void forward_step(const Fwd *f, const TensorPackedB *pb, int64_t s, int64
     }
 }
 
+/* At most this many rows read a briefly used recurrent matrix in place (gemm.c reads B
+ * in place for up to 64 rows of A; beyond, it would pack per call). */
+enum { RECURRENT_IN_PLACE_MAX_ROWS = 64 };
+
 static void forward_units(void *arg, int t, int nt) {
     const Fwd *f = arg;
     const int64_t T = f->T, H = f->H, G = 4 * H;
     int64_t u0, u1;
     unit_range(H, t, nt, &u0, &u1);
     TensorPackedB pb;
-    if ((T > 1 || f->h0) && u1 > u0) {
+    const int64_t uses = T - 1 + (f->h0 ? 1 : 0); /* steps that multiply by recurrent */
+    if (uses > 0 && u1 > u0) {
         const int64_t col0[4] = {u0, H + u0, 2 * H + u0, 3 * H + u0};
-        float *buf = tensor_thread_scratch(0, tensor_packed_b_floats(H, u1 - u0, 4));
-        tensor_pack_b(&pb, buf, false, H, 4, col0, u1 - u0, f->rv, G);
+        /* Used once or twice (Sherlock's T = 3) by few rows, packing costs more than
+         * reading in place: packing writes and rereads the whole matrix. */
+        if (uses <= 2 && f->B <= RECURRENT_IN_PLACE_MAX_ROWS) {
+            tensor_refer_b(&pb, false, H, 4, col0, u1 - u0, f->rv, G);
+        } else {
+            float *buf = tensor_thread_scratch(0, tensor_packed_b_floats(H, u1 - u0, 4));
+            tensor_pack_b(&pb, buf, false, H, 4, col0, u1 - u0, f->rv, G);
+        }
     }
     for (int64_t s = 0; s < T; s++) {
         forward_step(f, &pb, s, 0, f->B, u0, u1);
