@@ -163,22 +163,23 @@ enum { MC = 144 };
 
 /* The row tiles of an mc-row block: mr rows each, except that a short last tile (under
  * 2/3 of mr, which the narrower kernels run at a fraction of the speed) shares rows
- * with the one before it: 64 rows as 4 x 12 + 8 + 8 rather than 5 x 12 + 4 (4% faster
- * for an LSTM's 64-row steps). Tile t starts at row *r0 and has *h rows. */
-static void row_tile(int64_t mc, int mr, int64_t t, int64_t *r0, int *h) {
+ * with the one before it: 64 rows as 4 x 12 + 8 + 8 rather than 5 x 12 + 4. Tile t
+ * starts at row r0[t] and has h[t] rows; returns the number of tiles. */
+enum { MAX_TILES = MC / 4 + 2 };
+
+static int64_t row_tiles(int64_t mc, int mr, int64_t *r0, int *h) {
     const int64_t tiles = (mc + mr - 1) / mr, rem = mc % mr;
-    const bool share = tiles >= 2 && rem > 0 && 3 * rem < 2 * mr;
-    const int64_t pair = mr + rem, first = (pair + 1) / 2;
-    if (!share || t < tiles - 2) {
-        *r0 = t * mr;
-        *h = (int)min64(mr, mc - t * mr);
-    } else if (t == tiles - 2) {
-        *r0 = t * mr;
-        *h = (int)first;
-    } else {
-        *r0 = (tiles - 2) * mr + first;
-        *h = (int)(pair - first);
+    for (int64_t t = 0; t < tiles; t++) {
+        r0[t] = t * mr;
+        h[t] = (int)min64(mr, mc - t * mr);
     }
+    if (tiles >= 2 && rem > 0 && 3 * rem < 2 * mr) {
+        const int64_t pair = mr + rem, first = (pair + 1) / 2;
+        h[tiles - 2] = (int)first;
+        r0[tiles - 1] = r0[tiles - 2] + first;
+        h[tiles - 1] = (int)(pair - first);
+    }
+    return tiles;
 }
 
 void tensor_sgemm_packed(int64_t M, float alpha, const float *A, int64_t lda,
@@ -216,12 +217,14 @@ void tensor_sgemm_packed(int64_t M, float alpha, const float *A, int64_t lda,
         const float beta_k = pc == 0 ? beta : 1.0f; /* later slices accumulate */
         const float *slice = pb->data + pc * pb->groups * panels * nr;
         for (int64_t ic = 0; ic < M; ic += mc_blk) {
-            const int64_t mc = min64(mc_blk, M - ic), tiles = (mc + mr - 1) / mr;
+            const int64_t mc = min64(mc_blk, M - ic);
+            int64_t tile_r0[MAX_TILES];
+            int tile_h[MAX_TILES];
+            const int64_t tiles = row_tiles(mc, mr, tile_r0, tile_h);
             /* Tile t's panel at a_pack + t * mr * kc, zero-padded to mr rows. */
             for (int64_t t = 0; t < tiles; t++) {
-                int64_t r0;
-                int m;
-                row_tile(mc, mr, t, &r0, &m);
+                const int64_t r0 = tile_r0[t];
+                const int m = tile_h[t];
                 float *dst = a_pack + t * mr * kc;
                 copy_transposed(A + (ic + r0) * lda + pc, lda, m, kc, dst, mr);
                 if (m < mr)
@@ -231,11 +234,9 @@ void tensor_sgemm_packed(int64_t M, float alpha, const float *A, int64_t lda,
             if (b_in_l2) {
                 /* An A panel stays in L1 while the B panels stream past it from L2. */
                 for (int64_t t = 0; t < tiles; t++) {
-                    int64_t r0;
-                    int m;
-                    row_tile(mc, mr, t, &r0, &m);
+                    const int m = tile_h[t];
                     const float *a = a_pack + t * mr * kc;
-                    float *crow = C + (ic + r0) * ldc;
+                    float *crow = C + (ic + tile_r0[t]) * ldc;
                     for (int g = 0; g < pb->groups; g++)
                         for (int64_t p = 0; p < panels; p++)
                             ki->kernel(kc, a, 1, mr, slice + (g * panels + p) * kc * nr,
@@ -249,14 +250,10 @@ void tensor_sgemm_packed(int64_t M, float alpha, const float *A, int64_t lda,
                     for (int64_t p = 0; p < panels; p++) {
                         const float *b = slice + (g * panels + p) * kc * nr;
                         const int n = (int)min64(nr, width - p * nr);
-                        for (int64_t t = 0; t < tiles; t++) {
-                            int64_t r0;
-                            int m;
-                            row_tile(mc, mr, t, &r0, &m);
+                        for (int64_t t = 0; t < tiles; t++)
                             ki->kernel(kc, a_pack + t * mr * kc, 1, mr, b,
-                                       C + (ic + r0) * ldc + pb->col0[g] + p * nr, ldc, m, n,
-                                       alpha, beta_k);
-                        }
+                                       C + (ic + tile_r0[t]) * ldc + pb->col0[g] + p * nr, ldc,
+                                       tile_h[t], n, alpha, beta_k);
                     }
             }
         }
