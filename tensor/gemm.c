@@ -280,6 +280,7 @@ static void fill_tile_with_bias(float *c, int64_t ldc, int m, int n, const float
  * 64 x 1000 x 8643 5% faster than packing, 64 x 1000 x 4000 2%; at 128 rows packing
  * wins by 10%, and from 192 they are even. */
 enum { B_IN_PLACE_MAX_ROWS = 64 };
+_Static_assert((int)B_IN_PLACE_MAX_ROWS <= (int)GEMM_MAX_ROW_TILES, "row tiles of a B-in-place block");
 
 /* gemm_blocked for few rows of A (B not transposed): each element of B then serves only
  * a few row tiles, and packing B would read and write all of it once more than the
@@ -297,18 +298,19 @@ static void gemm_b_in_place(const GemmKernelInfo *ki, bool trans_a, int64_t M, i
         const float beta_k = pc == 0 && !bias ? beta : 1.0f; /* later slices accumulate */
         for (int64_t ic = 0; ic < M; ic += mc_blk) {
             const int64_t mc = min64(mc_blk, M - ic);
-            for (int64_t ir = 0; ir < mc; ir += mr)
-                pack_a_panel(trans_a, A, lda, ic + ir, (int)min64(mr, mc - ir), pc, kc, mr,
-                             a_pack + ir * kc);
+            int64_t r0[GEMM_MAX_ROW_TILES];
+            int h[GEMM_MAX_ROW_TILES];
+            const int64_t tiles = gemm_row_tiles(mc, mr, r0, h);
+            for (int64_t t = 0; t < tiles; t++)
+                pack_a_panel(trans_a, A, lda, ic + r0[t], h[t], pc, kc, mr, a_pack + t * mr * kc);
             for (int64_t jr = 0; jr < N; jr += nr) {
                 const int n = (int)min64(nr, N - jr);
                 const float *b = B + pc * ldb + jr;
-                for (int64_t ir = 0; ir < mc; ir += mr) {
-                    const int m = (int)min64(mr, mc - ir);
-                    float *c = C + (ic + ir) * ldc + jr;
-                    if (add_bias) fill_tile_with_bias(c, ldc, m, n, bias + jr);
-                    ki->kernel_b_in_place(kc, a_pack + ir * kc, b, ldb, c, ldc, m, n, alpha,
-                                          beta_k);
+                for (int64_t t = 0; t < tiles; t++) {
+                    float *c = C + (ic + r0[t]) * ldc + jr;
+                    if (add_bias) fill_tile_with_bias(c, ldc, h[t], n, bias + jr);
+                    ki->kernel_b_in_place(kc, a_pack + t * mr * kc, b, ldb, c, ldc, h[t], n,
+                                          alpha, beta_k);
                 }
             }
         }

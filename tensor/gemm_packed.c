@@ -160,27 +160,7 @@ void tensor_pack_b(TensorPackedB *pb, float *buf, bool trans_b, int64_t K, int g
 
 /* Rows of A, at most MC at a time, are packed per K slice; MC x kc stays in L2. */
 enum { MC = 144 };
-
-/* The row tiles of an mc-row block: mr rows each, except that a short last tile (under
- * 2/3 of mr, which the narrower kernels run at a fraction of the speed) shares rows
- * with the one before it: 64 rows as 4 x 12 + 8 + 8 rather than 5 x 12 + 4. Tile t
- * starts at row r0[t] and has h[t] rows; returns the number of tiles. */
-enum { MAX_TILES = MC / 4 + 2 };
-
-static int64_t row_tiles(int64_t mc, int mr, int64_t *r0, int *h) {
-    const int64_t tiles = (mc + mr - 1) / mr, rem = mc % mr;
-    for (int64_t t = 0; t < tiles; t++) {
-        r0[t] = t * mr;
-        h[t] = (int)min64(mr, mc - t * mr);
-    }
-    if (tiles >= 2 && rem > 0 && 3 * rem < 2 * mr) {
-        const int64_t pair = mr + rem, first = (pair + 1) / 2;
-        h[tiles - 2] = (int)first;
-        r0[tiles - 1] = r0[tiles - 2] + first;
-        h[tiles - 1] = (int)(pair - first);
-    }
-    return tiles;
-}
+_Static_assert((int)MC <= (int)GEMM_MAX_ROW_TILES * 4, "row tiles of a packed block (mr >= 4)");
 
 void tensor_sgemm_packed(int64_t M, float alpha, const float *A, int64_t lda,
                          const TensorPackedB *pb, float beta, float *C, int64_t ldc) {
@@ -218,9 +198,9 @@ void tensor_sgemm_packed(int64_t M, float alpha, const float *A, int64_t lda,
         const float *slice = pb->data + pc * pb->groups * panels * nr;
         for (int64_t ic = 0; ic < M; ic += mc_blk) {
             const int64_t mc = min64(mc_blk, M - ic);
-            int64_t tile_r0[MAX_TILES];
-            int tile_h[MAX_TILES];
-            const int64_t tiles = row_tiles(mc, mr, tile_r0, tile_h);
+            int64_t tile_r0[GEMM_MAX_ROW_TILES];
+            int tile_h[GEMM_MAX_ROW_TILES];
+            const int64_t tiles = gemm_row_tiles(mc, mr, tile_r0, tile_h);
             /* Tile t's panel at a_pack + t * mr * kc, zero-padded to mr rows. */
             for (int64_t t = 0; t < tiles; t++) {
                 const int64_t r0 = tile_r0[t];
