@@ -43,6 +43,7 @@ const char *tensor_sgemm_kernel_name(void) { return "blas"; }
 #else /* built-in */
 
 #include "gemm_kernels.h"
+#include "thread_exit_internal.h"
 
 #include <omp.h>
 #include <stdatomic.h>
@@ -238,13 +239,20 @@ static void pack_b_block(bool trans_b, const float *B, int64_t ldb, int64_t k0, 
     if (tail) zero_columns(dst + full * kc, kc, nr, (int)tail);
 }
 
-/* Packing space, per thread and reused across calls (grown on demand, never freed: the
- * thread-local pointer keeps it reachable). */
+/* Packing space, per thread and reused across calls (grown on demand, freed when the
+ * thread ends). */
 static _Thread_local float *pack_buf;
 static _Thread_local size_t pack_cap;
 
+static void release_pack_space(void) {
+    tensor_aligned_free(pack_buf);
+    pack_buf = NULL;
+    pack_cap = 0;
+}
+
 static float *pack_space(size_t floats) {
     if (floats > pack_cap) {
+        tensor__release_at_thread_exit(release_pack_space);
         tensor_aligned_free(pack_buf);
         pack_buf = tensor_aligned_alloc(floats * sizeof(float));
         pack_cap = floats;

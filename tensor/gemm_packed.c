@@ -8,6 +8,7 @@
 #include "error.h"
 #include "gemm.h"
 #include "gemm_kernels.h"
+#include "thread_exit_internal.h"
 
 #include <string.h>
 #ifdef __SSE__
@@ -19,9 +20,18 @@
 static _Thread_local float *scratch[MAX_SLOTS + 1];
 static _Thread_local size_t scratch_cap[MAX_SLOTS + 1];
 
+static void release_scratch(void) {
+    for (int i = 0; i <= MAX_SLOTS; i++) {
+        tensor_aligned_free(scratch[i]);
+        scratch[i] = NULL;
+        scratch_cap[i] = 0;
+    }
+}
+
 /* Slot MAX_SLOTS is this file's own A-packing space. */
 static float *scratch_get(int slot, size_t floats) {
     if (floats > scratch_cap[slot]) {
+        tensor__release_at_thread_exit(release_scratch);
         tensor_aligned_free(scratch[slot]);
         /* Some headroom, so a slowly growing caller does not reallocate every call. */
         size_t cap = floats + floats / 8 + 1024;
