@@ -5,6 +5,8 @@
 
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "autograd/autograd.h"
 #include "autograd/gradcheck.h"
@@ -16,6 +18,26 @@ static inline Tensor *test_random(Rng *rng, float lo, float hi, int ndim, const 
     tensor_fill_uniform(t->data, t->size, rng, lo, hi);
     t->requires_grad = true;
     return t;
+}
+
+/* A malloc'd copy of n floats (the caller frees it). */
+static inline float *test_copy(const float *src, int64_t n) {
+    float *dst = malloc((size_t)n * sizeof(float));
+    memcpy(dst, src, (size_t)n * sizeof(float));
+    return dst;
+}
+
+/* ag_backward_with on each of n outputs in turn, with upstream gradients uniform in
+ * [-1, 1) from a generator seeded with seed: every output's gradient path is used. */
+static inline void test_backward_random(Tape *tape, Tensor *const *outs, int n, uint64_t seed) {
+    Rng rng;
+    tensor_rng_seed(&rng, seed, 0);
+    for (int k = 0; k < n; k++) {
+        float *up = malloc((size_t)outs[k]->size * sizeof(float));
+        tensor_fill_uniform(up, outs[k]->size, &rng, -1, 1);
+        ag_backward_with(tape, outs[k], up);
+        free(up);
+    }
 }
 
 /* Runs ag_gradcheck and fails the test with the checker's message if it does not pass. */

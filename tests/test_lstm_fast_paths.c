@@ -61,24 +61,11 @@ static Out run(Case *c, bool foldable, bool grad) {
     AgLstmResult r = ag_lstm(tape, x, c->p[KERNEL], c->p[RECURRENT], c->p[BIAS], c->p[H0], c->p[C0], c->back);
     Tensor *outs[3] = {r.seq, r.h, r.c};
     Out o = {{NULL}, {NULL}, false};
-    for (int k = 0; k < 3; k++) {
-        o.v[k] = malloc((size_t)outs[k]->size * sizeof(float));
-        memcpy(o.v[k], outs[k]->data, (size_t)outs[k]->size * sizeof(float));
-    }
+    for (int k = 0; k < 3; k++) o.v[k] = test_copy(outs[k]->data, outs[k]->size);
     if (grad) {
-        Rng rng;
-        tensor_rng_seed(&rng, 99, 0);
-        for (int k = 0; k < 3; k++) {
-            float *up = malloc((size_t)outs[k]->size * sizeof(float));
-            tensor_fill_uniform(up, outs[k]->size, &rng, -1, 1);
-            ag_backward_with(tape, outs[k], up);
-            free(up);
-        }
+        test_backward_random(tape, outs, 3, 99);
         for (int k = 0; k < N_P; k++)
-            if (c->p[k]) {
-                o.g[k] = malloc((size_t)c->p[k]->size * sizeof(float));
-                memcpy(o.g[k], tensor_grad(c->p[k]), (size_t)c->p[k]->size * sizeof(float));
-            }
+            if (c->p[k]) o.g[k] = test_copy(tensor_grad(c->p[k]), c->p[k]->size);
         o.x_grad = x->grad != NULL;
     }
     ag_tape_free(tape);
