@@ -91,45 +91,52 @@ INLINE float tanh_f(float x) {
 }
 
 /* The forward loop, with the flags constant in each instantiation below so the
- * vectorised loop has no invariant branches. cprev may alias c (same index only). */
-INLINE void forward_body(float *z, const float *add, const bool zvalid, const bool has_cp,
-                         const float *cprev, float *c, float *h, const bool save, float *cs,
-                         float *tc, float *hn, int64_t H, int64_t j0, int64_t j1) {
-    float *zi = z, *zf = z + H, *zg = z + 2 * H, *zo = z + 3 * H;
-    const float *ai = add, *af = add + H, *ag = add + 2 * H, *ao = add + 3 * H;
+ * vectorised loop has no invariant branches. The pre-activation is (rec + in) + add,
+ * rec or in left out when absent (never a + 0, which could flip a zero's sign), so
+ * it is the same sum whether the recurrent product was accumulated onto the input
+ * projection by the GEMM or is added here. act may alias rec or in (same index only);
+ * cprev may alias c. */
+INLINE void forward_body(const float *rec, const float *in, const float *add, const bool has_rec,
+                         const bool has_in, const bool has_cp, const float *cprev, float *c,
+                         float *h, const bool save, float *act, float *cs, float *tc, float *hn,
+                         int64_t H, int64_t j0, int64_t j1) {
+#define PRE(g, j)                                                                              \
+    (has_rec ? (has_in ? rec[(g) * H + (j)] + in[(g) * H + (j)] : rec[(g) * H + (j)])           \
+             : (has_in ? in[(g) * H + (j)] : 0.0f))
 #pragma omp simd
     for (int64_t j = j0; j < j1; j++) {
-        const float i = sigmoid_f((zvalid ? zi[j] : 0.0f) + ai[j]);
-        const float f = sigmoid_f((zvalid ? zf[j] : 0.0f) + af[j]);
-        const float g = tanh_f((zvalid ? zg[j] : 0.0f) + ag[j]);
-        const float o = sigmoid_f((zvalid ? zo[j] : 0.0f) + ao[j]);
+        const float i = sigmoid_f(PRE(0, j) + add[j]);
+        const float f = sigmoid_f(PRE(1, j) + add[H + j]);
+        const float g = tanh_f(PRE(2, j) + add[2 * H + j]);
+        const float o = sigmoid_f(PRE(3, j) + add[3 * H + j]);
         const float cn = f * (has_cp ? cprev[j] : 0.0f) + i * g;
         const float t = tanh_f(cn);
         const float hv = o * t;
-        zi[j] = i, zf[j] = f, zg[j] = g, zo[j] = o;
         c[j] = cn;
         h[j] = hv;
         if (save) {
+            act[j] = i, act[H + j] = f, act[2 * H + j] = g, act[3 * H + j] = o;
             cs[j] = cn;
             tc[j] = t;
             hn[j] = hv;
         }
     }
+#undef PRE
 }
 
-CELL_WORKER void lstm_cell_forward(float *z, const float *add, bool zvalid, const float *cprev,
-                                   float *c, float *h, float *cs, float *tc, float *hn, int64_t H,
-                                   int64_t j0, int64_t j1) {
+CELL_WORKER void lstm_cell_forward(const float *rec, const float *in, const float *add,
+                                   float *act, const float *cprev, float *c, float *h, float *cs,
+                                   float *tc, float *hn, int64_t H, int64_t j0, int64_t j1) {
     const bool save = cs != NULL;
     if (save && !hn) hn = h; /* nothing to hand on: rewriting h is harmless */
-#define FWD(ZV, CP, SV) forward_body(z, add, ZV, CP, cprev, c, h, SV, cs, tc, hn, H, j0, j1)
-    if (zvalid) {
-        if (cprev) save ? FWD(true, true, true) : FWD(true, true, false);
-        else save ? FWD(true, false, true) : FWD(true, false, false);
-    } else {
-        if (cprev) save ? FWD(false, true, true) : FWD(false, true, false);
-        else save ? FWD(false, false, true) : FWD(false, false, false);
-    }
+#define FWD(R, I, CP, SV) \
+    forward_body(rec, in, add, R, I, CP, cprev, c, h, SV, act, cs, tc, hn, H, j0, j1)
+#define FWD_SV(R, I, CP) (save ? FWD(R, I, CP, true) : FWD(R, I, CP, false))
+#define FWD_CP(R, I) (cprev ? FWD_SV(R, I, true) : FWD_SV(R, I, false))
+    if (rec) in ? FWD_CP(true, true) : FWD_CP(true, false);
+    else in ? FWD_CP(false, true) : FWD_CP(false, false);
+#undef FWD_CP
+#undef FWD_SV
 #undef FWD
 }
 

@@ -21,15 +21,17 @@ typedef enum { LSTM_SPLIT_AUTO, LSTM_SPLIT_UNITS, LSTM_SPLIT_ROWS } LstmSplit;
  * thread-safe; returns the previous setting. */
 LstmSplit lstm_force_split(LstmSplit split);
 
-/* Forward cell for one batch row and hidden units j0 <= j < j1. z holds the row's four
- * gate blocks (i, f, c, o at z, z + H, z + 2H, z + 3H); the pre-activation is
- * z + add (add: the bias, or the folded table row with the bias in it), or add alone
- * when !zvalid. z is overwritten with the activations. cprev (NULL: zeros) is c_{t-1}
- * and may equal c, the new cell state; h gets h_t. cs, tc and hn, when not NULL, get
- * c_t, tanh(c_t) and h_t again (the values backward needs). */
-void lstm_cell_forward(float *z, const float *add, bool zvalid, const float *cprev, float *c,
-                       float *h, float *cs, float *tc, float *hn, int64_t H, int64_t j0,
-                       int64_t j1);
+/* Forward cell for one batch row and hidden units j0 <= j < j1. Each input holds the
+ * row's four gate blocks (i, f, c, o at +0, +H, +2H, +3H); the pre-activation is
+ * rec + in + add: rec the recurrent product (NULL: none, the first step without h0),
+ * in the input projection (NULL: none, or already summed into rec), add the bias or
+ * the folded table row with the bias in it. cprev (NULL: zeros) is c_{t-1} and may
+ * equal c, the new cell state; h gets h_t. When cs is not NULL (training), act gets the
+ * activations (it may be rec or in), cs, tc and hn get c_t, tanh(c_t) and h_t again
+ * (hn NULL: not needed); otherwise only c and h are written. */
+void lstm_cell_forward(const float *rec, const float *in, const float *add, float *act,
+                       const float *cprev, float *c, float *h, float *cs, float *tc, float *hn,
+                       int64_t H, int64_t j0, int64_t j1);
 
 /* Backward cell for one row and units j0 <= j < j1. a: the saved activations (gate
  * blocks as above), tc: tanh(c_t), cprev: c_{t-1} (NULL: zeros). dh: the gradient
