@@ -19,10 +19,11 @@
 
 #define INLINE static inline __attribute__((always_inline))
 
-/* exp(x) for x <= 0 (tensor/reduce.c's method): x = n ln2 + r, a degree-7 polynomial for
- * exp(r), 2^n built in the exponent bits; relative error below 1e-7; x < -87 gives 0,
- * NaN stays NaN. Plain arithmetic, so loops calling it vectorise. */
-INLINE float exp_le0(float x) {
+/* exp(x) for |x| <= 87 (tensor/reduce.c's method): x = n ln2 + r, a degree-7
+ * polynomial for exp(r), 2^n built in the exponent bits (n stays within the normal
+ * range, so no masking); relative error below 1e-7; NaN stays NaN. Plain arithmetic,
+ * so loops calling it vectorise. */
+INLINE float exp_within_87(float x) {
     const float shifter = 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer */
     float t = x * 1.44269504088896341f + shifter;
     float fn = t - shifter;
@@ -38,14 +39,9 @@ INLINE float exp_le0(float x) {
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
     uint32_t sb = (tb - 0x4B400000u + 127u) << 23;
-    float scale, y;
+    float scale;
     memcpy(&scale, &sb, sizeof scale);
-    y = p * scale;
-    uint32_t yb;
-    memcpy(&yb, &y, sizeof yb);
-    yb &= -(uint32_t) !(x < -87.0f);
-    memcpy(&y, &yb, sizeof y);
-    return y;
+    return p * scale;
 }
 
 /* c ? a : b through bit masks: GCC keeps the FP work of a plain ?: inside branches
@@ -59,12 +55,14 @@ INLINE float select_f(bool c, float a, float b) {
     return a;
 }
 
-/* 1 / (1 + e^-x) from e = exp(-|x|) <= 1: no overflow, and e / (1 + e) keeps the
- * precision of tiny results for very negative x. */
+/* 1 / (1 + e^-x) with x clamped to +-87, where e^-x is finite and normal: for x < 0
+ * the division of 1 by a large e keeps full relative precision (below -87 the result
+ * is under 2e-38 either way). The clamp is by comparisons, which a NaN fails, so NaN
+ * stays NaN. */
 INLINE float sigmoid_f(float x) {
-    const float e = exp_le0(-fabsf(x));
-    const float r = 1.0f / (1.0f + e);
-    return select_f(x >= 0.0f, r, e * r);
+    float xc = select_f(x > 87.0f, 87.0f, x);
+    xc = select_f(xc < -87.0f, -87.0f, xc);
+    return 1.0f / (1.0f + exp_within_87(-xc));
 }
 
 /* tanh: Eigen's float tanh, a rational minimax fit (odd degree 13 over even degree 6)
