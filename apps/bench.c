@@ -7,8 +7,10 @@
  * instead (words/s and the vectors' quality), next to gensim's with --peers.
  * `bench --help` lists the options. */
 #define _DEFAULT_SOURCE /* wait4: the peak RSS of each child process */
-#include "nn/nn.h"
-#include "tensor/gemm.h"
+#include <lamina/nn/nn.h>
+
+#include "common/app.h"
+
 
 #include <errno.h>
 #include <getopt.h>
@@ -148,7 +150,7 @@ static int time_steps(Model *m, Tensor **xs, Tensor **ys, bool train, const Opti
     for (int w = 0; w < o->warmup + o->reps * o->steps; w++) {
         double loss;
         if (w >= o->warmup && (w - o->warmup) % o->steps == 0) {
-            t[(w - o->warmup) / o->steps] = nn_app_seconds();
+            t[(w - o->warmup) / o->steps] = app_seconds();
             c0 = cpu_seconds();
         }
         if (train) {
@@ -163,7 +165,7 @@ static int time_steps(Model *m, Tensor **xs, Tensor **ys, bool train, const Opti
         i++;
         if (w >= o->warmup && (w - o->warmup) % o->steps == o->steps - 1) {
             int r = (w - o->warmup) / o->steps;
-            t[r] = (nn_app_seconds() - t[r]) / o->steps;
+            t[r] = (app_seconds() - t[r]) / o->steps;
             double c = (cpu_seconds() - c0) / o->steps;
             if (c < *cpu_min) *cpu_min = c;
         }
@@ -177,9 +179,9 @@ static int time_steps(Model *m, Tensor **xs, Tensor **ys, bool train, const Opti
 
 /* Runs one config here and prints one JSON line of results to stdout. */
 static int run_child(const Config *c, const Options *o) {
-    if (tensor_set_num_threads(o->threads) != 0) return NN_EXIT_USAGE;
+    if (tensor_set_num_threads(o->threads) != 0) return APP_EXIT_USAGE;
     Model *m = make_model(c);
-    if (!m) return NN_EXIT_FAILURE;
+    if (!m) return APP_EXIT_FAILURE;
     Rng rng;
     tensor_rng_seed(&rng, 0, 0x62656e6368);
     Tensor *xs[NBATCH], *ys[NBATCH];
@@ -199,21 +201,21 @@ static int run_child(const Config *c, const Options *o) {
     }
     if (rc == 0 && o->infer) rc = time_steps(m, xs, ys, false, o, &in_min, &in_med, &in_cpu);
     if (rc == 0) {
-        NnJson j;
-        nn_json_begin(&j, stdout);
-        nn_json_string(&j, "config", c->name);
-        nn_json_int(&j, "threads", o->threads);
-        nn_json_number(&j, "train_ms_min", 1e3 * tr_min);
-        nn_json_number(&j, "train_ms_median", 1e3 * tr_med);
-        nn_json_number(&j, "infer_ms_min", 1e3 * in_min);
-        nn_json_number(&j, "infer_ms_median", 1e3 * in_med);
+        AppJson j;
+        app_json_begin(&j, stdout);
+        app_json_string(&j, "config", c->name);
+        app_json_int(&j, "threads", o->threads);
+        app_json_number(&j, "train_ms_min", 1e3 * tr_min);
+        app_json_number(&j, "train_ms_median", 1e3 * tr_med);
+        app_json_number(&j, "infer_ms_min", 1e3 * in_min);
+        app_json_number(&j, "infer_ms_median", 1e3 * in_med);
         /* CPU time per step, all threads together: a steadier figure on a busy machine. */
-        nn_json_number(&j, "train_cpu_ms_min", 1e3 * tr_cpu);
-        nn_json_number(&j, "infer_cpu_ms_min", 1e3 * in_cpu);
-        nn_json_number(&j, "peak_rss_train_mb", rss_train);
-        nn_json_number(&j, "peak_rss_mb", peak_rss_mb());
-        nn_json_int(&j, "params", nn_model_param_count(m));
-        nn_json_end(&j);
+        app_json_number(&j, "train_cpu_ms_min", 1e3 * tr_cpu);
+        app_json_number(&j, "infer_cpu_ms_min", 1e3 * in_cpu);
+        app_json_number(&j, "peak_rss_train_mb", rss_train);
+        app_json_number(&j, "peak_rss_mb", peak_rss_mb());
+        app_json_int(&j, "params", nn_model_param_count(m));
+        app_json_end(&j);
         fflush(stdout);
     }
     for (int b = 0; b < NBATCH; b++) {
@@ -221,7 +223,7 @@ static int run_child(const Config *c, const Options *o) {
         tensor_free(ys[b]);
     }
     nn_model_free(m);
-    return rc == 0 ? NN_EXIT_OK : NN_EXIT_FAILURE;
+    return rc == 0 ? APP_EXIT_OK : APP_EXIT_FAILURE;
 }
 
 /* ---- the parent: child processes and the report ---- */
@@ -433,32 +435,32 @@ static void report(const Config *c, const Options *o, const Result *ours, const 
     const double flops[2] = {3 * f, f};
     const bool want[2] = {o->train, o->infer};
     if (o->json) {
-        NnJson j;
+        AppJson j;
         char key[64];
-        nn_json_begin(&j, stdout);
-        nn_json_string(&j, "config", c->name);
-        nn_json_int(&j, "threads", o->threads);
-        nn_json_string(&j, "unit", c->unit);
-        nn_json_number(&j, "peak_rss_mb", ours->rss);
-        if (torch->ok) nn_json_string(&j, "torch_setting", torch->setting);
-        if (torch->ok) nn_json_number(&j, "torch_peak_rss_mb", torch->rss);
+        app_json_begin(&j, stdout);
+        app_json_string(&j, "config", c->name);
+        app_json_int(&j, "threads", o->threads);
+        app_json_string(&j, "unit", c->unit);
+        app_json_number(&j, "peak_rss_mb", ours->rss);
+        if (torch->ok) app_json_string(&j, "torch_setting", torch->setting);
+        if (torch->ok) app_json_number(&j, "torch_peak_rss_mb", torch->rss);
         for (int md = 0; md < 2; md++) {
             if (!want[md]) continue;
 #define KEY(fmt) (snprintf(key, sizeof key, fmt, MODES[md]), key)
-            nn_json_number(&j, KEY("%s_ms_min"), ours->min[md]);
-            nn_json_number(&j, KEY("%s_ms_median"), ours->med[md]);
-            nn_json_number(&j, KEY("%s_cpu_ms_min"), ours->cpu[md]);
-            nn_json_number(&j, KEY("%s_per_s"), 1e3 * units / ours->med[md]);
-            nn_json_number(&j, KEY("%s_gflops"), flops[md] / (ours->med[md] * 1e6));
-            if (one->ok) nn_json_number(&j, KEY("%s_speedup_vs_1_thread"), one->med[md] / ours->med[md]);
+            app_json_number(&j, KEY("%s_ms_min"), ours->min[md]);
+            app_json_number(&j, KEY("%s_ms_median"), ours->med[md]);
+            app_json_number(&j, KEY("%s_cpu_ms_min"), ours->cpu[md]);
+            app_json_number(&j, KEY("%s_per_s"), 1e3 * units / ours->med[md]);
+            app_json_number(&j, KEY("%s_gflops"), flops[md] / (ours->med[md] * 1e6));
+            if (one->ok) app_json_number(&j, KEY("%s_speedup_vs_1_thread"), one->med[md] / ours->med[md]);
             if (torch->ok) {
-                nn_json_number(&j, KEY("torch_%s_ms_min"), torch->min[md]);
-                nn_json_number(&j, KEY("torch_%s_ms_median"), torch->med[md]);
-                nn_json_number(&j, KEY("%s_ratio"), torch->med[md] / ours->med[md]);
+                app_json_number(&j, KEY("torch_%s_ms_min"), torch->min[md]);
+                app_json_number(&j, KEY("torch_%s_ms_median"), torch->med[md]);
+                app_json_number(&j, KEY("%s_ratio"), torch->med[md] / ours->med[md]);
             }
 #undef KEY
         }
-        nn_json_end(&j);
+        app_json_end(&j);
         return;
     }
     printf("\nconfig %s: %s; batch %lld, length %lld\n", c->name, c->layers, (long long)c->batch, (long long)c->T);
@@ -489,7 +491,7 @@ static int run_parent(const Options *o) {
                o->threads, o->threads > 1 ? "s" : "", policy ? policy : "passive", tensor_sgemm_kernel_name(),
                o->steps, o->reps, o->warmup, o->rounds, o->rounds > 1 ? "s" : "",
                o->peers ? "; PyTorch at its best thread setting" : "");
-    int rc = NN_EXIT_OK;
+    int rc = APP_EXIT_OK;
     for (int k = 0; k < 4; k++) {
         const Config *c = &CONFIGS[k];
         if (!strchr(o->configs, c->name[0])) continue;
@@ -504,7 +506,7 @@ static int run_parent(const Options *o) {
         Result ours = rounds_result(&r_ours), one = rounds_result(&r_one), torch = rounds_result(&r_torch);
         if (!ours.ok) {
             fprintf(stderr, APP ": config %s failed\n", c->name);
-            rc = NN_EXIT_FAILURE;
+            rc = APP_EXIT_FAILURE;
             continue;
         }
         if (o->peers && !torch.ok) fprintf(stderr, APP ": the PyTorch peer failed for config %s\n", c->name);
@@ -576,21 +578,21 @@ static int w2v_load(const Options *o, W2vData *d) {
         if (!text) {
             fprintf(stderr, APP ": cannot read the corpus: %s (give --data DIR or --corpus FILE)\n",
                     tensor_last_error());
-            return NN_EXIT_USAGE;
+            return APP_EXIT_USAGE;
         }
         nn_w2v_corpus_add(d->corpus, text, len);
         free(text);
     }
     if (nn_w2v_corpus_finish(d->corpus, 5) != 0) { /* min_count 5, as the app and gensim */
         fprintf(stderr, APP ": %s\n", tensor_last_error());
-        return NN_EXIT_USAGE;
+        return APP_EXIT_USAGE;
     }
     char path[4200];
     snprintf(path, sizeof path, "%s/questions-words.txt", o->data_dir);
     if (access(path, R_OK) == 0) d->analogies = nn_analogy_read(path);
     snprintf(path, sizeof path, "%s/wordsim353.tsv", o->data_dir);
     if (access(path, R_OK) == 0) d->similarity = nn_similarity_read(path);
-    return NN_EXIT_OK;
+    return APP_EXIT_OK;
 }
 
 static W2vRun run_ours_w2v(const Options *o, const W2vData *d, uint64_t seed) {
@@ -663,17 +665,17 @@ static int run_word2vec(const Options *o) {
     int rc = w2v_load(o, &d);
     W2vRun ours[MAX_ROUNDS] = {0}, peer[MAX_ROUNDS] = {0};
     char version[64] = "?";
-    if (rc == NN_EXIT_OK && !o->json)
+    if (rc == APP_EXIT_OK && !o->json)
         printf("lamina bench --word2vec: %lld corpus words (%lld sentences, vocabulary %lld), %d thread%s%s, "
                "skip-gram, dim 100, window 5, 5 negatives, 5 passes; %d round%s%s\n",
                (long long)nn_w2v_corpus_raw_words(d.corpus), (long long)nn_w2v_corpus_sentences(d.corpus),
                (long long)nn_w2v_corpus_vocab_size(d.corpus), o->threads, o->threads > 1 ? "s" : "",
                o->hogwild ? " (Hogwild)" : "", o->rounds, o->rounds > 1 ? "s" : "",
                o->peers ? ", alternating with gensim" : "");
-    for (int r = 0; rc == NN_EXIT_OK && r < o->rounds; r++) {
+    for (int r = 0; rc == APP_EXIT_OK && r < o->rounds; r++) {
         ours[r] = run_ours_w2v(o, &d, (uint64_t)r + 1);
-        if (!ours[r].ok) rc = NN_EXIT_FAILURE;
-        if (o->peers && rc == NN_EXIT_OK) {
+        if (!ours[r].ok) rc = APP_EXIT_FAILURE;
+        if (o->peers && rc == APP_EXIT_OK) {
             /* Every interpreter given; the round keeps the faster gensim. */
             for (int p = 0; p < o->n_pythons; p++) {
                 char v[64] = "?";
@@ -685,7 +687,7 @@ static int run_word2vec(const Options *o) {
             }
             if (!peer[r].ok) fprintf(stderr, APP ": the gensim peer failed (round %d)\n", r + 1);
         }
-        if (!o->json && rc == NN_EXIT_OK) {
+        if (!o->json && rc == APP_EXIT_OK) {
             printf("  round %d (seed %d): lamina %.0f words/s", r + 1, r + 1, ours[r].words_per_s);
             if (peer[r].ok) printf(", gensim %.0f words/s, ratio %.2fx", peer[r].words_per_s,
                                    ours[r].words_per_s / peer[r].words_per_s);
@@ -693,30 +695,30 @@ static int run_word2vec(const Options *o) {
             fflush(stdout);
         }
     }
-    if (rc == NN_EXIT_OK) {
+    if (rc == APP_EXIT_OK) {
         W2vSummary a = summarise(ours, o->rounds), g = summarise(peer, o->rounds);
         if (o->json) {
-            NnJson j;
-            nn_json_begin(&j, stdout);
-            nn_json_string(&j, "mode", "word2vec");
-            nn_json_int(&j, "threads", o->threads);
-            nn_json_int(&j, "hogwild", o->hogwild);
-            nn_json_int(&j, "rounds", o->rounds);
-            nn_json_int(&j, "words", nn_w2v_corpus_raw_words(d.corpus));
-            nn_json_number(&j, "words_per_s_min", a.min);
-            nn_json_number(&j, "words_per_s_median", a.median);
-            nn_json_number(&j, "analogy", a.analogy);
-            nn_json_number(&j, "wordsim353", a.wordsim);
+            AppJson j;
+            app_json_begin(&j, stdout);
+            app_json_string(&j, "mode", "word2vec");
+            app_json_int(&j, "threads", o->threads);
+            app_json_int(&j, "hogwild", o->hogwild);
+            app_json_int(&j, "rounds", o->rounds);
+            app_json_int(&j, "words", nn_w2v_corpus_raw_words(d.corpus));
+            app_json_number(&j, "words_per_s_min", a.min);
+            app_json_number(&j, "words_per_s_median", a.median);
+            app_json_number(&j, "analogy", a.analogy);
+            app_json_number(&j, "wordsim353", a.wordsim);
             if (g.n) {
-                nn_json_string(&j, "gensim_version", version);
-                nn_json_number(&j, "gensim_words_per_s_min", g.min);
-                nn_json_number(&j, "gensim_words_per_s_median", g.median);
-                nn_json_number(&j, "gensim_analogy", g.analogy);
-                nn_json_number(&j, "gensim_wordsim353", g.wordsim);
-                nn_json_number(&j, "ratio_median", a.median / g.median);
-                nn_json_number(&j, "ratio_min", a.min / g.min);
+                app_json_string(&j, "gensim_version", version);
+                app_json_number(&j, "gensim_words_per_s_min", g.min);
+                app_json_number(&j, "gensim_words_per_s_median", g.median);
+                app_json_number(&j, "gensim_analogy", g.analogy);
+                app_json_number(&j, "gensim_wordsim353", g.wordsim);
+                app_json_number(&j, "ratio_median", a.median / g.median);
+                app_json_number(&j, "ratio_min", a.min / g.min);
             }
-            nn_json_end(&j);
+            app_json_end(&j);
         } else {
             printf("             words/s min  words/s median  analogy (mean)  WordSim-353 rho (mean)\n");
             printf("  lamina     %11.0f  %14.0f  %13.2f%%  %22.4f\n", a.min, a.median, 100 * a.analogy, a.wordsim);
@@ -848,12 +850,12 @@ static int parse_options(int argc, char **argv, Options *o, char *peers_buf, siz
             o->configs = configs;
             break;
         }
-        case O_THREADS: if (!nn_app_parse_int(APP, name, optarg, 1, 1024, &v)) return 3; o->threads = (int)v; break;
-        case O_STEPS: if (!nn_app_parse_int(APP, name, optarg, 1, 100000, &v)) return 3; o->steps = (int)v; break;
-        case O_REPS: if (!nn_app_parse_int(APP, name, optarg, 1, 1000, &v)) return 3; o->reps = (int)v; break;
-        case O_WARMUP: if (!nn_app_parse_int(APP, name, optarg, 0, 100000, &v)) return 3; o->warmup = (int)v; break;
+        case O_THREADS: if (!app_parse_int(APP, name, optarg, 1, 1024, &v)) return 3; o->threads = (int)v; break;
+        case O_STEPS: if (!app_parse_int(APP, name, optarg, 1, 100000, &v)) return 3; o->steps = (int)v; break;
+        case O_REPS: if (!app_parse_int(APP, name, optarg, 1, 1000, &v)) return 3; o->reps = (int)v; break;
+        case O_WARMUP: if (!app_parse_int(APP, name, optarg, 0, 100000, &v)) return 3; o->warmup = (int)v; break;
         case O_ROUNDS:
-            if (!nn_app_parse_int(APP, name, optarg, 1, MAX_ROUNDS, &v)) return 3;
+            if (!app_parse_int(APP, name, optarg, 1, MAX_ROUNDS, &v)) return 3;
             o->rounds = (int)v;
             rounds_given = true;
             break;
@@ -904,7 +906,7 @@ static int parse_options(int argc, char **argv, Options *o, char *peers_buf, siz
         return 3;
     }
     if (o->word2vec) {
-        o->data_dir = nn_app_data_dir(o->data_dir);
+        o->data_dir = app_data_dir(o->data_dir);
         if (!o->n_corpus) o->corpus[o->n_corpus++] = "brown_1.txt", o->corpus[o->n_corpus++] = "brown_2.txt";
         if (!rounds_given) o->rounds = 3;
         if (o->peers && !pythons_runnable(o)) return 3;
@@ -928,7 +930,7 @@ int main(int argc, char **argv) {
     if (o.child) {
         if (strlen(o.configs) != 1) {
             fprintf(stderr, APP ": --child runs exactly one config\n");
-            return NN_EXIT_USAGE;
+            return APP_EXIT_USAGE;
         }
         return run_child(&CONFIGS[o.configs[0] - 'A'], &o);
     }

@@ -3,7 +3,9 @@
  * sequences) → LSTM(1000) → Dense(1000, relu) → Dense(V+1, softmax). Trains (or
  * loads) it, reports held-out loss and top-1 / top-5 accuracy, and predicts the next
  * words of a phrase. `sherlock --help` lists the options. */
-#include "nn/nn.h"
+#include <lamina/nn/nn.h>
+
+#include "common/app.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -115,43 +117,43 @@ static int parse_options(int argc, char **argv, Options *o) {
         switch (c) {
         case O_DATA: o->data_dir = optarg; break;
         case O_DATA_FILE: o->data_file = optarg; break;
-        case O_UNITS: ok = nn_app_parse_int(APP, "--units", optarg, 1, 1 << 20, &o->units), o->units_set = true; break;
-        case O_EMBED: ok = nn_app_parse_int(APP, "--embed", optarg, 1, 1 << 20, &o->embed), o->embed_set = true; break;
-        case O_EPOCHS: ok = nn_app_parse_int(APP, "--epochs", optarg, 1, 100000, &o->epochs); break;
-        case O_MAX_STEPS: ok = nn_app_parse_int(APP, "--max-steps", optarg, 1, INT64_MAX, &o->max_steps); break;
-        case O_BATCH: ok = nn_app_parse_int(APP, "--batch-size", optarg, 1, 1 << 16, &o->batch_size); break;
-        case O_LR: ok = nn_app_parse_float(APP, "--lr", optarg, 1e-9, 10, &o->lr); break;
-        case O_SEED: ok = nn_app_parse_int(APP, "--seed", optarg, 0, INT64_MAX, &o->seed); break;
-        case O_THREADS: ok = nn_app_parse_int(APP, "--threads", optarg, 1, 1024, &o->threads); break;
+        case O_UNITS: ok = app_parse_int(APP, "--units", optarg, 1, 1 << 20, &o->units), o->units_set = true; break;
+        case O_EMBED: ok = app_parse_int(APP, "--embed", optarg, 1, 1 << 20, &o->embed), o->embed_set = true; break;
+        case O_EPOCHS: ok = app_parse_int(APP, "--epochs", optarg, 1, 100000, &o->epochs); break;
+        case O_MAX_STEPS: ok = app_parse_int(APP, "--max-steps", optarg, 1, INT64_MAX, &o->max_steps); break;
+        case O_BATCH: ok = app_parse_int(APP, "--batch-size", optarg, 1, 1 << 16, &o->batch_size); break;
+        case O_LR: ok = app_parse_float(APP, "--lr", optarg, 1e-9, 10, &o->lr); break;
+        case O_SEED: ok = app_parse_int(APP, "--seed", optarg, 0, INT64_MAX, &o->seed); break;
+        case O_THREADS: ok = app_parse_int(APP, "--threads", optarg, 1, 1024, &o->threads); break;
         case O_SAVE: o->save = optarg; break;
         case O_LOAD: o->load = optarg; break;
         case O_PREDICT: o->predict = optarg; break;
-        case O_TOP_K: ok = nn_app_parse_int(APP, "--top-k", optarg, 1, 1000000, &o->top_k); break;
+        case O_TOP_K: ok = app_parse_int(APP, "--top-k", optarg, 1, 1000000, &o->top_k); break;
         case O_INTERACTIVE: o->interactive = true; break;
         case O_SUMMARY: o->summary = true; break;
         case O_PLOT: o->plot = optarg; break;
         case O_QUIET: o->quiet = true; break;
         case O_JSON: o->json = true; break;
-        case O_VERSION: printf("lamina %s\n", LAMINA_VERSION); exit(NN_EXIT_OK);
-        case O_HELP: usage(stdout); exit(NN_EXIT_OK);
+        case O_VERSION: printf("lamina %s\n", LAMINA_VERSION); exit(APP_EXIT_OK);
+        case O_HELP: usage(stdout); exit(APP_EXIT_OK);
         case O_CHECKPOINT_EVERY:
-            ok = nn_app_parse_checkpoint_every(APP, optarg, &o->checkpoint_every, &o->checkpoint_in_epochs);
+            ok = app_parse_checkpoint_every(APP, optarg, &o->checkpoint_every, &o->checkpoint_in_epochs);
             break;
         case O_RESUME: o->resume = optarg; break;
         case O_CHECK_NUMERICS: o->check_numerics = true; break;
         default:
             fprintf(stderr, "%s: unknown option or missing value: '%s' (see --help)\n", APP, argv[optind - 1]);
-            return NN_EXIT_USAGE;
+            return APP_EXIT_USAGE;
         }
     }
-    if (!ok) return NN_EXIT_USAGE;
+    if (!ok) return APP_EXIT_USAGE;
     if (optind < argc) {
         fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n", APP, argv[optind]);
-        return NN_EXIT_USAGE;
+        return APP_EXIT_USAGE;
     }
     if (o->resume && o->load) {
         fprintf(stderr, "%s: --resume continues training and --load skips it: give one of them\n", APP);
-        return NN_EXIT_USAGE;
+        return APP_EXIT_USAGE;
     }
     return 0;
 }
@@ -167,7 +169,7 @@ static int check_memory(const Options *o, int64_t classes) {
     snprintf(what, sizeof what, "training --units %lld --embed %lld --batch-size %lld", (long long)o->units,
              (long long)o->embed, (long long)o->batch_size);
     snprintf(detail, sizeof detail, "%.0f parameters and one step's activations", params);
-    return nn_app_fits_in_memory(APP, what, detail, bytes) ? 0 : NN_EXIT_USAGE;
+    return app_fits_in_memory(APP, what, detail, bytes) ? 0 : APP_EXIT_USAGE;
 }
 
 static Model *make_model(const Options *o, int64_t classes) {
@@ -281,7 +283,7 @@ static int on_batch_end(Model *m, const NnBatchLogs *l, void *user) {
     t->samples += l->samples;
     t->epoch_samples += l->samples;
     curve_add(t->curve, l->loss, false);
-    double now = nn_app_seconds(), trained = t->train_time + (now - t->epoch_clock);
+    double now = app_seconds(), trained = t->train_time + (now - t->epoch_clock);
     bool last = l->step == l->epoch_steps;
     if (t->o->quiet || (t->tty ? !last && now - t->last_draw < 0.1 : !last && l->step % t->every != 0)) return 0;
     t->last_draw = now;
@@ -297,13 +299,13 @@ static int on_batch_end(Model *m, const NnBatchLogs *l, void *user) {
  * fails stops training. */
 static int on_epoch_end(Model *m, const NnEpochLogs *logs, void *user) {
     Trainer *t = user;
-    t->train_time += nn_app_seconds() - t->epoch_clock;
+    t->train_time += app_seconds() - t->epoch_clock;
     Metrics *r = t->r;
     r->loss = logs->loss;
     r->steps = logs->steps;
     if (evaluate(m, t->vx, t->vy, r) != 0) {
         fprintf(stderr, "%s%s: evaluation failed: %s\n", t->tty && !t->o->quiet ? "\n" : "", APP, tensor_last_error());
-        t->status = NN_EXIT_FAILURE;
+        t->status = APP_EXIT_FAILURE;
         return 1;
     }
     if (t->curve->n_val < 64) {
@@ -313,7 +315,7 @@ static int on_epoch_end(Model *m, const NnEpochLogs *logs, void *user) {
     if (!t->o->quiet)
         fprintf(stderr, "%sepoch %d/%lld: loss %.4f  val_loss %.4f  top1 %.4f  top5 %.4f%s\n", t->tty ? "\r" : "",
                 logs->epoch, (long long)t->o->epochs, r->loss, r->val_loss, r->top1, r->top5, t->tty ? "\033[K" : "");
-    t->epoch_clock = nn_app_seconds();
+    t->epoch_clock = app_seconds();
     return 0;
 }
 
@@ -339,7 +341,7 @@ static int train(Model *m, const Options *o, int argc, char **argv, const Tensor
         fprintf(stderr, "%s: checkpoints go to %s (no --save FILE given)\n", APP, ckpt);
     Tensor *tx = rows(x, 0, n_train), *ty = rows(y, 0, n_train);
     NnCallback callbacks = {.on_epoch_end = on_epoch_end, .on_batch_end = on_batch_end, .user = &t};
-    double started = t.epoch_clock = nn_app_seconds();
+    double started = t.epoch_clock = app_seconds();
     NnHistory *h = nn_fit(m, tx, ty, .batch_size = batch, .epochs = (int)o->epochs, .seed = (uint64_t)o->seed,
                           .quiet = true, .max_steps = o->max_steps, .callbacks = &callbacks, .n_callbacks = 1,
                           .checkpoint_path = ckpt,
@@ -355,22 +357,22 @@ static int train(Model *m, const Options *o, int argc, char **argv, const Tensor
         bool refused = o->resume && nn_model_steps(m) == 0;
         fprintf(stderr, "%s%s: %s: %s\n", t.tty && !o->quiet && t.steps_here ? "\n" : "", APP,
                 refused ? "cannot resume" : "training failed", tensor_last_error());
-        return refused ? NN_EXIT_USAGE : NN_EXIT_FAILURE;
+        return refused ? APP_EXIT_USAGE : APP_EXIT_FAILURE;
     }
     if (h->signal) {
         if (t.tty && !o->quiet) fputc('\n', stderr);
-        status = nn_app_report_interrupted(APP, h->signal, nn_model_steps(m), ckpt ? ckpt : DEFAULT_CHECKPOINT,
+        status = app_report_interrupted(APP, h->signal, nn_model_steps(m), ckpt ? ckpt : DEFAULT_CHECKPOINT,
                                            argc, argv);
     } else if (status == 0 && isnan(r->val_loss)) { /* a resumed run that had already finished */
         r->steps = nn_model_steps(m);
         if (h->epochs > 0) r->loss = h->loss[h->epochs - 1];
         if (evaluate(m, vx, vy, r) != 0) {
             fprintf(stderr, "%s: evaluation failed: %s\n", APP, tensor_last_error());
-            status = NN_EXIT_FAILURE;
+            status = APP_EXIT_FAILURE;
         }
     }
     nn_history_free(h);
-    r->seconds = nn_app_seconds() - started;
+    r->seconds = app_seconds() - started;
     r->samples_per_s = t.train_time > 0 ? (double)t.samples / t.train_time : NAN;
     return status;
 }
@@ -404,8 +406,8 @@ typedef struct Prediction {
 } Prediction;
 
 /* Prints the top_k most likely next words after a phrase's last 3 known words (and
- * keeps the first 16 in *last when it is not NULL). Returns 0, or NN_EXIT_USAGE for a
- * phrase with fewer than 3 known words, NN_EXIT_FAILURE if the model fails. */
+ * keeps the first 16 in *last when it is not NULL). Returns 0, or APP_EXIT_USAGE for a
+ * phrase with fewer than 3 known words, APP_EXIT_FAILURE if the model fails. */
 static int predict(Model *m, const NnTokenizer *tok, const char *phrase, int64_t top_k, Prediction *last) {
     int64_t n;
     int32_t *ids = phrase_ids(tok, phrase, &n);
@@ -413,7 +415,7 @@ static int predict(Model *m, const NnTokenizer *tok, const char *phrase, int64_t
         fprintf(stderr, "%s: \"%s\" has %lld known word%s; the model reads the last %d known words of a phrase\n",
                 APP, phrase, (long long)n, n == 1 ? "" : "s", CONTEXT);
         free(ids);
-        return NN_EXIT_USAGE;
+        return APP_EXIT_USAGE;
     }
     Tensor *x = tensor_i32_from_array(NULL, TENSOR_SHAPE(1, CONTEXT), ids + n - CONTEXT);
     Tensor *probs = nn_predict(m, x, 1);
@@ -427,7 +429,7 @@ static int predict(Model *m, const NnTokenizer *tok, const char *phrase, int64_t
     tensor_free(x);
     if (!probs) {
         fprintf(stderr, "%s: prediction failed: %s\n", APP, tensor_last_error());
-        return NN_EXIT_FAILURE;
+        return APP_EXIT_FAILURE;
     }
     /* Index 0 is padding, never a word: rank indices 1..V only. */
     const float *p = tensor_f32(probs);
@@ -465,7 +467,7 @@ static int interactive(Model *m, const NnTokenizer *tok, int64_t top_k) {
         line[strcspn(line, "\r\n")] = '\0';
         if (!*line) continue;
         int rc = predict(m, tok, line, top_k, NULL);
-        if (rc == NN_EXIT_FAILURE) {
+        if (rc == APP_EXIT_FAILURE) {
             status = rc;
             break;
         }
@@ -487,16 +489,16 @@ static int load_vocab(Options *o, NnTokenizer **tok) {
     *tok = nn_vocab_load(path, NULL, header, sizeof header);
     if (!*tok) {
         fprintf(stderr, "%s: cannot load the vocabulary: %s\n", APP, tensor_last_error());
-        return NN_EXIT_FAILURE;
+        return APP_EXIT_FAILURE;
     }
     long long units, embed;
     if (sscanf(header, "lamina sherlock units=%lld embed=%lld", &units, &embed) != 2 || units < 1 || embed < 1) {
         fprintf(stderr, "%s: %s is not a sherlock vocabulary (its header is '%s')\n", APP, path, header);
-        return NN_EXIT_FAILURE;
+        return APP_EXIT_FAILURE;
     }
     if ((o->units_set && o->units != units) || (o->embed_set && o->embed != embed)) {
         fprintf(stderr, "%s: %s was trained with --units %lld --embed %lld\n", APP, o->load, units, embed);
-        return NN_EXIT_USAGE;
+        return APP_EXIT_USAGE;
     }
     o->units = units;
     o->embed = embed;
@@ -510,7 +512,7 @@ static int save_vocab(const Options *o, const NnTokenizer *tok, const char *weig
     snprintf(header, sizeof header, "lamina sherlock units=%lld embed=%lld", (long long)o->units, (long long)o->embed);
     if (nn_vocab_save(tok, path, header) != 0) {
         fprintf(stderr, "%s: cannot save the vocabulary: %s\n", APP, tensor_last_error());
-        return NN_EXIT_FAILURE;
+        return APP_EXIT_FAILURE;
     }
     return 0;
 }
@@ -518,8 +520,8 @@ static int save_vocab(const Options *o, const NnTokenizer *tok, const char *weig
 /* Reads the corpus, joins its lines, fits *tok unless it is already set, and encodes it. */
 static int read_corpus(const Options *o, NnTokenizer **tok, int32_t **ids, int64_t *n) {
     int64_t len, joined_len;
-    char *text = nn_app_read_corpus(APP, nn_app_data_dir(o->data_dir), o->data_file, &len);
-    if (!text) return NN_EXIT_USAGE;
+    char *text = app_read_corpus(APP, app_data_dir(o->data_dir), o->data_file, &len);
+    if (!text) return APP_EXIT_USAGE;
     char *joined = nn_text_join_lines(text, len, &joined_len);
     free(text);
     if (!*tok) {
@@ -528,48 +530,48 @@ static int read_corpus(const Options *o, NnTokenizer **tok, int32_t **ids, int64
         if (nn_tokenizer_finish(*tok) != 0) {
             fprintf(stderr, "%s: %s has no words: %s\n", APP, o->data_file, tensor_last_error());
             free(joined);
-            return NN_EXIT_USAGE;
+            return APP_EXIT_USAGE;
         }
     }
     *ids = nn_tokenizer_encode(*tok, joined, joined_len, n);
     free(joined);
     if (!*ids) {
         fprintf(stderr, "%s: cannot encode %s: %s\n", APP, o->data_file, tensor_last_error());
-        return NN_EXIT_FAILURE;
+        return APP_EXIT_FAILURE;
     }
     return 0;
 }
 
 static void write_json(const Options *o, const NnTokenizer *tok, const Model *m, int64_t windows, int64_t n_val,
                        const Metrics *r, const Prediction *pred) {
-    NnJson j;
-    nn_json_begin(&j, stdout);
-    nn_json_int(&j, "vocab", nn_tokenizer_vocab_size(tok));
-    nn_json_int(&j, "windows", windows);
-    nn_json_int(&j, "val_windows", n_val);
-    nn_json_int(&j, "params", nn_model_param_count(m));
-    nn_json_int(&j, "units", o->units);
-    nn_json_int(&j, "embed", o->embed);
-    nn_json_int(&j, "batch_size", o->batch_size);
-    nn_json_int(&j, "steps", r->steps);
-    nn_json_number(&j, "loss", r->loss);
-    nn_json_number(&j, "val_loss", r->val_loss);
-    nn_json_number(&j, "top1", r->top1);
-    nn_json_number(&j, "top5", r->top5);
-    nn_json_number(&j, "samples_per_s", r->samples_per_s);
-    nn_json_number(&j, "tokens_per_s", r->samples_per_s);
-    nn_json_number(&j, "seconds", r->seconds);
+    AppJson j;
+    app_json_begin(&j, stdout);
+    app_json_int(&j, "vocab", nn_tokenizer_vocab_size(tok));
+    app_json_int(&j, "windows", windows);
+    app_json_int(&j, "val_windows", n_val);
+    app_json_int(&j, "params", nn_model_param_count(m));
+    app_json_int(&j, "units", o->units);
+    app_json_int(&j, "embed", o->embed);
+    app_json_int(&j, "batch_size", o->batch_size);
+    app_json_int(&j, "steps", r->steps);
+    app_json_number(&j, "loss", r->loss);
+    app_json_number(&j, "val_loss", r->val_loss);
+    app_json_number(&j, "top1", r->top1);
+    app_json_number(&j, "top5", r->top5);
+    app_json_number(&j, "samples_per_s", r->samples_per_s);
+    app_json_number(&j, "tokens_per_s", r->samples_per_s);
+    app_json_number(&j, "seconds", r->seconds);
     if (pred && pred->k) {
-        nn_json_string(&j, "context", pred->context);
+        app_json_string(&j, "context", pred->context);
         for (int64_t i = 0; i < pred->k; i++) {
             char key[32];
             snprintf(key, sizeof key, "next_%lld", (long long)(i + 1));
-            nn_json_string(&j, key, pred->words[i]);
+            app_json_string(&j, key, pred->words[i]);
             snprintf(key, sizeof key, "p_%lld", (long long)(i + 1));
-            nn_json_number(&j, key, pred->p[i]);
+            app_json_number(&j, key, pred->p[i]);
         }
     }
-    nn_json_end(&j);
+    app_json_end(&j);
 }
 
 int main(int argc, char **argv) {
@@ -593,7 +595,7 @@ int main(int argc, char **argv) {
     if ((!tok || need_windows) && (status = read_corpus(&o, &tok, &ids, &n_ids)) != 0) goto done;
     if ((status = check_memory(&o, nn_tokenizer_vocab_size(tok) + 1)) != 0) goto done;
     if (!(m = make_model(&o, nn_tokenizer_vocab_size(tok) + 1))) {
-        status = NN_EXIT_FAILURE;
+        status = APP_EXIT_FAILURE;
         goto done;
     }
     if (o.summary) {
@@ -604,7 +606,7 @@ int main(int argc, char **argv) {
         if (nn_windows_next(ids, n_ids, CONTEXT, 1, &x, &y) != 0 || x->shape[0] < 10) {
             fprintf(stderr, "%s: %s has too few words (%lld) for training and validation windows\n", APP,
                     o.data_file, (long long)n_ids);
-            status = NN_EXIT_USAGE;
+            status = APP_EXIT_USAGE;
             goto done;
         }
         windows = x->shape[0];
@@ -615,13 +617,13 @@ int main(int argc, char **argv) {
     if (o.load) {
         if (nn_load_weights(m, o.load) != 0) {
             fprintf(stderr, "%s: cannot load weights: %s\n", APP, tensor_last_error());
-            status = NN_EXIT_FAILURE;
+            status = APP_EXIT_FAILURE;
             goto done;
         }
         r.steps = 0;
         if (evaluate_loaded && evaluate(m, vx, vy, &r) != 0) {
             fprintf(stderr, "%s: evaluation failed: %s\n", APP, tensor_last_error());
-            status = NN_EXIT_FAILURE;
+            status = APP_EXIT_FAILURE;
             goto done;
         }
     } else {
@@ -640,7 +642,7 @@ int main(int argc, char **argv) {
     if (o.save && o.load) { /* trained runs wrote FILE as their final checkpoint */
         if (nn_save_weights(m, o.save, false) != 0) {
             fprintf(stderr, "%s: cannot save the model: %s\n", APP, tensor_last_error());
-            status = NN_EXIT_FAILURE;
+            status = APP_EXIT_FAILURE;
             goto done;
         }
         if ((status = save_vocab(&o, tok, o.save)) != 0) goto done;
@@ -650,7 +652,7 @@ int main(int argc, char **argv) {
             fprintf(stderr, "%s: --plot draws the training loss; nothing to draw with --load\n", APP);
         else if (write_plot(o.plot, &curve) != 0) {
             fprintf(stderr, "%s: cannot write the plot: %s\n", APP, tensor_last_error());
-            status = NN_EXIT_FAILURE;
+            status = APP_EXIT_FAILURE;
             goto done;
         }
     }

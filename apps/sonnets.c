@@ -3,7 +3,9 @@
  * word model. Trains (or loads) a model, reports the held-out loss per character or
  * word, writes samples generated one symbol at a time with carried LSTM state, and
  * optionally plots the loss curves. `sonnets --help` lists the options. */
-#include "nn/nn.h"
+#include <lamina/nn/nn.h>
+
+#include "common/app.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -118,36 +120,36 @@ static int parse_options(int argc, char **argv, Options *o) {
             if (k == 3) {
                 fprintf(stderr, APP ": invalid value '%s' for --model: expected char-many-to-many, "
                                 "char-many-to-one or word\n", optarg);
-                return NN_EXIT_USAGE;
+                return APP_EXIT_USAGE;
             }
             o->kind = (ModelKind)k;
             break;
         }
         case O_DATA: o->data_dir = optarg; break;
         case O_DATA_FILE: o->data_file = optarg; break;
-        case O_EPOCHS: if (!nn_app_parse_int(APP, name, optarg, 1, 1000000, &v)) return NN_EXIT_USAGE; o->epochs = (int)v; break;
-        case O_MAX_STEPS: if (!nn_app_parse_int(APP, name, optarg, 1, INT64_MAX, &o->max_steps)) return NN_EXIT_USAGE; break;
-        case O_BATCH: if (!nn_app_parse_int(APP, name, optarg, 1, 1 << 20, &o->batch_size)) return NN_EXIT_USAGE; break;
-        case O_LR: if (!nn_app_parse_float(APP, name, optarg, 1e-9, 10.0, &o->lr)) return NN_EXIT_USAGE; break;
-        case O_SEED: if (!nn_app_parse_int(APP, name, optarg, 0, INT64_MAX, &v)) return NN_EXIT_USAGE; o->seed = (uint64_t)v; break;
-        case O_THREADS: if (!nn_app_parse_int(APP, name, optarg, 1, 1024, &v)) return NN_EXIT_USAGE; o->threads = (int)v; break;
+        case O_EPOCHS: if (!app_parse_int(APP, name, optarg, 1, 1000000, &v)) return APP_EXIT_USAGE; o->epochs = (int)v; break;
+        case O_MAX_STEPS: if (!app_parse_int(APP, name, optarg, 1, INT64_MAX, &o->max_steps)) return APP_EXIT_USAGE; break;
+        case O_BATCH: if (!app_parse_int(APP, name, optarg, 1, 1 << 20, &o->batch_size)) return APP_EXIT_USAGE; break;
+        case O_LR: if (!app_parse_float(APP, name, optarg, 1e-9, 10.0, &o->lr)) return APP_EXIT_USAGE; break;
+        case O_SEED: if (!app_parse_int(APP, name, optarg, 0, INT64_MAX, &v)) return APP_EXIT_USAGE; o->seed = (uint64_t)v; break;
+        case O_THREADS: if (!app_parse_int(APP, name, optarg, 1, 1024, &v)) return APP_EXIT_USAGE; o->threads = (int)v; break;
         case O_SAVE: o->save = optarg; break;
         case O_LOAD: o->load = optarg; break;
         case O_SUMMARY: o->summary = true; break;
         case O_PLOT: o->plot = optarg; break;
-        case O_SAMPLE: if (!nn_app_parse_int(APP, name, optarg, 0, 1000000, &v)) return NN_EXIT_USAGE; o->sample = (int)v; break;
-        case O_TEMP: if (!nn_app_parse_float(APP, name, optarg, 1e-3, 100.0, &o->temperature)) return NN_EXIT_USAGE; break;
+        case O_SAMPLE: if (!app_parse_int(APP, name, optarg, 0, 1000000, &v)) return APP_EXIT_USAGE; o->sample = (int)v; break;
+        case O_TEMP: if (!app_parse_float(APP, name, optarg, 1e-3, 100.0, &o->temperature)) return APP_EXIT_USAGE; break;
         case O_PRIME: o->prime = optarg; break;
         case O_QUIET: o->quiet = true; break;
         case O_JSON: o->json = true; break;
-        case O_VERSION: printf("lamina %s\n", LAMINA_VERSION); return NN_EXIT_OK;
-        case O_HELP: usage(stdout); return NN_EXIT_OK;
-        case O_UNITS: if (!nn_app_parse_int(APP, name, optarg, 1, 1 << 20, &o->units)) return NN_EXIT_USAGE; break;
-        case O_EMBED: if (!nn_app_parse_int(APP, name, optarg, 1, 1 << 20, &o->embed)) return NN_EXIT_USAGE; break;
-        case O_SEQ_LEN: if (!nn_app_parse_int(APP, name, optarg, 1, INT32_MAX, &o->window)) return NN_EXIT_USAGE; break;
+        case O_VERSION: printf("lamina %s\n", LAMINA_VERSION); return APP_EXIT_OK;
+        case O_HELP: usage(stdout); return APP_EXIT_OK;
+        case O_UNITS: if (!app_parse_int(APP, name, optarg, 1, 1 << 20, &o->units)) return APP_EXIT_USAGE; break;
+        case O_EMBED: if (!app_parse_int(APP, name, optarg, 1, 1 << 20, &o->embed)) return APP_EXIT_USAGE; break;
+        case O_SEQ_LEN: if (!app_parse_int(APP, name, optarg, 1, INT32_MAX, &o->window)) return APP_EXIT_USAGE; break;
         case O_CHECKPOINT_EVERY:
-            if (!nn_app_parse_checkpoint_every(APP, optarg, &o->checkpoint_every, &o->checkpoint_in_epochs))
-                return NN_EXIT_USAGE;
+            if (!app_parse_checkpoint_every(APP, optarg, &o->checkpoint_every, &o->checkpoint_in_epochs))
+                return APP_EXIT_USAGE;
             break;
         case O_RESUME: o->resume = optarg; break;
         case O_CHECK_NUMERICS: o->check_numerics = true; break;
@@ -156,16 +158,16 @@ static int parse_options(int argc, char **argv, Options *o) {
                 fprintf(stderr, APP ": option '--%s' needs a value (see --help)\n", longopts[optopt - O_MODEL].name);
             else
                 fprintf(stderr, APP ": unknown option '%s' (see --help)\n", argv[optind - 1]);
-            return NN_EXIT_USAGE;
+            return APP_EXIT_USAGE;
         }
     }
     if (optind < argc) {
         fprintf(stderr, APP ": unexpected argument '%s' (see --help)\n", argv[optind]);
-        return NN_EXIT_USAGE;
+        return APP_EXIT_USAGE;
     }
     if (o->resume && o->load) {
         fprintf(stderr, APP ": --resume continues training and --load skips it: give one of them\n");
-        return NN_EXIT_USAGE;
+        return APP_EXIT_USAGE;
     }
     if (!o->batch_size) o->batch_size = o->kind == WORD ? 100 : 128;
     if (!o->window) o->window = o->kind == WORD ? 50 : 40;
@@ -185,8 +187,8 @@ typedef struct Corpus {
 /* Reads and encodes the corpus; returns an exit status (0 on success). */
 static int load_corpus(const Options *o, Corpus *c) {
     int64_t len;
-    char *text = nn_app_read_corpus(APP, nn_app_data_dir(o->data_dir), o->data_file, &len);
-    if (!text) return NN_EXIT_USAGE;
+    char *text = app_read_corpus(APP, app_data_dir(o->data_dir), o->data_file, &len);
+    if (!text) return APP_EXIT_USAGE;
     if (o->kind == WORD) {
         c->words = nn_word_text_tokenizer(text, len, 5);
         if (c->words) c->ids = nn_word_text_encode(c->words, text, len, &c->n, NULL);
@@ -198,7 +200,7 @@ static int load_corpus(const Options *o, Corpus *c) {
     free(text);
     if (!c->ids) {
         fprintf(stderr, APP ": cannot use %s as a corpus: %s\n", o->data_file, tensor_last_error());
-        return NN_EXIT_USAGE;
+        return APP_EXIT_USAGE;
     }
     return 0;
 }
@@ -238,7 +240,7 @@ static int check_memory(const Options *o, int64_t vocab, int64_t n_symbols) {
     snprintf(what, sizeof what, "training --units %lld --embed %lld --seq-len %lld --batch-size %lld",
              (long long)o->units, (long long)o->embed, (long long)o->window, (long long)o->batch_size);
     snprintf(detail, sizeof detail, "%.0f parameters, windows and one step's activations", params);
-    return nn_app_fits_in_memory(APP, what, detail, bytes) ? 0 : NN_EXIT_USAGE;
+    return app_fits_in_memory(APP, what, detail, bytes) ? 0 : APP_EXIT_USAGE;
 }
 
 static Model *make_model(const Options *o, int64_t vocab) {
@@ -335,7 +337,7 @@ static int encode_prime(const Options *o, Sampler *s) {
     free(unknown);
     if (!s->prime || s->n_prime == 0) {
         fprintf(stderr, APP ": --prime '%s' has no %s to start from\n", o->prime, c->words ? "words" : "characters");
-        return NN_EXIT_USAGE;
+        return APP_EXIT_USAGE;
     }
     return 0;
 }
@@ -355,7 +357,7 @@ static int check_length(const Options *o, const Corpus *c) {
                     "and the %s after it\n",
             (long long)o->window, o->data_file, (long long)n_val, o->kind == WORD ? "words" : "characters",
             o->kind == WORD ? "word" : "character");
-    return NN_EXIT_USAGE;
+    return APP_EXIT_USAGE;
 }
 
 /* Windows of the symbol stream: training at every position of the first 90%,
@@ -368,7 +370,7 @@ static int make_data(const Options *o, const Corpus *c, Data *d) {
         windows(c->ids + n_train, c->n - n_train, o->window, o->window, &d->vx, &d->vy) != 0) {
         fprintf(stderr, APP ": %s is too short for windows of %lld %s (%lld in all)\n", o->data_file,
                 (long long)o->window, o->kind == WORD ? "words" : "characters", (long long)c->n);
-        return NN_EXIT_USAGE;
+        return APP_EXIT_USAGE;
     }
     return 0;
 }
@@ -394,7 +396,7 @@ static void step_push(StepHistory *h, double loss, double val) {
         h->val = realloc(h->val, cap * sizeof(double));
         if (!h->loss || !h->val) {
             fprintf(stderr, APP ": out of memory recording the loss history\n");
-            exit(NN_EXIT_FAILURE);
+            exit(APP_EXIT_FAILURE);
         }
     }
     h->loss[h->steps] = loss;
@@ -411,7 +413,7 @@ typedef struct Progress {
 
 static void progress_update(Progress *p, int epoch, int epochs, int64_t step, double loss, int64_t tokens) {
     if (p->quiet) return;
-    double now = nn_app_seconds(), elapsed = now - p->start;
+    double now = app_seconds(), elapsed = now - p->start;
     if (p->tty ? now - p->last_draw < 0.1 && step != p->total : step < p->next_line) return;
     p->last_draw = now;
     p->next_line = step + (p->total + 9) / 10;
@@ -468,7 +470,7 @@ static int on_epoch_end(Model *m, const NnEpochLogs *logs, void *user) {
     Trainer *t = user;
     if (t->epoch != logs->epoch) return 0; /* no step of it ran here */
     if (t->val_every && t->steps.steps > 0) t->steps.val[t->steps.steps - 1] = logs->val_loss;
-    double elapsed = nn_app_seconds() - t->progress.start;
+    double elapsed = app_seconds() - t->progress.start;
     t->train_seconds += elapsed;
     if (!t->o->quiet)
         fprintf(stderr, "%sEpoch %d/%d %lld/%lld - %.1fs - loss: %.4f - val_loss: %.4f - %.0f tokens/s%s\n",
@@ -480,7 +482,7 @@ static int on_epoch_end(Model *m, const NnEpochLogs *logs, void *user) {
         snprintf(heading, sizeof heading, "sample after epoch %d", logs->epoch);
         sample_now(m, t->sampler, heading);
     }
-    t->epoch_clock = nn_app_seconds();
+    t->epoch_clock = app_seconds();
     return 0;
 }
 
@@ -507,7 +509,7 @@ static NnHistory *train(Model *m, const Options *o, const Data *d, Trainer *t) {
     if (ckpt && !o->save && !o->resume && !o->quiet)
         fprintf(stderr, APP ": checkpoints go to %s (no --save FILE given)\n", ckpt);
     NnCallback callbacks = {.on_epoch_end = on_epoch_end, .on_batch_end = on_batch_end, .user = t};
-    t->started = t->epoch_clock = nn_app_seconds();
+    t->started = t->epoch_clock = app_seconds();
     return nn_fit(m, d->x, d->y, .batch_size = o->batch_size, .epochs = o->epochs, .seed = o->seed,
                   .val_x = d->vx, .val_y = d->vy, .quiet = true, .max_steps = o->max_steps,
                   .callbacks = &callbacks, .n_callbacks = 1, .checkpoint_path = ckpt,
@@ -526,7 +528,7 @@ static int write_plot(const Options *o, const NnHistory *epochs, const StepHisto
                            o->kind == WORD ? "cross-entropy per word (nats)" : "cross-entropy per character (nats)",
                            2, names, ys, lens) != 0) {
         fprintf(stderr, APP ": cannot write the plot: %s\n", tensor_last_error());
-        return NN_EXIT_FAILURE;
+        return APP_EXIT_FAILURE;
     }
     if (!o->quiet) fprintf(stderr, "plot written to %s\n", o->plot);
     return 0;
@@ -536,7 +538,7 @@ int main(int argc, char **argv) {
     Options o;
     int rc = parse_options(argc, argv, &o);
     if (rc >= 0) return rc;
-    rc = NN_EXIT_OK;
+    rc = APP_EXIT_OK;
     if (o.threads) tensor_set_num_threads(o.threads);
 
     Corpus corpus = {0};
@@ -556,7 +558,7 @@ int main(int argc, char **argv) {
     if (!o.summary && (rc = check_length(&o, &corpus)) != 0) goto done;
     if ((rc = check_memory(&o, vocab, o.summary ? 0 : corpus.n)) != 0) goto done;
     if (!(m = make_model(&o, vocab))) {
-        rc = NN_EXIT_FAILURE;
+        rc = APP_EXIT_FAILURE;
         goto done;
     }
     if (o.summary) {
@@ -569,11 +571,11 @@ int main(int argc, char **argv) {
                 (long long)corpus.vocab - 1, NN_WORD_UNKNOWN);
     if ((rc = encode_prime(&o, &sampler)) != 0 || (rc = make_data(&o, &corpus, &data)) != 0) goto done;
 
-    double loss = NAN, val_loss = NAN, tokens_per_s = NAN, started = nn_app_seconds();
+    double loss = NAN, val_loss = NAN, tokens_per_s = NAN, started = app_seconds();
     if (o.load) {
         if (nn_load_weights(m, o.load) != 0) {
             fprintf(stderr, APP ": cannot load weights: %s\n", tensor_last_error());
-            rc = NN_EXIT_USAGE;
+            rc = APP_EXIT_USAGE;
             goto done;
         }
         nn_evaluate(m, data.vx, data.vy, o.batch_size, &val_loss, NULL);
@@ -584,16 +586,16 @@ int main(int argc, char **argv) {
             bool refused = o.resume && nn_model_steps(m) == 0;
             fprintf(stderr, "%s" APP ": %s: %s\n", trainer.progress.tty && !o.quiet && trainer.epoch ? "\n" : "",
                     refused ? "cannot resume" : "training failed", tensor_last_error());
-            rc = refused ? NN_EXIT_USAGE : NN_EXIT_FAILURE;
+            rc = refused ? APP_EXIT_USAGE : APP_EXIT_FAILURE;
             goto done;
         }
         if (history->signal) {
             if (trainer.progress.tty && !o.quiet) fputc('\n', stderr);
-            rc = nn_app_report_interrupted(APP, history->signal, nn_model_steps(m),
+            rc = app_report_interrupted(APP, history->signal, nn_model_steps(m),
                                            checkpoint_path(&o) ? checkpoint_path(&o) : DEFAULT_CHECKPOINT, argc, argv);
             goto done;
         }
-        double seconds = trainer.train_seconds > 0 ? trainer.train_seconds : nn_app_seconds() - trainer.started;
+        double seconds = trainer.train_seconds > 0 ? trainer.train_seconds : app_seconds() - trainer.started;
         tokens_per_s = trainer.tokens && seconds > 0 ? (double)trainer.tokens / seconds : NAN;
         if (history->epochs > 0) {
             loss = history->loss[history->epochs - 1];
@@ -608,22 +610,22 @@ int main(int argc, char **argv) {
     if (o.save && o.load) { /* trained runs wrote FILE as their final checkpoint */
         if (nn_save_weights(m, o.save, false) != 0) {
             fprintf(stderr, APP ": cannot save weights: %s\n", tensor_last_error());
-            rc = NN_EXIT_FAILURE;
+            rc = APP_EXIT_FAILURE;
         }
     }
-    if (o.save && rc != NN_EXIT_FAILURE && !o.quiet) fprintf(stderr, "weights saved to %s\n", o.save);
+    if (o.save && rc != APP_EXIT_FAILURE && !o.quiet) fprintf(stderr, "weights saved to %s\n", o.save);
     if (o.json) {
-        NnJson j;
-        nn_json_begin(&j, stdout);
-        nn_json_string(&j, "model", kind_names[o.kind]);
-        nn_json_int(&j, "steps", nn_model_steps(m));
-        nn_json_int(&j, "params", nn_model_param_count(m));
-        nn_json_int(&j, "vocab", corpus.vocab);
-        nn_json_number(&j, "loss", loss);
-        nn_json_number(&j, "val_loss", val_loss);
-        nn_json_number(&j, "tokens_per_s", tokens_per_s);
-        nn_json_number(&j, "seconds", nn_app_seconds() - started);
-        nn_json_end(&j);
+        AppJson j;
+        app_json_begin(&j, stdout);
+        app_json_string(&j, "model", kind_names[o.kind]);
+        app_json_int(&j, "steps", nn_model_steps(m));
+        app_json_int(&j, "params", nn_model_param_count(m));
+        app_json_int(&j, "vocab", corpus.vocab);
+        app_json_number(&j, "loss", loss);
+        app_json_number(&j, "val_loss", val_loss);
+        app_json_number(&j, "tokens_per_s", tokens_per_s);
+        app_json_number(&j, "seconds", app_seconds() - started);
+        app_json_end(&j);
     }
 done:
     free(sampler.prime);

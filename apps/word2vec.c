@@ -3,7 +3,9 @@
  * vectors, then answers --similar / --analogy queries, scores analogy and
  * word-similarity test sets the way gensim does, writes the vectors in word2vec's
  * text or binary format, and draws a PCA map. `word2vec --help` lists the options. */
-#include "nn/nn.h"
+#include <lamina/nn/nn.h>
+
+#include "common/app.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -155,20 +157,20 @@ static int parse_options(int argc, char **argv, Options *o) {
         switch (c) {
         case O_CORPUS: ok = add_to(o->corpus, &o->n_corpus, optarg, "--corpus"); break;
         case O_DATA: o->data_dir = optarg; break;
-        case O_DIM: ok = nn_app_parse_int(APP, "--dim", optarg, 1, 10000, &o->dim); break;
-        case O_WINDOW: ok = nn_app_parse_int(APP, "--window", optarg, 1, 1000, &o->window); break;
-        case O_NEGATIVE: ok = nn_app_parse_int(APP, "--negative", optarg, 1, 100, &o->negative); break;
-        case O_MIN_COUNT: ok = nn_app_parse_int(APP, "--min-count", optarg, 1, INT32_MAX, &o->min_count); break;
-        case O_SAMPLE: ok = nn_app_parse_float(APP, "--sample", optarg, 0, 1, &o->sample); break;
-        case O_ITER: ok = nn_app_parse_int(APP, "--iter", optarg, 1, 100000, &o->iter); break;
-        case O_ALPHA: ok = nn_app_parse_float(APP, "--alpha", optarg, 1e-9, 10, &o->alpha); break;
-        case O_MIN_ALPHA: ok = nn_app_parse_float(APP, "--min-alpha", optarg, 0, 10, &o->min_alpha); break;
-        case O_THREADS: ok = nn_app_parse_int(APP, "--threads", optarg, 1, 1024, &o->threads); break;
+        case O_DIM: ok = app_parse_int(APP, "--dim", optarg, 1, 10000, &o->dim); break;
+        case O_WINDOW: ok = app_parse_int(APP, "--window", optarg, 1, 1000, &o->window); break;
+        case O_NEGATIVE: ok = app_parse_int(APP, "--negative", optarg, 1, 100, &o->negative); break;
+        case O_MIN_COUNT: ok = app_parse_int(APP, "--min-count", optarg, 1, INT32_MAX, &o->min_count); break;
+        case O_SAMPLE: ok = app_parse_float(APP, "--sample", optarg, 0, 1, &o->sample); break;
+        case O_ITER: ok = app_parse_int(APP, "--iter", optarg, 1, 100000, &o->iter); break;
+        case O_ALPHA: ok = app_parse_float(APP, "--alpha", optarg, 1e-9, 10, &o->alpha); break;
+        case O_MIN_ALPHA: ok = app_parse_float(APP, "--min-alpha", optarg, 0, 10, &o->min_alpha); break;
+        case O_THREADS: ok = app_parse_int(APP, "--threads", optarg, 1, 1024, &o->threads); break;
         case O_SEED:
-            if ((ok = nn_app_parse_int(APP, "--seed", optarg, 0, INT64_MAX, &seed))) o->seed = (uint64_t)seed;
+            if ((ok = app_parse_int(APP, "--seed", optarg, 0, INT64_MAX, &seed))) o->seed = (uint64_t)seed;
             break;
-        case O_BATCH: ok = nn_app_parse_int(APP, "--batch-size", optarg, 1, INT32_MAX, &o->batch); break;
-        case O_MAX_STEPS: ok = nn_app_parse_int(APP, "--max-steps", optarg, 1, INT32_MAX, &o->max_steps); break;
+        case O_BATCH: ok = app_parse_int(APP, "--batch-size", optarg, 1, INT32_MAX, &o->batch); break;
+        case O_MAX_STEPS: ok = app_parse_int(APP, "--max-steps", optarg, 1, INT32_MAX, &o->max_steps); break;
         case O_SUMMARY: o->summary = true; break;
         case O_SAVE: o->save = optarg; break;
         case O_LOAD: o->load = optarg; break;
@@ -178,47 +180,47 @@ static int parse_options(int argc, char **argv, Options *o) {
         case O_ANALOGY: ok = add_to(o->analogy, &o->n_analogy, optarg, "--analogy"); break;
         case O_EVAL_AN: o->eval_analogies = optarg; break;
         case O_EVAL_SIM: ok = add_to(o->eval_similarity, &o->n_eval_similarity, optarg, "--eval-similarity"); break;
-        case O_RESTRICT: ok = nn_app_parse_int(APP, "--restrict-vocab", optarg, 1, INT32_MAX, &o->restrict_vocab); break;
+        case O_RESTRICT: ok = app_parse_int(APP, "--restrict-vocab", optarg, 1, INT32_MAX, &o->restrict_vocab); break;
         case O_PLOT: o->plot = optarg; break;
-        case O_PLOT_WORDS: ok = nn_app_parse_int(APP, "--plot-words", optarg, 1, 100000, &o->plot_words); break;
+        case O_PLOT_WORDS: ok = app_parse_int(APP, "--plot-words", optarg, 1, 100000, &o->plot_words); break;
         case O_QUIET: o->quiet = true; break;
         case O_HOGWILD: o->hogwild = true; break;
         case O_CHECKPOINT: o->checkpoint = optarg; break;
         case O_CHECKPOINT_EVERY: ok = parse_every(optarg, o); break;
         case O_RESUME: o->resume = optarg; break;
         case O_JSON: o->json = true; break;
-        case O_VERSION: printf("lamina " LAMINA_VERSION "\n"); return NN_EXIT_OK;
-        case O_HELP: usage(stdout); return NN_EXIT_OK;
+        case O_VERSION: printf("lamina " LAMINA_VERSION "\n"); return APP_EXIT_OK;
+        case O_HELP: usage(stdout); return APP_EXIT_OK;
         default:
             fprintf(stderr, APP ": unknown option or missing value '%s' (see --help)\n", argv[optind - 1]);
-            return NN_EXIT_USAGE;
+            return APP_EXIT_USAGE;
         }
     }
-    if (!ok) return NN_EXIT_USAGE;
+    if (!ok) return APP_EXIT_USAGE;
     for (; optind < argc; optind++)
-        if (!add_to(o->corpus, &o->n_corpus, argv[optind], "a corpus")) return NN_EXIT_USAGE;
+        if (!add_to(o->corpus, &o->n_corpus, argv[optind], "a corpus")) return APP_EXIT_USAGE;
     if (o->load && (o->resume || o->checkpoint_every)) {
         fprintf(stderr, APP ": --load skips training: it cannot go with --resume or --checkpoint-every\n");
-        return NN_EXIT_USAGE;
+        return APP_EXIT_USAGE;
     }
     if (o->hogwild && o->checkpoint_every) {
         fprintf(stderr, APP ": --checkpoint-every needs the deterministic schedule: Hogwild threads never stop "
                         "together (drop --hogwild)\n");
-        return NN_EXIT_USAGE;
+        return APP_EXIT_USAGE;
     }
     if (o->min_alpha > o->alpha) {
         fprintf(stderr, APP ": --min-alpha %g is above --alpha %g\n", o->min_alpha, o->alpha);
-        return NN_EXIT_USAGE;
+        return APP_EXIT_USAGE;
     }
     for (int i = 0; i < o->n_analogy; i++) {
         char a[64], b[64], c2[64], extra[2];
         if (sscanf(o->analogy[i], "%63s %63s %63s %1s", a, b, c2, extra) != 3) {
             fprintf(stderr, APP ": invalid value '%s' for --analogy: expected three words \"A B C\"\n", o->analogy[i]);
-            return NN_EXIT_USAGE;
+            return APP_EXIT_USAGE;
         }
     }
     if (o->n_corpus == 0) o->corpus[o->n_corpus++] = "sherlock.txt";
-    o->data_dir = nn_app_data_dir(o->data_dir);
+    o->data_dir = app_data_dir(o->data_dir);
     return -1;
 }
 
@@ -287,7 +289,7 @@ static NnW2vCorpus *read_corpus(const Options *o) {
             if (!(text = nn_read_file(name, &len)))
                 fprintf(stderr, APP ": cannot read the corpus: %s\n", tensor_last_error());
         } else { /* a name in the data directory, with the hint on how to get the data */
-            text = nn_app_read_corpus(APP, o->data_dir, name, &len);
+            text = app_read_corpus(APP, o->data_dir, name, &len);
         }
         if (!text) {
             nn_w2v_corpus_free(c);
@@ -377,8 +379,8 @@ static int train(const Options *o, const NnW2vCorpus *corpus, NnW2vStats *stats,
     char detail[128];
     snprintf(detail, sizeof detail, "%.0f words x %lld dimensions, 2 tables + %.0f thread copies", rows,
              (long long)o->dim, copies);
-    if (!nn_app_fits_in_memory(APP, "training", detail, (2 + copies) * rows * (double)o->dim * sizeof(float)))
-        return NN_EXIT_USAGE;
+    if (!app_fits_in_memory(APP, "training", detail, (2 + copies) * rows * (double)o->dim * sizeof(float)))
+        return APP_EXIT_USAGE;
     const int64_t per_pass = nn_w2v_corpus_raw_words(corpus);
     const int64_t batch = o->batch ? o->batch : nn_w2v_default_batch_words(corpus, (int)o->iter, (int)o->threads);
     TrainContext ck = {.tty = isatty(fileno(stderr)),
@@ -394,12 +396,12 @@ static int train(const Options *o, const NnW2vCorpus *corpus, NnW2vStats *stats,
                            .on_checkpoint = o->checkpoint_every ? write_checkpoint : NULL);
     if (!m) {
         fprintf(stderr, APP ": %s\n", tensor_last_error());
-        return NN_EXIT_USAGE;
+        return APP_EXIT_USAGE;
     }
     if (o->resume && nn_w2v_load_state(m, o->resume) != 0) {
         fprintf(stderr, APP ": cannot resume: %s\n", tensor_last_error());
         nn_w2v_free(m);
-        return NN_EXIT_USAGE;
+        return APP_EXIT_USAGE;
     }
     struct sigaction sa = {.sa_handler = on_stop_signal, .sa_flags = (int)SA_RESETHAND}, old_int, old_term;
     sigemptyset(&sa.sa_mask); /* SA_RESETHAND: a second Ctrl-C is not caught and stops at once */
@@ -411,13 +413,13 @@ static int train(const Options *o, const NnW2vCorpus *corpus, NnW2vStats *stats,
     int rc = -1;
     if (trained < 0 || !(*wv = nn_w2v_word_vectors(m))) {
         fprintf(stderr, APP ": training failed: %s\n", tensor_last_error());
-        rc = NN_EXIT_FAILURE;
+        rc = APP_EXIT_FAILURE;
     } else if (trained == 1) { /* stopped by a signal between rounds */
         int signo = (int)stop_signal;
         if (ck.tty && !o->quiet) fputc('\n', stderr);
         if (nn_w2v_save_state(m, ck.checkpoint) != 0) {
             fprintf(stderr, APP ": stopped by a signal, but cannot write the checkpoint: %s\n", tensor_last_error());
-            rc = NN_EXIT_FAILURE;
+            rc = APP_EXIT_FAILURE;
         } else {
             fprintf(stderr, APP ": stopped by %s after %lld corpus words; checkpoint written to %s\n",
                     signo == SIGTERM ? "SIGTERM" : "SIGINT", (long long)stats->words, ck.checkpoint);
@@ -428,7 +430,7 @@ static int train(const Options *o, const NnW2vCorpus *corpus, NnW2vStats *stats,
                     fprintf(stderr, APP ": cannot save the vectors so far: %s\n", tensor_last_error());
             }
             print_resume_command(ck.checkpoint, argc, argv);
-            rc = NN_EXIT_SIGNAL_BASE + signo;
+            rc = APP_EXIT_SIGNAL_BASE + signo;
         }
         nn_word_vectors_free(*wv);
         *wv = NULL;
@@ -442,17 +444,17 @@ int main(int argc, char **argv) {
     int rc = parse_options(argc, argv, &o);
     if (rc >= 0) return rc;
     tensor_set_num_threads((int)o.threads);
-    int status = NN_EXIT_OK;
+    int status = APP_EXIT_OK;
     NnW2vCorpus *corpus = NULL;
     NnWordVectors *wv = NULL;
     NnW2vStats stats = {.words_per_s = NAN, .loss = NAN, .seconds = NAN};
-    NnJson json;
+    AppJson json;
     char path[4096];
 
     if (o.load) {
         if (!(wv = nn_vectors_read(o.load, NN_VECTORS_AUTO))) {
             fprintf(stderr, APP ": cannot load vectors: %s\n", tensor_last_error());
-            return NN_EXIT_FAILURE;
+            return APP_EXIT_FAILURE;
         }
         fprintf(stderr, "loaded %lld vectors of %lld dimensions from %s\n", (long long)wv->size, (long long)wv->dim, o.load);
         if (o.summary) { /* only the word vectors are in the file */
@@ -461,14 +463,14 @@ int main(int argc, char **argv) {
                    (long long)wv->dim, 4, "", (long long)(wv->size * wv->dim));
             printf("Total params: %lld\n", (long long)(wv->size * wv->dim));
             nn_word_vectors_free(wv);
-            return NN_EXIT_OK;
+            return APP_EXIT_OK;
         }
     } else {
-        if (!(corpus = read_corpus(&o))) return NN_EXIT_USAGE;
+        if (!(corpus = read_corpus(&o))) return APP_EXIT_USAGE;
         if (o.summary) {
             summary(&o, corpus);
             nn_w2v_corpus_free(corpus);
-            return NN_EXIT_OK;
+            return APP_EXIT_OK;
         }
         if ((rc = train(&o, corpus, &stats, &wv, argc, argv)) >= 0) {
             nn_w2v_corpus_free(corpus);
@@ -481,11 +483,11 @@ int main(int argc, char **argv) {
     }
     if (o.save && nn_vectors_write(wv, o.save, true) != 0) {
         fprintf(stderr, APP ": cannot save: %s\n", tensor_last_error());
-        status = NN_EXIT_FAILURE;
+        status = APP_EXIT_FAILURE;
     }
     if (o.output && nn_vectors_write(wv, o.output, o.binary) != 0) {
         fprintf(stderr, APP ": cannot write the vectors: %s\n", tensor_last_error());
-        status = NN_EXIT_FAILURE;
+        status = APP_EXIT_FAILURE;
     }
 
     int64_t rows[10];
@@ -498,7 +500,7 @@ int main(int argc, char **argv) {
     }
     for (int i = 0; i < o.n_similar; i++) {
         int64_t row = lookup(wv, o.similar[i]);
-        if (row < 0) status = NN_EXIT_FAILURE;
+        if (row < 0) status = APP_EXIT_FAILURE;
         else print_neighbours(wv, o.similar[i], nn_nearest_to_row(wv, row, 10, rows, cos), rows, cos);
     }
     for (int i = 0; i < o.n_analogy; i++) {
@@ -506,7 +508,7 @@ int main(int argc, char **argv) {
         sscanf(o.analogy[i], "%63s %63s %63s", w[0], w[1], w[2]);
         int64_t a = lookup(wv, w[0]), b = lookup(wv, w[1]), c = lookup(wv, w[2]);
         if (a < 0 || b < 0 || c < 0) {
-            status = NN_EXIT_FAILURE;
+            status = APP_EXIT_FAILURE;
             continue;
         }
         int64_t n = nn_analogy(wv, a, b, c, 5, 0, rows, cos);
@@ -519,7 +521,7 @@ int main(int argc, char **argv) {
     if (o.eval_analogies) {
         if (!(an = nn_analogy_read(resolve(&o, o.eval_analogies, path, sizeof path)))) {
             fprintf(stderr, APP ": cannot read the analogies: %s\n", tensor_last_error());
-            status = NN_EXIT_FAILURE;
+            status = APP_EXIT_FAILURE;
         } else {
             analogy = nn_analogy_evaluate(wv, an, o.restrict_vocab);
             printf("analogies (%s, %lld most frequent words):\n", path, (long long)o.restrict_vocab);
@@ -541,7 +543,7 @@ int main(int argc, char **argv) {
         sim[i] = NAN;
         if (!set) {
             fprintf(stderr, APP ": cannot read the similarity pairs: %s\n", tensor_last_error());
-            status = NN_EXIT_FAILURE;
+            status = APP_EXIT_FAILURE;
             continue;
         }
         sim[i] = nn_similarity_evaluate(wv, set);
@@ -557,7 +559,7 @@ int main(int argc, char **argv) {
             nn_plot_scatter_svg(o.plot, "word vectors: PCA of the most frequent words", n, xy,
                                 (const char *const *)wv->words) != 0) {
             fprintf(stderr, APP ": cannot write the plot: %s\n", tensor_last_error());
-            status = NN_EXIT_FAILURE;
+            status = APP_EXIT_FAILURE;
         } else {
             fprintf(stderr, "wrote %s (%lld words)\n", o.plot, (long long)n);
         }
@@ -565,32 +567,32 @@ int main(int argc, char **argv) {
     }
 
     if (o.json) {
-        nn_json_begin(&json, stdout);
+        app_json_begin(&json, stdout);
         if (corpus) {
-            nn_json_int(&json, "words", nn_w2v_corpus_raw_words(corpus));
-            nn_json_number(&json, "seconds", stats.seconds);
-            nn_json_number(&json, "words_per_s", stats.words_per_s);
-            nn_json_number(&json, "loss", stats.loss);
+            app_json_int(&json, "words", nn_w2v_corpus_raw_words(corpus));
+            app_json_number(&json, "seconds", stats.seconds);
+            app_json_number(&json, "words_per_s", stats.words_per_s);
+            app_json_number(&json, "loss", stats.loss);
         }
-        nn_json_int(&json, "vocab", wv->size);
-        nn_json_int(&json, "dim", wv->dim);
-        nn_json_int(&json, "threads", o.threads);
+        app_json_int(&json, "vocab", wv->size);
+        app_json_int(&json, "dim", wv->dim);
+        app_json_int(&json, "threads", o.threads);
         if (o.n_similar) {
             int64_t row = nn_word_vectors_find(wv, o.similar[0]);
             if (row >= 0 && nn_nearest_to_row(wv, row, 1, rows, cos) == 1)
-                nn_json_number(&json, "similar_top_cosine", cos[0]);
+                app_json_number(&json, "similar_top_cosine", cos[0]);
         }
         if (an) {
-            nn_json_number(&json, "analogy", analogy);
-            nn_json_int(&json, "analogy_questions", an->correct + an->incorrect);
-            nn_json_int(&json, "analogy_skipped", an->skipped);
+            app_json_number(&json, "analogy", analogy);
+            app_json_int(&json, "analogy_questions", an->correct + an->incorrect);
+            app_json_int(&json, "analogy_skipped", an->skipped);
         }
         for (int i = 0; i < o.n_eval_similarity; i++) {
             char key[64];
             json_key_of(o.eval_similarity[i], key, sizeof key);
-            nn_json_number(&json, key, sim[i]);
+            app_json_number(&json, key, sim[i]);
         }
-        nn_json_end(&json);
+        app_json_end(&json);
     }
     nn_analogy_set_free(an);
     nn_word_vectors_free(wv);

@@ -27,11 +27,11 @@
 #ifndef AUTOGRAD_AUTOGRAD_H
 #define AUTOGRAD_AUTOGRAD_H
 
-#include "tensor/arena.h"
-#include "tensor/error.h"
-#include "tensor/parallel.h"
-#include "tensor/rng.h"
-#include "tensor/tensor.h"
+#include <lamina/tensor/arena.h>
+#include <lamina/tensor/error.h>
+#include <lamina/tensor/parallel.h>
+#include <lamina/tensor/rng.h>
+#include <lamina/tensor/tensor.h>
 
 #include <stdbool.h>
 #include <stddef.h>

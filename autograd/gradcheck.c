@@ -1,5 +1,5 @@
 /* Central-difference gradient checking against the tape's analytic gradients. */
-#include "gradcheck.h"
+#include "autograd/gradcheck.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
 #ifndef AUTOGRAD_GRADCHECK_H
 #define AUTOGRAD_GRADCHECK_H
 
-#include "autograd.h"
+#include <lamina/autograd/autograd.h>
 
 /* Builds the output to check from the inputs, on the given tape. Must be a pure
  * function of the inputs' values (seed any randomness inside it). */

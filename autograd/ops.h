@@ -6,7 +6,7 @@
 #ifndef AUTOGRAD_OPS_H
 #define AUTOGRAD_OPS_H
 
-#include "autograd.h"
+#include <lamina/autograd/autograd.h>
 
 /* ---- element-wise binary, NumPy broadcasting (shapes aligned from the right; a dim
  * of 1 stretches). The output has the broadcast shape; gradients are summed back

@@ -1,5 +1,5 @@
 /* The tape: node recording, grad mode, and the reverse walk of backward. */
-#include "autograd.h"
+#include "autograd/autograd.h"
 
 #include <math.h>
 #include <stb_ds.h>

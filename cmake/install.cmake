@@ -1,8 +1,8 @@
 # Install rules (included by the top-level CMakeLists.txt). `cmake --install build
 # --prefix DIR` puts:
 #   DIR/lib/liblamina.a, liblamina.so*        static archive and shared library
-#   DIR/include/lamina/{tensor,autograd,nn}/  the public headers (#include "nn/nn.h"
-#                                             with -I DIR/include/lamina)
+#   DIR/include/lamina/{tensor,autograd,nn}/  the public headers (#include
+#                                             <lamina/nn/nn.h> with -I DIR/include)
 #   DIR/lib/pkgconfig/lamina.pc               shared; lamina-static.pc: the archive
 #   DIR/lib/cmake/lamina/                     find_package(lamina): lamina::lamina
 #                                             (shared), lamina::lamina_static
@@ -12,13 +12,10 @@ include(CMakePackageConfigHelpers)
 
 set(LAMINA_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/lamina)
 
-# ---- headers: every .h of the three modules except the internal ones ----
-file(GLOB LAMINA_HEADERS CONFIGURE_DEPENDS RELATIVE ${PROJECT_SOURCE_DIR}
-  ${PROJECT_SOURCE_DIR}/tensor/*.h ${PROJECT_SOURCE_DIR}/autograd/*.h ${PROJECT_SOURCE_DIR}/nn/*.h)
-# Internal: struct layouts and helpers shared between a module's .c files.
-list(FILTER LAMINA_HEADERS EXCLUDE REGEX "_internal\\.h$")
-list(REMOVE_ITEM LAMINA_HEADERS nn/progress.h tensor/gemm_kernels.h)
-foreach(header ${LAMINA_HEADERS})
+# ---- headers: exactly the explicit list of cmake/public-headers.txt ----
+# (LAMINA_PUBLIC_HEADERS, read by the top-level CMakeLists.txt). *_internal.h headers
+# are plumbing and never installed; scripts/check-layers.sh keeps the list honest.
+foreach(header ${LAMINA_PUBLIC_HEADERS})
   get_filename_component(dir ${header} DIRECTORY)
   install(FILES ${PROJECT_SOURCE_DIR}/${header}
           DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/lamina/${dir} COMPONENT dev)

@@ -1,11 +1,14 @@
 # Writes the linker version script of liblamina.so from its object files (run with
-# cmake -P right before each link): every defined global symbol named tensor_*, ag_*
-# or nn_* without a double underscore anywhere is exported; everything else (the
-# nn__/ag__/tensor__ internals, names like ag_lstm__check, stb_ds's stbds_*, the
-# GEMM kernel tables) is local. Listing exact names, rather than patterns such as
-# nn_*, is what keeps nn__x hidden: ld prefers a matching global pattern to a local one.
-#   cmake -DNM=nm -DOBJECTS=list.txt -DOUTPUT=lamina.map -P version-script.cmake
-foreach(var NM OBJECTS OUTPUT)
+# cmake -P right before each link): a defined global symbol is exported when it is
+# named tensor_*, ag_* or nn_* without a double underscore and is declared in one of
+# the public headers (cmake/public-headers.txt); everything else (functions of the
+# *_internal.h headers, the nn__/ag__/tensor__ internals, stb_ds's stbds_*, the GEMM
+# kernel tables) is local. Listing exact names, rather than patterns such as nn_*, is
+# what keeps nn__x hidden: ld prefers a matching global pattern to a local one.
+#   cmake -DNM=nm -DOBJECTS=list.txt -DHEADERS=public-headers.txt -DSOURCE_DIR=src
+#         -DOUTPUT=lamina.map -P version-script.cmake
+cmake_policy(SET CMP0057 NEW) # if(... IN_LIST ...)
+foreach(var NM OBJECTS HEADERS SOURCE_DIR OUTPUT)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "version-script.cmake: -D${var}=... is required")
   endif()
@@ -18,13 +21,27 @@ if(NOT status EQUAL 0)
   message(FATAL_ERROR "version-script.cmake: ${NM} failed: ${errors}")
 endif()
 
+# Every identifier a public header writes before a "(": its functions and the
+# functions its macros expand to.
+file(STRINGS "${HEADERS}" headers REGEX "^[^#]")
+set(declared "")
+foreach(header IN LISTS headers)
+  file(READ "${SOURCE_DIR}/${header}" text)
+  string(REGEX MATCHALL "(tensor|ag|nn)_[A-Za-z0-9_]*[ \t]*\\(" calls "${text}")
+  foreach(call IN LISTS calls)
+    string(REGEX REPLACE "[ \t]*\\($" "" call "${call}")
+    list(APPEND declared "${call}")
+  endforeach()
+endforeach()
+list(REMOVE_DUPLICATES declared)
+
 string(REPLACE "\n" ";" lines "${listing}")
 set(exported "")
 foreach(line IN LISTS lines)
   # "0000000000000040 T nn_fit_opts"; object headers ("x.c.o:") and blanks don't match.
   if(line MATCHES "^[0-9a-fA-F]* +[A-Za-z] +([A-Za-z_][A-Za-z0-9_]*)$")
     set(name "${CMAKE_MATCH_1}")
-    if(name MATCHES "^(tensor|ag|nn)_" AND NOT name MATCHES "__")
+    if(name MATCHES "^(tensor|ag|nn)_" AND NOT name MATCHES "__" AND name IN_LIST declared)
       list(APPEND exported "${name}")
     endif()
   endif()

@@ -3,7 +3,7 @@
  * LSTM's final state after one chunk of text is the initial state of the next
  * (nn_rnn_call). It then writes text one character at a time, carrying the state.
  * Exits 1 unless the continuation is the text itself. */
-#include "nn/nn.h"
+#include <lamina/nn/nn.h>
 
 #include <stdio.h>
 #include <string.h>

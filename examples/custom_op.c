@@ -3,7 +3,7 @@
  * record a node whose backward adds into the input's gradient. ag_gradcheck compares
  * that backward with central differences and is shown to catch a wrong one. Exits 1
  * if a value, the check, or the wrong-backward detection is off. */
-#include "nn/nn.h"
+#include <lamina/nn/nn.h>
 
 #include <math.h>
 #include <stdio.h>

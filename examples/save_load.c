@@ -3,7 +3,7 @@
  * docs/weights-format.md); a fresh model of the same architecture loads them and then
  * predicts and trains exactly like the original, while a model of another shape
  * refuses the file and stays as it was. Exits 1 if any of that does not hold. */
-#include "nn/nn.h"
+#include <lamina/nn/nn.h>
 
 #include <stdio.h>
 #include <stdlib.h>

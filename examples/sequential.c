@@ -2,7 +2,7 @@
  * Points of the square [-1, 1]^2 are labelled 1 inside the circle that covers half of
  * it and 0 outside; two hidden Dense layers learn the round boundary. Exits 1 unless
  * the accuracy on points it never saw reaches 95%. */
-#include "nn/nn.h"
+#include <lamina/nn/nn.h>
 
 #include <stdio.h>
 

@@ -1,27 +1,30 @@
-/* lamina's public API for building and training models: include this one header.
- * It brings in the layers, models, optimizers, text utilities and sampling, plus the
- * tensor and autograd APIs they are built on (for custom layers and ops). */
+/* lamina's public API for building and training models: include this one header,
+ * #include <lamina/nn/nn.h>. It brings in the layers, models, optimizers, file formats,
+ * text utilities, sampling and word2vec, plus the tensor and autograd APIs they are
+ * built on (for custom layers and ops). The list of public headers is
+ * cmake/public-headers.txt; nothing else is installed. */
 #ifndef NN_NN_H
 #define NN_NN_H
 
-#include "autograd/autograd.h"
-#include "autograd/gradcheck.h"
-#include "autograd/ops.h"
-#include "nn/atomic_file.h"
-#include "nn/layer.h"
-#include "nn/layers.h"
-#include "nn/app.h"
-#include "nn/model.h"
-#include "nn/npz.h"
-#include "nn/optim.h"
-#include "nn/plot.h"
-#include "nn/sample.h"
-#include "nn/text.h"
-#include "nn/word2vec.h"
-#include "nn/word_text.h"
-#include "nn/word_windows.h"
-#include "tensor/rng.h"
-#include "tensor/tensor.h"
+#include <lamina/autograd/autograd.h>
+#include <lamina/autograd/gradcheck.h>
+#include <lamina/autograd/ops.h>
+#include <lamina/nn/io/npz.h>
+#include <lamina/nn/io/plot.h>
+#include <lamina/nn/io/vectors_io.h>
+#include <lamina/nn/layers/layer.h>
+#include <lamina/nn/layers/layers.h>
+#include <lamina/nn/model/model.h>
+#include <lamina/nn/model/optim.h>
+#include <lamina/nn/model/sample.h>
+#include <lamina/nn/text/text.h>
+#include <lamina/nn/text/word_text.h>
+#include <lamina/nn/text/word_windows.h>
+#include <lamina/nn/word2vec/word2vec.h>
+#include <lamina/nn/word2vec/word_eval.h>
+#include <lamina/tensor/gemm.h>
+#include <lamina/tensor/rng.h>
+#include <lamina/tensor/tensor.h>
 
 #define LAMINA_VERSION "0.1.0"
 

@@ -5,16 +5,18 @@
 # on any report or on results that differ between 1 and 2 threads.
 # Also drives word2vec's deterministic two-thread training. Needs clang and libomp-dev
 # (Debian). word2vec's opt-in --hogwild training races by design and is not driven here;
-# see nn/word2vec.h.
+# see nn/word2vec/word2vec.h.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out="${1:-$root/build-tsan-kernels}"
 mkdir -p "$out"
 llvm_lib="$(dirname "$(clang -print-file-name=libomp.so)")"
 archer="$(ls /usr/lib/llvm-*/lib/libarcher.so 2>/dev/null | head -1)"
-srcs=$(ls "$root"/tensor/*.c "$root"/autograd/*.c "$root"/autograd/ops/*.c "$root"/nn/*.c)
+srcs=$(ls "$root"/tensor/*.c "$root"/autograd/*.c "$root"/autograd/ops/*.c "$root"/nn/*/*.c)
+# <lamina/...> resolves through a link to the source root (this build is internal).
+mkdir -p "$out/include" && ln -sfn "$root" "$out/include/lamina"
 clang -std=c11 -D_POSIX_C_SOURCE=200809L -DLAMINA_NO_TARGET_CLONES -O1 -g -fsanitize=thread -fopenmp \
-  -I"$root" -I/usr/include/stb $srcs "$root/tests/tsan/tsan_kernels.c" -lm -lpthread -o "$out/tsan_kernels"
+  -I"$out/include" -I"$root" -I/usr/include/stb $srcs "$root/tests/tsan/tsan_kernels.c" -lm -lpthread -o "$out/tsan_kernels"
 export OMP_NUM_THREADS=2 TSAN_OPTIONS="halt_on_error=1 ignore_noninstrumented_modules=1"
 [ -n "$archer" ] && export OMP_TOOL_LIBRARIES="$archer"
 "$out/tsan_kernels" 2>&1 | tee "$out/tsan.log"

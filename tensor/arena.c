@@ -1,7 +1,7 @@
 /* Chunked bump allocator; see arena.h for why reset merges chunks. */
-#include "arena.h"
+#include "tensor/arena.h"
 
-#include "error.h"
+#include "tensor/error.h"
 
 #include <stdint.h>
 #include <stdlib.h>

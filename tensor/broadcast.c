@@ -3,11 +3,11 @@
  * drop dims of size 1 and merge neighbouring dims that step the same way, so most
  * shapes end up as one flat run (same shape, scalar) or rows (bias add, per-row
  * scale); only what is left goes through the general strided walk. */
-#include "broadcast.h"
+#include "tensor/broadcast.h"
 
-#include "error.h"
-#include "parallel.h"
-#include "tensor.h"
+#include "tensor/error.h"
+#include "tensor/parallel.h"
+#include "tensor/tensor.h"
 
 #include <stddef.h>
 

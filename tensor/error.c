@@ -1,7 +1,7 @@
 /* Fatal and recoverable error reporting, and allocation helpers that never return
  * NULL silently. */
 #define _DEFAULT_SOURCE /* madvise */
-#include "error.h"
+#include "tensor/error.h"
 
 #include <stdarg.h>
 #include <stdint.h>

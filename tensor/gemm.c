@@ -3,9 +3,9 @@
  * packing absorbs both transposes), and a micro-kernel chosen at run time
  * (gemm_avx512.c, gemm_avx2.c or the portable one here) computes MR x NR tiles of C.
  * tensor_sgemm splits C's columns (or rows) among OpenMP threads. */
-#include "gemm.h"
+#include "tensor/gemm.h"
 
-#include "error.h"
+#include "tensor/error.h"
 
 #ifdef LAMINA_BLAS
 /* Optional backend: everything goes to the system CBLAS. */
@@ -42,8 +42,8 @@ const char *tensor_sgemm_kernel_name(void) { return "blas"; }
 
 #else /* built-in */
 
-#include "gemm_kernels.h"
-#include "thread_exit_internal.h"
+#include "tensor/gemm_kernels_internal.h"
+#include "tensor/thread_exit_internal.h"
 
 #include <omp.h>
 #include <stdatomic.h>

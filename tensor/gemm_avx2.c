@@ -2,7 +2,7 @@
  * broadcast, two 8-wide vectors of a packed B row per k). Compiled with a target
  * attribute rather than a global -m flag; gemm.c calls it only after
  * __builtin_cpu_supports("avx2") and ("fma"). */
-#include "gemm_kernels.h"
+#include "tensor/gemm_kernels_internal.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>

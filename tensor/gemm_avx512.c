@@ -2,7 +2,7 @@
  * broadcast, two 16-wide vectors of a packed B row per k). Compiled with a target
  * attribute rather than a global -m flag, so the library runs on any x86-64; gemm.c
  * calls it only after __builtin_cpu_supports("avx512f"). */
-#include "gemm_kernels.h"
+#include "tensor/gemm_kernels_internal.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>

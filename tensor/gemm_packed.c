@@ -3,12 +3,12 @@
  * gemm_avx2.c), sliced along K exactly as gemm.c slices it, so a product here gives the
  * same bits as tensor_sgemm. Each call packs only its A rows. Per-thread scratch
  * buffers live here too. */
-#include "gemm_packed.h"
+#include "tensor/gemm_packed_internal.h"
 
-#include "error.h"
-#include "gemm.h"
-#include "gemm_kernels.h"
-#include "thread_exit_internal.h"
+#include "tensor/error.h"
+#include "tensor/gemm.h"
+#include "tensor/gemm_kernels_internal.h"
+#include "tensor/thread_exit_internal.h"
 
 #include <string.h>
 #ifdef __SSE__

@@ -2,9 +2,9 @@
  * attributes and picked after a CPU check, as the SGEMM kernels are; they use no FMA,
  * so they round exactly like the portable loop (libm's sqrtf, which sets errno, keeps
  * GCC from vectorising that loop itself). */
-#include "optim_kernels.h"
+#include "tensor/optim_kernels_internal.h"
 
-#include "parallel.h"
+#include "tensor/parallel.h"
 
 #include <math.h>
 #include <stdint.h>

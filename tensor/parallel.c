@@ -1,7 +1,7 @@
 /* Thread count control: a thin wrapper so callers above tensor/ never touch OpenMP. */
-#include "parallel.h"
+#include "tensor/parallel.h"
 
-#include "error.h"
+#include "tensor/error.h"
 
 #include <omp.h>
 

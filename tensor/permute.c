@@ -4,9 +4,9 @@
  * the innermost axis stays innermost, the result is a set of contiguous row copies;
  * otherwise it is a batch of 2-D transposes done in TILE x TILE blocks, so both the
  * reads and the writes stay within a few cache lines. */
-#include "permute.h"
+#include "tensor/permute.h"
 
-#include "parallel.h"
+#include "tensor/parallel.h"
 
 #include <string.h>
 

@@ -7,10 +7,10 @@
  * instead of a stride-inner gather. Workers are compiled for AVX-512, AVX2 and baseline
  * x86-64 and picked once for the CPU at load time (GCC target_clones). Each row's sums
  * run in a fixed order on one thread, so no result depends on the thread count. */
-#include "reduce.h"
-#include "xent.h"
+#include "tensor/reduce.h"
+#include "tensor/xent_internal.h"
 
-#include "parallel.h"
+#include "tensor/parallel.h"
 
 #include <math.h>
 #include <stddef.h>

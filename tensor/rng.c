@@ -1,7 +1,7 @@
 /* PCG32 and the initialisers built on it (see rng.h for the references). */
-#include "rng.h"
+#include "tensor/rng.h"
 
-#include "error.h"
+#include "tensor/error.h"
 
 #include <math.h>
 #include <stdlib.h>

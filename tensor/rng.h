@@ -6,7 +6,7 @@
 #ifndef TENSOR_RNG_H
 #define TENSOR_RNG_H
 
-#include "tensor.h"
+#include <lamina/tensor/tensor.h>
 
 #include <stdint.h>
 

@@ -4,7 +4,7 @@
  * one a thread that has been descheduled must not be kept off a core by its partner
  * spinning (OpenMP's own barrier spins for a long time first, and an RNN meets one
  * every time step). */
-#include "team.h"
+#include "tensor/team_internal.h"
 
 #include <omp.h>
 #include <sched.h>

@@ -1,6 +1,6 @@
 /* Tensor creation, views, access and printing. No kernels and no gradients here:
  * only storage and shape bookkeeping. */
-#include "tensor.h"
+#include "tensor/tensor.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -7,8 +7,8 @@
 #ifndef TENSOR_TENSOR_H
 #define TENSOR_TENSOR_H
 
-#include "arena.h"
-#include "error.h"
+#include <lamina/tensor/arena.h>
+#include <lamina/tensor/error.h>
 
 #include <stdbool.h>
 #include <stdint.h>

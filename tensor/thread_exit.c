@@ -1,8 +1,8 @@
 /* One C11 thread-specific key whose destructor runs the calling thread's registered
  * release functions; its value only needs to be non-NULL for the destructor to run. */
-#include "thread_exit_internal.h"
+#include "tensor/thread_exit_internal.h"
 
-#include "error.h"
+#include "tensor/error.h"
 
 #include <threads.h>
 

@@ -6,7 +6,7 @@
  * same order for any thread count. The output always remembers the table and ids it
  * came from (a provenance-only node when nothing is recorded), so the fused LSTM can
  * fold a small-vocabulary lookup into its input projection (see lstm_internal.h). */
-#include "lstm_internal.h"
+#include "autograd/ops/lstm_internal.h"
 
 #include <string.h>
 

@@ -7,11 +7,11 @@
  * dh_{t-1}); the weight and input gradients are one GEMM each over all steps at the
  * end. Results do not depend on the thread count or the split: every element's sums
  * run in an order fixed by the shapes. */
-#include "lstm_internal.h"
+#include "autograd/ops/lstm_internal.h"
 
 #include "tensor/gemm.h"
-#include "tensor/gemm_packed.h"
-#include "tensor/team.h"
+#include "tensor/gemm_packed_internal.h"
+#include "tensor/team_internal.h"
 
 #include <string.h>
 

@@ -3,7 +3,7 @@
  * pass. Written as plain loops over units with a branch-free exp the compiler turns
  * into SIMD code; each kernel is compiled for AVX-512, AVX2 and baseline x86-64 and
  * picked once for the CPU (GCC target_clones), like tensor/reduce.c's workers. */
-#include "lstm_internal.h"
+#include "autograd/ops/lstm_internal.h"
 
 #include <math.h>
 #include <string.h>

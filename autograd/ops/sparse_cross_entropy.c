@@ -7,7 +7,7 @@
 #include "autograd/ops.h"
 
 #include "tensor/reduce.h"
-#include "tensor/xent.h"
+#include "tensor/xent_internal.h"
 
 #include <math.h>
 #include <string.h>

@@ -4,9 +4,9 @@
  * nn_vocab_load. Checked besides "no crash, leak or UB": exact bytes back, ids in
  * range, index(word(i)) == i, counts that add up. */
 #include "nn/nn.h"
-#include "nn/word2vec.h"
-#include "nn/word_text.h"
-#include "nn/word_windows.h"
+#include "nn/word2vec/word2vec.h"
+#include "nn/text/word_text.h"
+#include "nn/text/word_windows.h"
 
 #include "fuzz_util.h"
 

@@ -3,8 +3,8 @@
  * (text, binary, auto), whose tables must survive a write and re-read bit for bit
  * and are then searched and evaluated. Byte 0 picks the reader, the rest is the file. */
 #include "nn/nn.h"
-#include "nn/vectors_io.h"
-#include "nn/word_eval.h"
+#include "nn/io/vectors_io.h"
+#include "nn/word2vec/word_eval.h"
 
 #include "fuzz_util.h"
 

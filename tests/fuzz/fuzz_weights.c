@@ -4,8 +4,8 @@
  * besides "no crash": a refused load names why and changes no parameter. With
  * LAMINA_FUZZ_WRITE_SEEDS=DIR it writes valid seeds there and exits. */
 #include "nn/nn.h"
-#include "nn/model_internal.h"
-#include "nn/npz.h"
+#include "nn/model/model_internal.h"
+#include "nn/io/npz.h"
 
 #include "fuzz_util.h"
 

@@ -32,7 +32,7 @@ find "$include" -name '*.h' -print0 | xargs -0 cat |
     grep -vE '^\s*(#|/?\*|//)' |
     grep -oE '(^|[^A-Za-z0-9_])(tensor|ag|nn)_[A-Za-z0-9_]+\(' |
     sed -E 's/^[^A-Za-z]*//; s/\($//' | grep -v '__' | sort -u >"$tmp/declared"
-cat "$include"/*/*.h >"$tmp/all_headers"
+find "$include" -name '*.h' -print0 | xargs -0 cat >"$tmp/all_headers"
 while read -r sym; do
     grep -qw -- "$sym" "$tmp/all_headers" || {
         echo "exported but not declared in any installed header: $sym"
@@ -40,7 +40,7 @@ while read -r sym; do
     }
 done <"$tmp/exported"
 # Declared names that are macros (nn_dense(...) -> nn_dense_new) need no symbol.
-grep -ohE '^\s*#\s*define\s+(tensor|ag|nn)_[A-Za-z0-9_]+' "$include"/*/*.h | awk '{print $NF}' |
+find "$include" -name '*.h' -print0 | xargs -0 grep -ohE '^\s*#\s*define\s+(tensor|ag|nn)_[A-Za-z0-9_]+' | awk '{print $NF}' |
     sed 's/^define//' | sort -u >"$tmp/macros"
 comm -23 "$tmp/declared" "$tmp/exported" | comm -23 - "$tmp/macros" >"$tmp/missing" || true
 if [ -s "$tmp/missing" ]; then

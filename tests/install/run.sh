@@ -40,17 +40,20 @@ for f in "$libdir/liblamina.a" "$libdir/liblamina.so" "$libdir/pkgconfig/lamina-
     "$include/nn/nn.h" "$include/autograd/ops.h" "$include/tensor/tensor.h"; do
     [ -e "$f" ] || fail "missing after install: ${f#"$prefix"/}"
 done
-for f in nn/model_internal.h nn/rnn_internal.h nn/progress.h tensor/gemm_kernels.h; do
-    [ ! -e "$include/$f" ] || fail "internal header installed: $f"
-done
+# Exactly the explicit list of public headers, no internal one.
+installed=$(cd "$include" && find . -name '*.h' | sed 's|^\./||' | sort)
+listed=$(grep -v '^#' "$src/cmake/public-headers.txt" | sed '/^$/d' | sort)
+[ "$installed" = "$listed" ] || fail "installed headers differ from cmake/public-headers.txt:
+$(diff <(echo "$listed") <(echo "$installed"))"
+! echo "$installed" | grep -q '_internal\.h$' || fail "an internal header is installed"
 (cd "$prefix" && find . -type f -o -type l | sed 's|^\./||' | grep -vE '^(include|share)/' | sort | sed 's/^/  /')
 echo "  include/lamina: $(find "$include" -name '*.h' | wc -l) headers"
 
 echo "== every installed header compiles on its own"
 cc=${CC:-cc}
 for h in $(cd "$include" && find . -name '*.h' | sed 's|^\./||' | sort); do
-    printf '#include "%s"\n#include "%s"\n' "$h" "$h" >"$work/one_header.c"
-    "$cc" -std=c11 -Wall -Wextra -Werror -fsyntax-only -I "$include" "$work/one_header.c" ||
+    printf '#include <lamina/%s>\n#include <lamina/%s>\n' "$h" "$h" >"$work/one_header.c"
+    "$cc" -std=c11 -Wall -Wextra -Werror -fsyntax-only -I "$prefix/include" "$work/one_header.c" ||
         fail "$h does not compile on its own (or twice)"
 done
 echo "  ok"

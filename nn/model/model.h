@@ -1,0 +1,232 @@
+/* Models: Keras's Sequential (add, compile, fit, evaluate, predict, summary) and a
+ * custom model for forwards that are not a stack (call layers yourself, return a
+ * loss). A model owns its layers and keeps all their parameters, gradients and
+ * optimizer state in flat buffers, so an optimizer step, clipping and save/load are
+ * single loops. Fallible calls return 0 / a pointer, or -1 / NULL with
+ * tensor_last_error() saying what was wrong. */
+#ifndef NN_MODEL_H
+#define NN_MODEL_H
+
+#include <lamina/nn/layers/layers.h>
+#include <lamina/nn/model/optim.h>
+
+#include <stdio.h>
+
+typedef enum {
+    NN_LOSS_NONE = 0,
+    NN_SPARSE_CATEGORICAL_CROSSENTROPY, /* int32 class targets, fused with softmax */
+    NN_CATEGORICAL_CROSSENTROPY,        /* float one-hot / probability targets */
+    NN_BINARY_CROSSENTROPY,             /* float targets in [0, 1], fused with sigmoid */
+    NN_MSE,                             /* float targets, mean squared error */
+} NnLoss;
+
+typedef struct Model Model;
+
+/* ---- building ---- */
+
+/* An empty Sequential model (never NULL). Free with nn_model_free. */
+Model *nn_sequential(void);
+
+/* Appends a layer (the model takes ownership, also on failure). A NULL layer (a
+ * constructor that failed) is remembered and reported by nn_build / nn_compile.
+ * Returns 0, or -1 with tensor_last_error() set (NULL layer, custom or built model). */
+int nn_add(Model *m, Layer *layer);
+
+/* Seeds the model's generator, which draws the initial weights (set it before
+ * building) and dropout masks. The default seed is 0. */
+void nn_model_seed(Model *m, uint64_t seed);
+
+/* Builds every layer for a per-sample input shape, inferring each output shape; a
+ * layer that does not fit the previous one is reported naming both layers. */
+int nn_build(Model *m, NnShape input);
+
+typedef struct NnCompileOpts {
+    NnLoss loss;          /* required */
+    Optimizer *optimizer; /* the model takes ownership; default Adam with Keras defaults */
+    float clipnorm;       /* > 0: clip the global gradient norm to this before each step */
+    bool accuracy;        /* also report accuracy (classification losses) */
+} NnCompileOpts;
+/* Sets loss and optimizer; the model must be built (or built later by fit from the
+ * data's shape). Checks the loss fits the last layer. */
+int nn_compile_opts(Model *m, const NnCompileOpts *opts);
+#define nn_compile(m, ...) nn_compile_opts(m, &(NnCompileOpts){__VA_ARGS__})
+
+/* ---- training ---- */
+
+/* What each epoch reports to callbacks (NaN for metrics not measured). */
+typedef struct NnEpochLogs {
+    int epoch;   /* 1-based */
+    int epochs;
+    double loss, val_loss;
+    double accuracy, val_accuracy;
+    double samples_per_s;
+    int64_t steps; /* optimizer steps so far */
+} NnEpochLogs;
+
+/* What each optimizer step reports to callbacks. */
+typedef struct NnBatchLogs {
+    int epoch;           /* 1-based */
+    int epochs;
+    int64_t step;        /* 1-based step within the epoch */
+    int64_t epoch_steps; /* steps this epoch takes (fewer than a full pass when max_steps ends it) */
+    int64_t steps;       /* optimizer steps so far (the model's count) */
+    int64_t samples;     /* samples in this batch */
+    double loss;         /* this batch's loss */
+    double mean_loss;    /* the epoch's mean loss so far (including steps before a resume) */
+} NnBatchLogs;
+
+typedef struct NnCallback {
+    /* Called after every epoch; return non-zero to stop training (early stopping). */
+    int (*on_epoch_end)(Model *m, const NnEpochLogs *logs, void *user);
+    /* Called after every optimizer step (and after a checkpoint that step wrote);
+     * return non-zero to stop training after it, as max_steps would. May evaluate the
+     * model (nn_evaluate) but must not train it. */
+    int (*on_batch_end)(Model *m, const NnBatchLogs *logs, void *user);
+    void *user;
+} NnCallback;
+
+/* Built-in callbacks; their state structs must outlive the fit call. */
+typedef struct NnCheckpoint {
+    const char *path;     /* weights are written here (atomically) */
+    bool save_best_only;  /* only when val_loss (or loss) improved */
+    bool with_optimizer;  /* include optimizer state */
+    double best;          /* internal */
+} NnCheckpoint;
+/* A callback that saves the weights to state->path after every epoch (or only when
+ * the monitored loss improved); a failed save is reported on stderr and training goes
+ * on. Resets state->best. */
+NnCallback nn_checkpoint_callback(NnCheckpoint *state);
+
+typedef struct NnEarlyStopping {
+    int patience;     /* epochs without improvement before stopping (default 0) */
+    double min_delta; /* smallest change that counts as improvement */
+    bool monitor_loss;/* watch the training loss even when val_loss exists */
+    int wait;         /* internal */
+    double best;      /* internal */
+} NnEarlyStopping;
+/* A callback that stops training once val_loss (or loss) has not improved by
+ * min_delta for `patience` epochs, as Keras's EarlyStopping. Resets state's counters. */
+NnCallback nn_early_stopping_callback(NnEarlyStopping *state);
+
+/* Per-epoch metrics returned by fit (heap arrays of `epochs` entries). */
+typedef struct NnHistory {
+    int epochs;
+    double *loss, *val_loss, *accuracy, *val_accuracy;
+    int signal; /* SIGINT or SIGTERM when handle_signals stopped training, else 0 */
+} NnHistory;
+/* Frees a history returned by nn_fit and its arrays. Accepts NULL. */
+void nn_history_free(NnHistory *history);
+
+typedef struct NnFitOpts {
+    int64_t batch_size;      /* default 32 */
+    int epochs;              /* default 1 */
+    bool no_shuffle;         /* default: shuffle every epoch from seed */
+    uint64_t seed;
+    float validation_split;  /* hold out this fraction from the end of x, y */
+    Tensor *val_x, *val_y;   /* or explicit validation data */
+    bool quiet;              /* no progress display */
+    int64_t max_steps;       /* stop after this many optimizer steps in total, counted from the
+                              * start of the original run when resuming (0: no limit) */
+    const NnCallback *callbacks;
+    int n_callbacks;
+    /* Checkpoints: weights, optimizer state and where training stands, written
+     * atomically (temporary file, fsync, rename) to checkpoint_path every
+     * checkpoint_every steps (0: at the end of every epoch), at the end, and when a
+     * signal stops training. A failed write leaves the previous file in place and
+     * fails the fit. */
+    const char *checkpoint_path;
+    int64_t checkpoint_every;
+    /* Continue from a checkpoint written by fit with the same data, batch size and
+     * options: the run ends with exactly the weights of an uninterrupted one (same
+     * thread count). Epochs count from the start of the original run. A checkpoint
+     * that does not fit this run is refused before the model changes. */
+    const char *resume_path;
+    /* While fitting, SIGINT and SIGTERM finish the current step, write the
+     * checkpoint (to checkpoint_path, else signal_checkpoint_path, if set) and return
+     * the history with `signal` set. The handlers reset on delivery, so a second
+     * signal takes its default effect at once (Ctrl-C twice kills); a signal that
+     * arrives after the last step is delivered again once fit has restored the
+     * previous handlers. */
+    bool handle_signals;
+    const char *signal_checkpoint_path;
+} NnFitOpts;
+/* Trains on x (N, ...) and y (N, ...) and returns the history (NULL on error, such as
+ * a NaN loss, with the step named in tensor_last_error(), and, when a checkpoint had
+ * been written or resumed from, which file keeps the last good state: a failing step
+ * never writes one). Progress goes to stderr:
+ * "Epoch 3/10", a bar, loss, val_loss, samples/s and ETA; plain lines when stderr is
+ * not a terminal. */
+NnHistory *nn_fit_opts(Model *m, Tensor *x, Tensor *y, const NnFitOpts *opts);
+#define nn_fit(m, x, y, ...) nn_fit_opts(m, x, y, &(NnFitOpts){__VA_ARGS__})
+
+/* Mean loss (and accuracy, if accuracy is not NULL) over x, y in batches, without
+ * training. Returns 0, or -1 with tensor_last_error() set (model not compiled, x or y
+ * not fitting the model or each other). */
+int nn_evaluate(Model *m, Tensor *x, Tensor *y, int64_t batch_size, double *loss, double *accuracy);
+
+/* Outputs for x in batches, as a heap tensor (free with tensor_free); softmax/sigmoid
+ * outputs are probabilities. NULL on error. */
+Tensor *nn_predict(Model *m, Tensor *x, int64_t batch_size);
+
+/* One optimizer step on one batch; writes the batch loss. Returns 0, or -1 with
+ * tensor_last_error() set (as nn_evaluate, or a NaN/infinite loss: nothing updated). */
+int nn_train_on_batch(Model *m, Tensor *x, Tensor *y, double *loss);
+
+/* Debug mode for numerical faults: checks every op's output and every gradient for
+ * NaN and infinities, so a failing step names the first op where one appeared (not
+ * only the step and the parameter, which are always named). Slower; off by default. */
+void nn_model_check_numerics(Model *m, bool enabled);
+
+/* ---- custom models (the lower-level path) ---- */
+
+/* Computes a scalar loss for one batch by calling the model's layers on the tape. */
+typedef Tensor *(*NnLossFn)(Model *m, Tape *tape, void *batch, void *user);
+
+/* A model whose forward is user code: track its layers, compile (loss NN_LOSS_NONE is
+ * fine), then train with nn_custom_step. */
+Model *nn_custom_model(void);
+
+/* Adds a layer the custom model owns and trains; build it first with
+ * nn_layer_build. Returns the layer, or NULL on error. */
+Layer *nn_track(Model *m, Layer *layer);
+
+/* Zero grads, forward via fn, backward, clip, optimizer step, tape reset. Writes the
+ * loss; fails (naming the step) if it is NaN or infinite. */
+int nn_custom_step(Model *m, NnLossFn fn, void *batch, void *user, double *loss);
+
+/* The model's tape (for inference calls on the lower-level path; reset it yourself). */
+Tape *nn_model_tape(Model *m);
+
+/* ---- inspection, weights ---- */
+
+/* Prints Keras's summary table (Layer (type), Output Shape, Param #, totals). */
+void nn_summary(const Model *m, FILE *out);
+
+/* Number of scalar parameters of all layers (the summary's "Total params"). */
+int64_t nn_model_param_count(const Model *m);
+/* Number of layers added (Sequential) or tracked (custom). */
+int nn_model_layer_count(const Model *m);
+/* Layer i (0-based, in the order added), owned by the model; stops with a message if
+ * i is out of range. */
+Layer *nn_model_layer(const Model *m, int i);
+
+/* All parameter tensors in order (views into the flat buffer) and their count. */
+Tensor *const *nn_model_params(const Model *m, int *count);
+
+/* Optimizer steps taken so far. */
+int64_t nn_model_steps(const Model *m);
+
+/* Saves every parameter (and optionally optimizer state) to path: written to a
+ * temporary file, flushed, then renamed over path, so a crash never destroys the
+ * previous file. See docs/weights-format.md. */
+int nn_save_weights(const Model *m, const char *path, bool with_optimizer);
+
+/* Loads weights saved for the same architecture. A truncated, corrupted or
+ * different-architecture file is refused with a message naming what differs, and the
+ * model is left unchanged (never half-loaded). */
+int nn_load_weights(Model *m, const char *path);
+
+/* Frees the model, its layers, optimizer and buffers. Accepts NULL. */
+void nn_model_free(Model *m);
+
+#endif

@@ -1,0 +1,82 @@
+/* The Model struct, shared by the files that implement models (model.c: building,
+ * summary, compile, custom models; fit.c: training loops; weights.c: save/load).
+ * Not part of the public API. */
+#ifndef NN_MODEL_INTERNAL_H
+#define NN_MODEL_INTERNAL_H
+
+#include "nn/model/model.h"
+
+struct Model {
+    bool custom;           /* a custom model: layers are tracked, forward is user code */
+    Layer **layers;
+    int n_layers;
+    bool built;
+    NnShape input;         /* per-sample input shape (Sequential) */
+    bool failed;           /* a construction error happened (sticky) */
+    char error[512];
+
+    Tensor **params;       /* every parameter, in layer order (views into param_buf) */
+    int n_params;
+    float *param_buf;      /* all parameter values, contiguous */
+    float *grad_buf;       /* all gradients, same layout */
+    int64_t n_floats;
+
+    bool compiled;
+    NnLoss loss;
+    Optimizer *optimizer;
+    float clipnorm;
+    bool accuracy;
+
+    Tape *tape;
+    Rng rng;               /* dropout masks during training */
+    int64_t steps;         /* optimizer steps taken */
+};
+
+/* Moves every layer parameter into the flat buffers (once, after building). */
+int nn__model_pack(Model *m);
+
+/* Runs the Sequential stack on x; with logits, the last layer skips a final
+ * softmax/sigmoid (fused into the loss). */
+Tensor *nn__model_forward(Model *m, Tape *tape, Tensor *x, bool training, bool logits);
+
+/* Whether the loss takes logits from the last layer (softmax/sigmoid/linear end). */
+bool nn__model_loss_uses_logits(const Model *m);
+
+/* The compiled loss of a batch from the model's outputs (logits when
+ * nn__model_loss_uses_logits). Writes the count of correct predictions to *correct
+ * and the number of predictions to *total when they are not NULL. */
+Tensor *nn__model_loss(Model *m, Tape *tape, Tensor *out, Tensor *y, int64_t *correct, int64_t *total);
+
+/* Zero grads. */
+void nn__model_zero_grad(Model *m);
+/* Checks every gradient is finite (else returns -1 naming the step and the first
+ * parameter with a NaN or infinity, leaving the parameters untouched), then clips,
+ * steps the optimizer and counts the step. */
+int nn__model_apply_gradients(Model *m);
+/* The message for a non-finite loss at the coming step, with the first op that
+ * produced a non-finite value when numerics checking is on. Returns -1. */
+int nn__model_nonfinite_loss(Model *m, double loss);
+
+/* Where a fit stands, saved in checkpoints so an interrupted run resumes bit for bit. */
+typedef struct NnTrainState {
+    int epoch;               /* 1-based epoch in progress */
+    int64_t step_in_epoch;   /* steps of it already taken */
+    int64_t n_train, batch_size; /* must match on resume */
+    uint64_t model_rng[2];   /* the model's Rng (dropout) now */
+    uint64_t shuffle_rng[2]; /* the shuffling Rng at the start of the epoch */
+    double loss_sum;         /* the epoch's running sums */
+    int64_t seen, correct, predictions;
+    int n_history;           /* finished epochs; history holds 4 doubles each: */
+    double *history;         /* loss, val_loss, accuracy, val_accuracy (heap) */
+} NnTrainState;
+
+/* Weights + optimizer state + training state, written atomically. */
+int nn__save_checkpoint(const Model *m, const char *path, const NnTrainState *st);
+/* Loads all three (validated before anything changes); st->history is heap memory. */
+int nn__load_checkpoint(Model *m, const char *path, NnTrainState *st);
+/* The same, and once the file is known good, accept sees its training state and may
+ * refuse it by returning -1 with the error set, leaving the model untouched. */
+typedef int (*NnAcceptTrainState)(const NnTrainState *st, void *user);
+int nn__load_checkpoint_if(Model *m, const char *path, NnTrainState *st, NnAcceptTrainState accept, void *user);
+
+#endif
