@@ -150,7 +150,7 @@ static int time_steps(Model *m, Tensor **xs, Tensor **ys, bool train, const Opti
     for (int w = 0; w < o->warmup + o->reps * o->steps; w++) {
         double loss;
         if (w >= o->warmup && (w - o->warmup) % o->steps == 0) {
-            t[(w - o->warmup) / o->steps] = app_seconds();
+            t[(w - o->warmup) / o->steps] = tensor_seconds();
             c0 = cpu_seconds();
         }
         if (train) {
@@ -165,7 +165,7 @@ static int time_steps(Model *m, Tensor **xs, Tensor **ys, bool train, const Opti
         i++;
         if (w >= o->warmup && (w - o->warmup) % o->steps == o->steps - 1) {
             int r = (w - o->warmup) / o->steps;
-            t[r] = (app_seconds() - t[r]) / o->steps;
+            t[r] = (tensor_seconds() - t[r]) / o->steps;
             double c = (cpu_seconds() - c0) / o->steps;
             if (c < *cpu_min) *cpu_min = c;
         }

@@ -283,7 +283,7 @@ static int on_batch_end(Model *m, const NnBatchLogs *l, void *user) {
     t->samples += l->samples;
     t->epoch_samples += l->samples;
     curve_add(t->curve, l->loss, false);
-    double now = app_seconds(), trained = t->train_time + (now - t->epoch_clock);
+    double now = tensor_seconds(), trained = t->train_time + (now - t->epoch_clock);
     bool last = l->step == l->epoch_steps;
     if (t->o->quiet || (t->tty ? !last && now - t->last_draw < 0.1 : !last && l->step % t->every != 0)) return 0;
     t->last_draw = now;
@@ -299,7 +299,7 @@ static int on_batch_end(Model *m, const NnBatchLogs *l, void *user) {
  * fails stops training. */
 static int on_epoch_end(Model *m, const NnEpochLogs *logs, void *user) {
     Trainer *t = user;
-    t->train_time += app_seconds() - t->epoch_clock;
+    t->train_time += tensor_seconds() - t->epoch_clock;
     Metrics *r = t->r;
     r->loss = logs->loss;
     r->steps = logs->steps;
@@ -315,7 +315,7 @@ static int on_epoch_end(Model *m, const NnEpochLogs *logs, void *user) {
     if (!t->o->quiet)
         fprintf(stderr, "%sepoch %d/%lld: loss %.4f  val_loss %.4f  top1 %.4f  top5 %.4f%s\n", t->tty ? "\r" : "",
                 logs->epoch, (long long)t->o->epochs, r->loss, r->val_loss, r->top1, r->top5, t->tty ? "\033[K" : "");
-    t->epoch_clock = app_seconds();
+    t->epoch_clock = tensor_seconds();
     return 0;
 }
 
@@ -341,7 +341,7 @@ static int train(Model *m, const Options *o, int argc, char **argv, const Tensor
         fprintf(stderr, "%s: checkpoints go to %s (no --save FILE given)\n", APP, ckpt);
     Tensor *tx = rows(x, 0, n_train), *ty = rows(y, 0, n_train);
     NnCallback callbacks = {.on_epoch_end = on_epoch_end, .on_batch_end = on_batch_end, .user = &t};
-    double started = t.epoch_clock = app_seconds();
+    double started = t.epoch_clock = tensor_seconds();
     NnHistory *h = nn_fit(m, tx, ty, .batch_size = batch, .epochs = (int)o->epochs, .seed = (uint64_t)o->seed,
                           .quiet = true, .max_steps = o->max_steps, .callbacks = &callbacks, .n_callbacks = 1,
                           .checkpoint_path = ckpt,
@@ -372,7 +372,7 @@ static int train(Model *m, const Options *o, int argc, char **argv, const Tensor
         }
     }
     nn_history_free(h);
-    r->seconds = app_seconds() - started;
+    r->seconds = tensor_seconds() - started;
     r->samples_per_s = t.train_time > 0 ? (double)t.samples / t.train_time : NAN;
     return status;
 }

@@ -413,7 +413,7 @@ typedef struct Progress {
 
 static void progress_update(Progress *p, int epoch, int epochs, int64_t step, double loss, int64_t tokens) {
     if (p->quiet) return;
-    double now = app_seconds(), elapsed = now - p->start;
+    double now = tensor_seconds(), elapsed = now - p->start;
     if (p->tty ? now - p->last_draw < 0.1 && step != p->total : step < p->next_line) return;
     p->last_draw = now;
     p->next_line = step + (p->total + 9) / 10;
@@ -470,7 +470,7 @@ static int on_epoch_end(Model *m, const NnEpochLogs *logs, void *user) {
     Trainer *t = user;
     if (t->epoch != logs->epoch) return 0; /* no step of it ran here */
     if (t->val_every && t->steps.steps > 0) t->steps.val[t->steps.steps - 1] = logs->val_loss;
-    double elapsed = app_seconds() - t->progress.start;
+    double elapsed = tensor_seconds() - t->progress.start;
     t->train_seconds += elapsed;
     if (!t->o->quiet)
         fprintf(stderr, "%sEpoch %d/%d %lld/%lld - %.1fs - loss: %.4f - val_loss: %.4f - %.0f tokens/s%s\n",
@@ -482,7 +482,7 @@ static int on_epoch_end(Model *m, const NnEpochLogs *logs, void *user) {
         snprintf(heading, sizeof heading, "sample after epoch %d", logs->epoch);
         sample_now(m, t->sampler, heading);
     }
-    t->epoch_clock = app_seconds();
+    t->epoch_clock = tensor_seconds();
     return 0;
 }
 
@@ -509,7 +509,7 @@ static NnHistory *train(Model *m, const Options *o, const Data *d, Trainer *t) {
     if (ckpt && !o->save && !o->resume && !o->quiet)
         fprintf(stderr, APP ": checkpoints go to %s (no --save FILE given)\n", ckpt);
     NnCallback callbacks = {.on_epoch_end = on_epoch_end, .on_batch_end = on_batch_end, .user = t};
-    t->started = t->epoch_clock = app_seconds();
+    t->started = t->epoch_clock = tensor_seconds();
     return nn_fit(m, d->x, d->y, .batch_size = o->batch_size, .epochs = o->epochs, .seed = o->seed,
                   .val_x = d->vx, .val_y = d->vy, .quiet = true, .max_steps = o->max_steps,
                   .callbacks = &callbacks, .n_callbacks = 1, .checkpoint_path = ckpt,
@@ -571,7 +571,7 @@ int main(int argc, char **argv) {
                 (long long)corpus.vocab - 1, NN_WORD_UNKNOWN);
     if ((rc = encode_prime(&o, &sampler)) != 0 || (rc = make_data(&o, &corpus, &data)) != 0) goto done;
 
-    double loss = NAN, val_loss = NAN, tokens_per_s = NAN, started = app_seconds();
+    double loss = NAN, val_loss = NAN, tokens_per_s = NAN, started = tensor_seconds();
     if (o.load) {
         if (nn_load_weights(m, o.load) != 0) {
             fprintf(stderr, APP ": cannot load weights: %s\n", tensor_last_error());
@@ -595,7 +595,7 @@ int main(int argc, char **argv) {
                                            checkpoint_path(&o) ? checkpoint_path(&o) : DEFAULT_CHECKPOINT, argc, argv);
             goto done;
         }
-        double seconds = trainer.train_seconds > 0 ? trainer.train_seconds : app_seconds() - trainer.started;
+        double seconds = trainer.train_seconds > 0 ? trainer.train_seconds : tensor_seconds() - trainer.started;
         tokens_per_s = trainer.tokens && seconds > 0 ? (double)trainer.tokens / seconds : NAN;
         if (history->epochs > 0) {
             loss = history->loss[history->epochs - 1];
@@ -624,7 +624,7 @@ int main(int argc, char **argv) {
         app_json_number(&j, "loss", loss);
         app_json_number(&j, "val_loss", val_loss);
         app_json_number(&j, "tokens_per_s", tokens_per_s);
-        app_json_number(&j, "seconds", app_seconds() - started);
+        app_json_number(&j, "seconds", tensor_seconds() - started);
         app_json_end(&j);
     }
 done:

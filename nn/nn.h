@@ -24,6 +24,7 @@
 #include <lamina/nn/word2vec/word_eval.h>
 #include <lamina/tensor/gemm.h>
 #include <lamina/tensor/rng.h>
+#include <lamina/tensor/system.h>
 #include <lamina/tensor/tensor.h>
 
 #define LAMINA_VERSION "0.1.0"

@@ -99,6 +99,7 @@ BCAST_WORKER void rows_apply(TensorBinaryOp op, const float *a, int64_t ra, int 
     case TENSOR_BINARY_SUB: BIN_ROWS(x - z); break;
     case TENSOR_BINARY_MUL: BIN_ROWS(x * z); break;
     case TENSOR_BINARY_DIV: BIN_ROWS(x / z); break;
+    case TENSOR_BINARY_COUNT: break; /* refused by the caller */
     }
 }
 
@@ -154,7 +155,7 @@ void tensor_binary_broadcast(TensorBinaryOp op, const float *a, int a_ndim, cons
                      tensor_shape_str(a_ndim, a_shape, sa, sizeof sa),
                      tensor_shape_str(b_ndim, b_shape, sb, sizeof sb));
     }
-    TENSOR_CHECK((unsigned)op <= TENSOR_BINARY_DIV, "binary_broadcast: unknown op %d", (int)op);
+    TENSOR_CHECK((unsigned)op < TENSOR_BINARY_COUNT, "binary_broadcast: unknown op %d", (int)op);
     int64_t size = tensor_shape_size(y_ndim, y_shape);
     if (size == 0) return;
     BinPlan p;

@@ -14,6 +14,7 @@ typedef enum {
     TENSOR_BINARY_SUB = 1, /* a - b */
     TENSOR_BINARY_MUL = 2, /* a * b */
     TENSOR_BINARY_DIV = 3, /* a / b */
+    TENSOR_BINARY_COUNT,   /* how many there are (not an op) */
 } TensorBinaryOp;
 
 /* Broadcast shape of a and b: returns 0 and writes the rank to *out_ndim and the dims

@@ -111,8 +111,8 @@ static bool cpu_has(const char *name) {
 
 static const GemmKernelInfo *kernel_by_name(const char *name) {
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (!strcmp(name, "avx512")) return &gemm_kernel_avx512;
-    if (!strcmp(name, "avx2")) return &gemm_kernel_avx2;
+    if (!strcmp(name, "avx512")) return &tensor__gemm_kernel_avx512;
+    if (!strcmp(name, "avx2")) return &tensor__gemm_kernel_avx2;
 #endif
     (void)name;
     return &gemm_kernel_generic;

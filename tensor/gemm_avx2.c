@@ -91,7 +91,7 @@ static TARGET void kernel(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a
 }
 
 /* kc x nc = 256 x 192 floats of B (192 KB) fit even a 256 KB L2; see gemm_avx512.c. */
-const GemmKernelInfo gemm_kernel_avx2 = {"avx2", MR, NR, 256, 1536, 192, kernel,
+const GemmKernelInfo tensor__gemm_kernel_avx2 = {"avx2", MR, NR, 256, 1536, 192, kernel,
                                           kernel_b_in_place};
 
 #else

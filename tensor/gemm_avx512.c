@@ -143,7 +143,7 @@ static TARGET void kernel(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a
 
 /* kc x nc = 384 x 320 floats of B (480 KB) stay in the 1 MB L2 while 12-row panels of
  * A (18 KB) are swept over them; the A block only needs to sit in L3. */
-const GemmKernelInfo gemm_kernel_avx512 = {"avx512", MR, NR, 384, 1536, 320, kernel,
+const GemmKernelInfo tensor__gemm_kernel_avx512 = {"avx512", MR, NR, 384, 1536, 320, kernel,
                                             kernel_b_in_place};
 
 #else

@@ -32,8 +32,8 @@ typedef struct {
 } GemmKernelInfo;
 
 /* Descriptions of the ISA kernels; the caller checks the CPU supports them first. */
-extern const GemmKernelInfo gemm_kernel_avx512;
-extern const GemmKernelInfo gemm_kernel_avx2;
+extern const GemmKernelInfo tensor__gemm_kernel_avx512;
+extern const GemmKernelInfo tensor__gemm_kernel_avx2;
 
 /* The row tiles of an mc-row block (mc <= GEMM_MAX_ROW_TILES * mr): mr rows each,
  * except that a short last tile (under 2/3 of mr, which the narrower kernels run at a

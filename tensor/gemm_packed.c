@@ -52,8 +52,8 @@ float *tensor_thread_scratch(int slot, size_t floats) {
 static const GemmKernelInfo *packed_kernel(void) {
 #if defined(__x86_64__) && defined(__GNUC__)
     const char *name = tensor_sgemm_kernel_name();
-    if (!strcmp(name, "avx512")) return &gemm_kernel_avx512;
-    if (!strcmp(name, "avx2")) return &gemm_kernel_avx2;
+    if (!strcmp(name, "avx512")) return &tensor__gemm_kernel_avx512;
+    if (!strcmp(name, "avx2")) return &tensor__gemm_kernel_avx2;
 #endif
     return NULL;
 }

@@ -1,8 +1,7 @@
 /* Helpers shared by the bundled apps (see app.h). */
 #include "common/app.h"
 
-#include <lamina/tensor/error.h>
-#include <lamina/nn/text/text.h>
+#include <lamina/nn/nn.h>
 
 #include <errno.h>
 #include <math.h>
@@ -80,13 +79,8 @@ bool app_parse_checkpoint_every(const char *app, const char *value, int64_t *eve
     return true;
 }
 
-uint64_t app_physical_memory(void) {
-    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    return pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
-}
-
 bool app_fits_in_memory(const char *app, const char *what, const char *detail, double bytes) {
-    double memory = (double)app_physical_memory();
+    double memory = (double)tensor_physical_memory();
     if (memory <= 0 || bytes <= memory) return true;
     const double gib = 1024.0 * 1024.0 * 1024.0;
     fprintf(stderr, "%s: %s needs %.1f GiB (%s), more than this machine's %.1f GiB of memory\n", app, what,
@@ -129,12 +123,6 @@ int app_report_interrupted(const char *app, int signo, int64_t steps, const char
     put_shell_word(stderr, checkpoint);
     fputc('\n', stderr);
     return APP_EXIT_SIGNAL_BASE + signo;
-}
-
-double app_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 void app_json_begin(AppJson *j, FILE *out) {

@@ -34,9 +34,6 @@ bool app_parse_float(const char *app, const char *flag, const char *value, doubl
  * (N from 1 to 10^9). On failure prints "<app>: invalid value ..." and returns false. */
 bool app_parse_checkpoint_every(const char *app, const char *value, int64_t *every, bool *in_epochs);
 
-/* Physical memory in bytes (0 if unknown). */
-uint64_t app_physical_memory(void);
-
 /* Whether a run needing `bytes` fits in physical memory; if not, prints
  * "<app>: <what> needs X GiB (<detail>), more than this machine's Y GiB of memory"
  * and returns false, so the app can refuse before allocating any of it. */
@@ -47,9 +44,6 @@ bool app_fits_in_memory(const char *app, const char *what, const char *detail, d
  * place of any --resume), on stderr. Returns the exit status, 128 + signo. */
 int app_report_interrupted(const char *app, int signo, int64_t steps, const char *checkpoint, int argc,
                               char **argv);
-
-/* Seconds on a monotonic clock, for rates. */
-double app_seconds(void);
 
 /* One-line JSON object writer for --json: app_json_begin, then fields, then app_json_end
  * (which writes "}\n"). Numbers that are NaN or infinite are written as null. */

@@ -1,6 +1,7 @@
 /* Dense (Keras's fully connected layer): y = activation(x kernel + bias) on the last
  * axis, with kernel (in, units) Glorot-uniform and bias (units) zeros. The smallest
  * complete Layer implementation, and the model for writing your own. */
+#include "nn/layers/layer_internal.h"
 #include "nn/layers/layers.h"
 
 #include <stdio.h>
@@ -49,8 +50,6 @@ static const LayerVTable DENSE_VT = {
     .call = dense_call,
 };
 
-/* In layer.c: a user-given name replaces the Keras base name (-1 if unusable). */
-int nn__layer_set_name(Layer *layer, const char *type, const char *name);
 
 Layer *nn_dense_new(const NnDenseOpts *opts) {
     if (!opts) {
@@ -61,7 +60,7 @@ Layer *nn_dense_new(const NnDenseOpts *opts) {
         tensor_set_error("Dense: units must be > 0, got %lld", (long long)opts->units);
         return NULL;
     }
-    if ((unsigned)opts->activation > NN_SOFTMAX) {
+    if ((unsigned)opts->activation >= NN_ACTIVATION_COUNT) {
         tensor_set_error("Dense: unknown activation %d", (int)opts->activation);
         return NULL;
     }

@@ -1,6 +1,7 @@
 /* Dropout (Keras): inverted dropout while training, drawn from the call's Rng
  * (ctx->rng), and the identity at inference. No parameters; the output shape is the
  * input's. */
+#include "nn/layers/layer_internal.h"
 #include "nn/layers/layers.h"
 
 #include <stdlib.h>
@@ -10,8 +11,6 @@ typedef struct Dropout {
     float rate;
 } Dropout;
 
-/* In layer.c: a user-given name replaces the Keras base name (-1 if unusable). */
-int nn__layer_set_name(Layer *layer, const char *type, const char *name);
 
 static int dropout_build(Layer *self, const NnShape *in, NnShape *out, Rng *rng) {
     (void)rng;

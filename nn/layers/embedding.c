@@ -1,6 +1,7 @@
 /* Embedding (Keras): int32 token ids (B, ...) -> rows of a (vocab, dim) table,
  * (B, ..., dim). The table starts U(-0.05, 0.05); the lookup is ag_gather_rows, whose
  * backward touches only the rows that were looked up. */
+#include "nn/layers/layer_internal.h"
 #include "nn/layers/layers.h"
 
 #include <stdio.h>
@@ -11,8 +12,6 @@ typedef struct Embedding {
     int64_t vocab, dim;
 } Embedding;
 
-/* In layer.c: a user-given name replaces the Keras base name (-1 if unusable). */
-int nn__layer_set_name(Layer *layer, const char *type, const char *name);
 
 static int embedding_build(Layer *self, const NnShape *in, NnShape *out, Rng *rng) {
     Embedding *e = (Embedding *)self;

@@ -3,6 +3,8 @@
  * activations as tape ops, and the "(None, 40, 64)" shape strings of the summary.
  * The built-in layers live next door (dense.c, embedding.c, dropout.c, ...). */
 #include "nn/layers/layer.h"
+#include "nn/layers/layer_internal.h"
+#include "tensor/system.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -66,12 +68,6 @@ static Tensor *param_tensor(const char *layer_name, const char *name, int ndim,
  * turned into nn_layer_build's error, so layers need not check every call. */
 static _Thread_local char param_refusal[320];
 
-/* Physical memory in bytes (0 if unknown). */
-static uint64_t physical_memory(void) {
-    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    return pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
-}
-
 Tensor *nn_layer_param(Layer *layer, const char *name, int ndim, const int64_t *shape, NnInit init,
                        Rng *rng) {
     TENSOR_CHECK(layer != NULL && name != NULL && (ndim == 0 || shape != NULL),
@@ -87,7 +83,7 @@ Tensor *nn_layer_param(Layer *layer, const char *name, int ndim, const int64_t *
         }
         count *= (uint64_t)shape[i];
     }
-    uint64_t memory = physical_memory();
+    uint64_t memory = tensor_physical_memory();
     if (memory && count * 16 > memory) {
         char dims[128];
         snprintf(param_refusal, sizeof param_refusal,
@@ -266,6 +262,8 @@ Tensor *nn_activate(Tape *tape, Tensor *x, NnActivation activation) {
         return ag_sigmoid(tape, x);
     case NN_SOFTMAX:
         return ag_softmax(tape, x, -1);
+    case NN_ACTIVATION_COUNT:
+        break;
     }
     tensor_fatal(__FILE__, __LINE__, "nn_activate: unknown activation %d", (int)activation);
 }
@@ -293,10 +291,7 @@ char *nn_shape_str(const NnShape *shape, char *buf, size_t len) {
     return buf;
 }
 
-/* For the built-in constructors (declared where used): an options struct's name
- * replaces the Keras base name; -1 with a message if it is empty or too long. */
-int nn__layer_set_name(Layer *layer, const char *type, const char *name);
-
+/* See layer_internal.h. */
 int nn__layer_set_name(Layer *layer, const char *type, const char *name) {
     if (!name) return 0;
     if (!name[0] || strlen(name) >= sizeof layer->name)

@@ -28,6 +28,7 @@ typedef enum {
     NN_TANH,
     NN_SIGMOID,
     NN_SOFTMAX,
+    NN_ACTIVATION_COUNT, /* how many there are (not an activation) */
 } NnActivation;
 
 /* How a parameter starts out (Keras defaults per layer). */

@@ -3,14 +3,13 @@
  * final states, input checks), the stateful carry kept in heap buffers copied out of
  * the step arena, reset_state and nn_layer_is_rnn. Each kind's parameters and
  * recurrence live in lstm_layer.c, gru.c and simple_rnn.c. */
+#include "nn/layers/layer_internal.h"
 #include "nn/layers/rnn_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* In layer.c: a user-given name replaces the Keras base name (-1 if unusable). */
-int nn__layer_set_name(Layer *layer, const char *type, const char *name);
 
 Layer *nn__rnn_new(const RnnKind *kind, const LayerVTable *vt, const NnRnnOpts *opts) {
     if (!opts) {

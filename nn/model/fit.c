@@ -2,6 +2,7 @@
  * validation, progress, callbacks, history), evaluate, predict, train_on_batch. */
 #include "nn/model/model_internal.h"
 #include "nn/model/progress_internal.h"
+#include "tensor/system.h"
 
 #include <math.h>
 #include <signal.h>
@@ -403,7 +404,7 @@ NnHistory *nn_fit_opts(Model *m, Tensor *x, Tensor *y, const NnFitOpts *o) {
         if (rc != 0 || h->signal) break;
         NnEpochLogs logs = {.epoch = epoch, .epochs = epochs, .loss = seen ? loss_sum / (double)seen : NAN,
                             .val_loss = NAN, .accuracy = NAN, .val_accuracy = NAN, .steps = m->steps};
-        double elapsed = nn__now() - progress.start;
+        double elapsed = tensor_seconds() - progress.start;
         logs.samples_per_s = elapsed > 0 ? (double)(seen - (resumed ? resume_seen : 0)) / elapsed : 0;
         if (m->accuracy && predictions) logs.accuracy = (double)correct / (double)predictions;
         if (vx) {

@@ -189,7 +189,7 @@ int nn_compile_opts(Model *m, const NnCompileOpts *opts) {
         nn_optimizer_free(opts->optimizer);
         return model_fail(m, "compile: a Sequential model needs a loss");
     }
-    if (opts->loss < NN_LOSS_NONE || opts->loss > NN_MSE) {
+    if (opts->loss < NN_LOSS_NONE || opts->loss >= NN_LOSS_COUNT) {
         nn_optimizer_free(opts->optimizer);
         return model_fail(m, "compile: unknown loss %d", (int)opts->loss);
     }

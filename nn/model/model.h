@@ -18,6 +18,7 @@ typedef enum {
     NN_CATEGORICAL_CROSSENTROPY,        /* float one-hot / probability targets */
     NN_BINARY_CROSSENTROPY,             /* float targets in [0, 1], fused with sigmoid */
     NN_MSE,                             /* float targets, mean squared error */
+    NN_LOSS_COUNT,                      /* how many there are (not a loss) */
 } NnLoss;
 
 typedef struct Model Model;

@@ -1,22 +1,17 @@
-/* Progress display for fit (see progress.h). */
+/* Progress display for fit (see progress_internal.h). */
 #include "nn/model/progress_internal.h"
+#include "tensor/system.h"
 
 #include <math.h>
 #include <time.h>
 #include <unistd.h>
-
-double nn__now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 void nn__progress_epoch_start(NnProgress *p, FILE *out, bool quiet, int epoch, int epochs, int64_t total_steps) {
     p->out = out;
     p->quiet = quiet;
     p->tty = isatty(fileno(out));
     p->total_steps = total_steps;
-    p->start = nn__now();
+    p->start = tensor_seconds();
     p->last_draw = 0;
     if (!quiet) {
         fprintf(out, "Epoch %d/%d\n", epoch, epochs);
@@ -34,7 +29,7 @@ static void draw_bar(NnProgress *p, int64_t step) {
 
 void nn__progress_update(NnProgress *p, int64_t step, double loss, int64_t samples) {
     if (p->quiet || !p->tty) return;
-    double now = nn__now();
+    double now = tensor_seconds();
     if (step != p->total_steps && now - p->last_draw < 0.1) return;
     p->last_draw = now;
     double elapsed = now - p->start;
@@ -49,7 +44,7 @@ void nn__progress_update(NnProgress *p, int64_t step, double loss, int64_t sampl
 void nn__progress_epoch_end(NnProgress *p, int64_t steps, double loss, double accuracy, double val_loss,
                             double val_accuracy, int64_t samples) {
     if (p->quiet) return;
-    double elapsed = nn__now() - p->start;
+    double elapsed = tensor_seconds() - p->start;
     if (p->tty) fputc('\r', p->out);
     draw_bar(p, steps);
     fprintf(p->out, " - %.1fs - loss: %.4f", elapsed, loss);

@@ -15,9 +15,6 @@ typedef struct NnProgress {
     double start, last_draw;
 } NnProgress;
 
-/* Seconds on a monotonic clock. */
-double nn__now(void);
-
 void nn__progress_epoch_start(NnProgress *p, FILE *out, bool quiet, int epoch, int epochs, int64_t total_steps);
 /* Redraws at most ~10 times a second (always on the last step). */
 void nn__progress_update(NnProgress *p, int64_t step, double loss, int64_t samples);

@@ -1,70 +1,9 @@
-/* The sonnets notebook's 27-symbol character scheme (0 = space, 1..26 = a..z), and the
- * small UTF-8 decoder/encoder the text utilities share (nn__utf8_decode/encode, also
- * used by char_vocab.c and tokenizer.c; they are internal, so they have no header:
- * nn/text.h is the public contract). */
+/* The sonnets notebook's 27-symbol character scheme (0 = space, 1..26 = a..z). */
 #include "nn/text/text.h"
+#include "nn/text/utf8_internal.h"
 
 #include <stdint.h>
 #include <stdlib.h>
-
-/* Decodes one UTF-8 character at text[0..avail) (avail >= 1) into *cp and returns
- * its byte count (1..4), or returns -1 if text[0] does not start a well-formed
- * character (stray continuation, overlong form, surrogate, > U+10FFFF, or a sequence
- * cut short by avail or by a non-continuation byte). Callers then skip exactly that
- * one byte, so every invalid byte stands for one character of its own. Never reads
- * at or past text[avail]. */
-int nn__utf8_decode(const char *text, int64_t avail, uint32_t *cp) {
-    const unsigned char *s = (const unsigned char *)text;
-    unsigned c = s[0];
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    int n;
-    uint32_t v, min;
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2, v = c & 0x1F, min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3, v = c & 0x0F, min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4, v = c & 0x07, min = 0x10000;
-    } else {
-        return -1; /* continuation byte, C0/C1 (always overlong) or F5..FF */
-    }
-    if (avail < n) return -1;
-    for (int i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80) return -1;
-        v = (v << 6) | (s[i] & 0x3F);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return -1;
-    *cp = v;
-    return n;
-}
-
-/* Writes the UTF-8 encoding of a code point (<= U+10FFFF) to out; returns 1..4. */
-int nn__utf8_encode(uint32_t cp, char *out) {
-    unsigned char *o = (unsigned char *)out;
-    if (cp < 0x80) {
-        o[0] = (unsigned char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (unsigned char)(0xC0 | (cp >> 6));
-        o[1] = (unsigned char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (unsigned char)(0xE0 | (cp >> 12));
-        o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (unsigned char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (unsigned char)(0xF0 | (cp >> 18));
-    o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (unsigned char)(0x80 | (cp & 0x3F));
-    return 4;
-}
 
 /* The notebook does text.lower() and then keeps only " abcdefghijklmnopqrstuvwxyz".
  * Python's lower() turns two non-ASCII characters into ASCII letters: the Kelvin sign

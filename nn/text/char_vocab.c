@@ -2,15 +2,13 @@
  * code-point order (invalid UTF-8 bytes count as U+FFFD), with encoding of texts to
  * ids and decoding of ids back to UTF-8. */
 #include "nn/text/text.h"
+#include "nn/text/utf8_internal.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Shared UTF-8 helpers, defined in char27.c. */
-int nn__utf8_decode(const char *text, int64_t avail, uint32_t *cp);
-int nn__utf8_encode(uint32_t cp, char *out);
 
 #define CV_MAX_CP 0x110000u
 #define CV_REPLACEMENT 0xFFFDu

@@ -3,6 +3,7 @@
  * permissions, read errors, sizes that cannot be held in memory) through
  * tensor_last_error() instead of crashing. */
 #include "nn/text/text.h"
+#include "tensor/system.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -16,10 +17,8 @@
  * held in one buffer, and asking malloc for it anyway could succeed lazily (Linux
  * overcommit) and then get the process killed while reading. */
 static size_t physical_memory(void) {
-    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    if (pages <= 0 || page <= 0 || (unsigned long)pages > SIZE_MAX / (unsigned long)page)
-        return SIZE_MAX;
-    return (size_t)pages * (size_t)page;
+    uint64_t bytes = tensor_physical_memory();
+    return bytes == 0 || bytes > SIZE_MAX ? SIZE_MAX : (size_t)bytes;
 }
 
 /* Refuses what we cannot or should not read (checked before fopen too, so a FIFO is

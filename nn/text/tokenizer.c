@@ -3,15 +3,13 @@
  * spaces, split on whitespace, rank words by count with ties in first-seen order.
  * Words live in an stb_ds string hash map whose insertion order is first occurrence. */
 #include "nn/text/text.h"
+#include "nn/text/utf8_internal.h"
 
 #include <stb_ds.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Shared UTF-8 helpers, defined in char27.c. */
-int nn__utf8_decode(const char *text, int64_t avail, uint32_t *cp);
-int nn__utf8_encode(uint32_t cp, char *out);
 
 static const char tok__default_filters[] = "!\"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n";
 

@@ -2,6 +2,7 @@
  * apostrophes to '\'' in one pass, then NnTokenizer (no filters of its own) does the
  * lower-casing, splitting on whitespace, counting and ranking. */
 #include "nn/text/word_text.h"
+#include "nn/text/utf8_internal.h"
 
 #include "tensor/error.h"
 
@@ -9,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Shared UTF-8 helpers, defined in char27.c. */
-int nn__utf8_decode(const char *text, int64_t avail, uint32_t *cp);
 
 /* What a code point becomes: '\'' for an apostrophe, ' ' for punctuation, 0 to keep. */
 static char wt__map(uint32_t cp) {

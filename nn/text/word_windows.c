@@ -2,6 +2,7 @@
  * collapsing, phrase splitting like the tokenizer, a vocabulary file beside the
  * weights, and top-k ranks and accuracy. */
 #include "nn/io/atomic_file_internal.h"
+#include "nn/text/utf8_internal.h"
 #include "nn/text/word_windows.h"
 
 #include "nn/model/model_internal.h"
@@ -15,9 +16,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Shared UTF-8 helpers, defined in char27.c. */
-int nn__utf8_decode(const char *text, int64_t avail, uint32_t *cp);
-int nn__utf8_encode(uint32_t cp, char *out);
 
 static const char ww__default_filters[] = "!\"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n";
 

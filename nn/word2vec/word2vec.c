@@ -5,6 +5,7 @@
  * (one contiguous slice of sentences per thread, in rounds merged in a fixed order,
  * or Hogwild on request), and training state files for checkpoints. */
 #include "nn/io/atomic_file_internal.h"
+#include "tensor/system.h"
 #include "nn/word2vec/word2vec.h"
 
 #include "autograd/ops.h"
@@ -488,12 +489,6 @@ W2V_INLINE uint64_t next_random(uint64_t *s) { /* splitmix64 */
     return z ^ (z >> 31);
 }
 
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* The row's storage for this thread: the shared row, or its own copy of it. */
 W2V_INLINE float *row_of(LocalRows *l, float *table, int32_t row, int64_t d) {
     if (!l) return table + (int64_t)row * d;
@@ -614,7 +609,7 @@ static void report(Run *r) {
     const WorkerState *st = &m->ws[0];
     int64_t done = total_done(r), budget = 0;
     for (int t = 0; t < r->T; t++) budget += m->ws[t].budget;
-    double secs = now_seconds() - r->started, kept = (double)nn_w2v_corpus_words(m->corpus);
+    double secs = tensor_seconds() - r->started, kept = (double)nn_w2v_corpus_words(m->corpus);
     double raw = (double)(done - r->start_done) * (double)m->corpus->raw_words / kept;
     const double a0 = m->o.alpha, a1 = m->o.min_alpha;
     double a = st->budget ? a0 - (a0 - a1) * (double)st->done / (double)st->budget : a1;
@@ -633,9 +628,9 @@ static void coordinate(Run *r) {
     bool all_done = true;
     for (int t = 0; t < r->T; t++) all_done = all_done && m->ws[t].done >= m->ws[t].budget;
     int64_t done = total_done(r);
-    if (m->o.on_progress && !all_done && now_seconds() >= r->next_report) {
+    if (m->o.on_progress && !all_done && tensor_seconds() >= r->next_report) {
         report(r);
-        r->next_report = now_seconds() + 0.5;
+        r->next_report = tensor_seconds() + 0.5;
     }
     if (!all_done && m->o.on_checkpoint && r->checkpoint_every > 0 && done >= r->next_checkpoint) {
         while (r->next_checkpoint <= done) r->next_checkpoint += r->checkpoint_every;
@@ -658,9 +653,9 @@ static void *worker_main(void *arg) {
         while (w->st->done < w->st->budget && !stop_requested(r->m)) {
             train_chunk(w, w->st->done + batch);
             atomic_store_explicit(&w->done, w->st->done, memory_order_relaxed);
-            if (w->id == 0 && r->m->o.on_progress && now_seconds() >= r->next_report) {
+            if (w->id == 0 && r->m->o.on_progress && tensor_seconds() >= r->next_report) {
                 report(r);
-                r->next_report = now_seconds() + 0.5;
+                r->next_report = tensor_seconds() + 0.5;
             }
         }
         return NULL;
@@ -734,7 +729,7 @@ int nn_w2v_train(NnWord2Vec *m, NnW2vStats *stats) {
     const NnW2vCorpus *c = m->corpus;
     const int T = m->o.threads;
     if (!m->in_progress) plan(m);
-    Run r = {.m = m, .T = T, .local = T > 1 && !m->o.hogwild, .started = now_seconds()};
+    Run r = {.m = m, .T = T, .local = T > 1 && !m->o.hogwild, .started = tensor_seconds()};
     r.next_report = r.started + 0.5;
     r.w = tensor_xcalloc((size_t)T, sizeof *r.w);
     int64_t pairs0 = 0;
@@ -777,7 +772,7 @@ int nn_w2v_train(NnWord2Vec *m, NnW2vStats *stats) {
     if (!m->o.hogwild) pthread_barrier_destroy(&r.barrier);
     pthread_mutex_destroy(&r.gate_lock);
     pthread_cond_destroy(&r.gate_open);
-    double secs = now_seconds() - r.started, loss = 0;
+    double secs = tensor_seconds() - r.started, loss = 0;
     int64_t done = 0, pairs = 0, last_pairs = 0;
     bool all_done = true;
     for (int t = 0; t < T; t++) {

@@ -117,7 +117,7 @@ static void check_forward(Rng *rng, int an, const int64_t *as, int bn, const int
     int64_t ny = tensor_shape_size(yn, ys);
     float *a = random_floats(rng, na, -2, 2), *b = random_floats(rng, nb, 0.5f, 2);
     float *y = random_floats(rng, ny, -1, 1), *y0 = malloc((size_t)(ny ? ny : 1) * sizeof *y0);
-    for (int op = TENSOR_BINARY_ADD; op <= TENSOR_BINARY_DIV; op++) {
+    for (int op = TENSOR_BINARY_ADD; op < TENSOR_BINARY_COUNT; op++) {
         for (int accumulate = 0; accumulate < 2; accumulate++) {
             memcpy(y0, y, (size_t)ny * sizeof *y);
             tensor_binary_broadcast((TensorBinaryOp)op, a, an, as, b, bn, bs, y, accumulate);
