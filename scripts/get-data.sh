@@ -42,16 +42,21 @@ while read -r name min phrase ebook; do
     url="https://www.gutenberg.org/cache/epub/$ebook/pg$ebook.txt"
     if curl -fsSL --max-time 60 -o "$target.part" "$url" 2>/dev/null &&
        looks_right "$target.part" "$min" "$phrase"; then
-      mv "$target.part" "$target" && echo "data: downloaded $name from $url" && continue
+      mv "$target.part" "$target" &&
+        echo "data: downloaded $name from $url (Gutenberg's edition, header included: see docs/data.md)" &&
+        continue
     fi
     rm -f "$target.part"
   fi
   if [ "$ebook" != "-" ]; then
     echo "data: $name is missing. Download Project Gutenberg ebook #$ebook as plain text" >&2
-    echo "      (https://www.gutenberg.org/ebooks/$ebook) and save it as $target" >&2
+    echo "      (https://www.gutenberg.org/ebooks/$ebook) and save it as $target," >&2
+    echo "      or set LAMINA_DATA_SOURCE to a directory that holds $name (now: $source_dir)." >&2
+    echo "      docs/data.md says where each corpus comes from, with its size and sha256." >&2
     missing=1
   else
-    echo "data: optional $name not found (see docs/data.md for where it comes from)" >&2
+    echo "data: optional $name not found in $dest or LAMINA_DATA_SOURCE ($source_dir);" >&2
+    echo "      docs/data.md says where it comes from and how to get it" >&2
   fi
 done <<<"$corpora"
 exit $missing
