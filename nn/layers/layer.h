@@ -1,7 +1,7 @@
 /* The Layer interface every nn layer implements, and what layers share: per-sample
  * shapes, parameter creation with Keras's initialisers, and the context a call gets.
  * A user writes a new layer by embedding `Layer` as the first member of a struct and
- * filling a LayerVTable (see docs/ and nn/dense.c for the smallest example). */
+ * filling a LayerVTable (see docs/ and nn/layers/dense.c for the smallest example). */
 #ifndef NN_LAYER_H
 #define NN_LAYER_H
 

@@ -1,4 +1,4 @@
-/* The Layer base (nn/layer.c): a user-written layer through the vtable (build, call,
+/* The Layer base (nn/layers/layer.c): a user-written layer through the vtable (build, call,
  * reset, destroy, children, failed builds), nn_layer_param's initialisers and names,
  * the shape check of nn_layer_call, nn_activate and nn_shape_str. */
 #include "helpers.h"
