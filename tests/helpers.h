@@ -1,5 +1,5 @@
-/* Shared helpers for the Criterion tests: random tensors and a gradient-check
- * assertion that prints the first failing element. */
+/* Shared helpers for the Criterion tests: random tensors and sequences, time slices of
+ * a sequence, and a gradient-check assertion that prints the first failing element. */
 #ifndef TESTS_HELPERS_H
 #define TESTS_HELPERS_H
 
@@ -18,6 +18,34 @@ static inline Tensor *test_random(Rng *rng, float lo, float hi, int ndim, const 
     tensor_fill_uniform(t->data, t->size, rng, lo, hi);
     t->requires_grad = true;
     return t;
+}
+
+/* A (B, T, D) sequence uniform in [-1, 1) from stream 1 of seed, requiring a gradient. */
+static inline Tensor *test_random_sequence(uint64_t seed, int64_t B, int64_t T, int64_t D) {
+    Rng rng;
+    tensor_rng_seed(&rng, seed, 1);
+    return test_random(&rng, -1.0f, 1.0f, 3, (int64_t[]){B, T, D});
+}
+
+/* x[:, t0:t1, :] of a (B, T, D) x, as a heap tensor. */
+static inline Tensor *test_time_slice(const Tensor *x, int64_t t0, int64_t t1) {
+    int64_t B = x->shape[0], T = x->shape[1], D = x->shape[2];
+    Tensor *y = tensor_zeros(NULL, 3, (int64_t[]){B, t1 - t0, D});
+    for (int64_t b = 0; b < B; b++)
+        memcpy(tensor_f32(y) + b * (t1 - t0) * D, tensor_f32(x) + (b * T + t0) * D,
+               (size_t)((t1 - t0) * D) * sizeof(float));
+    return y;
+}
+
+/* A (B, T, D) x with its time axis reversed, as a heap tensor. */
+static inline Tensor *test_time_reversed(const Tensor *x) {
+    int64_t B = x->shape[0], T = x->shape[1], D = x->shape[2];
+    Tensor *y = tensor_zeros(NULL, 3, x->shape);
+    for (int64_t b = 0; b < B; b++)
+        for (int64_t t = 0; t < T; t++)
+            memcpy(tensor_f32(y) + (b * T + t) * D, tensor_f32(x) + (b * T + T - 1 - t) * D,
+                   (size_t)D * sizeof(float));
+    return y;
 }
 
 /* A malloc'd copy of n floats (the caller frees it). */
