@@ -9,7 +9,10 @@
 #define _DEFAULT_SOURCE /* wait4: the peak RSS of each child process */
 #include <lamina/nn/nn.h>
 
-#include "common/app.h"
+#include "common/data.h"
+#include "common/flags.h"
+#include "common/json.h"
+#include "common/status.h"
 
 
 #include <errno.h>

@@ -5,7 +5,11 @@
  * text or binary format, and draws a PCA map. `word2vec --help` lists the options. */
 #include <lamina/nn/nn.h>
 
-#include "common/app.h"
+#include "common/data.h"
+#include "common/flags.h"
+#include "common/json.h"
+#include "common/memory.h"
+#include "common/status.h"
 
 #include <ctype.h>
 #include <errno.h>

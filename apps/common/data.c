@@ -1,0 +1,44 @@
+/* The data directory and reading corpora from it (see data.h). The repository's data/
+ * folder is known here only, compiled in as LAMINA_DEFAULT_DATA_DIR. */
+#include "common/data.h"
+
+#include <lamina/nn/nn.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef LAMINA_DEFAULT_DATA_DIR
+#define LAMINA_DEFAULT_DATA_DIR "data"
+#endif
+
+const char *app_data_dir(const char *flag_value) {
+    if (flag_value && *flag_value) return flag_value;
+    const char *env = getenv("DATA_DIR");
+    if (env && *env) return env;
+    return LAMINA_DEFAULT_DATA_DIR;
+}
+
+char *app_read_corpus(const char *app, const char *dir, const char *file, int64_t *len) {
+    size_t n = strlen(dir) + strlen(file) + 2;
+    char *path = tensor_xmalloc(n);
+    snprintf(path, n, "%s/%s", dir, file);
+    char *text = nn_read_file(path, len);
+    if (!text)
+        fprintf(stderr,
+                "%s: cannot read the corpus: %s\n"
+                "  Run scripts/get-data.sh to fill the repository's data/ folder, or point --data DIR\n"
+                "  (or DATA_DIR) at a folder holding %s.\n",
+                app, tensor_last_error(), file);
+    free(path);
+    return text;
+}
+
+bool app_is_path(const char *name) { return access(name, R_OK) == 0 || strchr(name, '/') != NULL; }
+
+char *app_data_path(const char *dir, const char *name, char *buf, size_t cap) {
+    if (app_is_path(name)) snprintf(buf, cap, "%s", name);
+    else snprintf(buf, cap, "%s/%s", dir, name);
+    return buf;
+}

@@ -1,0 +1,196 @@
+/* sherlock's model and its training: sized against this machine's memory before
+ * anything is allocated, trained through nn_fit with progress lines and an evaluation
+ * after every epoch, and the loss curve --plot draws. */
+#include "sherlock/sherlock_internal.h"
+
+#include "common/memory.h"
+#include "common/status.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* Four floats per parameter (value, gradient, Adam's two moments) and a step's
+ * activations (about 16 floats per LSTM unit per word, 4 per class). */
+int check_memory(const Options *o, int64_t classes) {
+    double v = (double)classes, e = (double)o->embed, u = (double)o->units;
+    double batch = (double)o->common.batch_size;
+    double params = v * e + 4 * u * (e + u + 1) + 4 * u * (2 * u + 1) + u * u + u + u * v + v;
+    double bytes = 16 * params + batch * (CONTEXT * (32 * u + 2 * e) + 2 * u + 4 * v) * sizeof(float);
+    char what[128], detail[96];
+    snprintf(what, sizeof what, "training --units %lld --embed %lld --batch-size %lld", (long long)o->units,
+             (long long)o->embed, (long long)o->common.batch_size);
+    snprintf(detail, sizeof detail, "%.0f parameters and one step's activations", params);
+    return app_fits_in_memory(APP, what, detail, bytes) ? 0 : APP_EXIT_USAGE;
+}
+
+Model *make_model(const Options *o, int64_t classes) {
+    Model *m = nn_sequential();
+    nn_model_seed(m, o->common.seed);
+    nn_add(m, nn_embedding(.vocab = classes, .dim = o->embed));
+    nn_add(m, nn_lstm(.units = o->units, .return_sequences = true));
+    nn_add(m, nn_lstm(.units = o->units));
+    nn_add(m, nn_dense(.units = o->units, .activation = NN_RELU));
+    nn_add(m, nn_dense(.units = classes, .activation = NN_SOFTMAX));
+    if (nn_build(m, NN_SHAPE(TENSOR_I32, CONTEXT)) != 0 ||
+        nn_compile(m, .loss = NN_SPARSE_CATEGORICAL_CROSSENTROPY,
+                   .optimizer = nn_adam(.lr = (float)o->common.lr)) != 0) {
+        fprintf(stderr, "%s: cannot build the model: %s\n", APP, tensor_last_error());
+        nn_model_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+Tensor *rows(const Tensor *t, int64_t start, int64_t count) {
+    int64_t shape[2] = {count, t->ndim > 1 ? t->shape[1] : 0};
+    int64_t width = t->ndim > 1 ? t->shape[1] : 1;
+    return tensor_view(NULL, TENSOR_I32, tensor_i32(t) + start * width, NULL, t->ndim, shape);
+}
+
+int evaluate(Model *m, const Tensor *vx, const Tensor *vy, Metrics *r) {
+    double acc[2];
+    if (nn_evaluate_topk(m, vx, vy, 256, 2, (const int64_t[]){1, 5}, &r->val_loss, acc) != 0) return -1;
+    r->top1 = acc[0];
+    r->top5 = acc[1];
+    return 0;
+}
+
+static void format_duration(double s, char *buf, size_t len) {
+    if (!(s >= 0) || s > 1e7) snprintf(buf, len, "?");
+    else if (s >= 3600) snprintf(buf, len, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
+    else if (s >= 60) snprintf(buf, len, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
+    else snprintf(buf, len, "%.0fs", s);
+}
+
+static void curve_add(Curve *c, double loss, bool flush) {
+    if (!flush) c->sum += loss, c->in_block++;
+    if (c->in_block == 0 || (!flush && c->in_block < c->block)) return;
+    double *grown = realloc(c->loss, (size_t)(c->n + 1) * sizeof *grown);
+    if (!grown) abort();
+    c->loss = grown;
+    c->loss[c->n++] = c->sum / (double)c->in_block;
+    c->sum = 0;
+    c->in_block = 0;
+}
+
+int write_plot(const char *path, Curve *c) {
+    curve_add(c, 0, true);
+    double *val = malloc((size_t)(c->n ? c->n : 1) * sizeof *val);
+    if (!val) abort();
+    for (int64_t i = 0; i < c->n; i++) val[i] = NAN;
+    for (int64_t e = 0; e < c->n_val; e++) {
+        int64_t i = (c->val_step[e] - 1) / c->block;
+        val[i < c->n ? i : c->n - 1] = c->val[e];
+    }
+    char xlabel[64];
+    snprintf(xlabel, sizeof xlabel, c->block > 1 ? "steps (x%lld)" : "steps", (long long)c->block);
+    const char *names[] = {"loss", "val_loss"};
+    const double *ys[] = {c->loss, val};
+    const int64_t lens[] = {c->n, c->n};
+    int rc = nn_plot_curves_svg(path, "sherlock: next-word loss", xlabel, "cross-entropy", 2, names, ys, lens);
+    free(val);
+    return rc;
+}
+
+/* The state the fit callbacks share: progress, the loss curve and the metrics. */
+typedef struct Trainer {
+    const Options *o;
+    const Tensor *vx, *vy;
+    Metrics *r;
+    Curve *curve;
+    bool tty;
+    int64_t total;                    /* steps the run takes, from its start */
+    int64_t epoch, every, steps_here; /* the epoch shown; a plain line every `every` steps */
+    int64_t samples, epoch_samples;   /* windows trained on in this process / this epoch */
+    double epoch_clock, last_draw, train_time; /* train_time leaves evaluation out */
+    int status;                       /* set when an evaluation fails */
+} Trainer;
+
+static int on_batch_end(Model *m, const NnBatchLogs *l, void *user) {
+    (void)m;
+    Trainer *t = user;
+    if (l->epoch != t->epoch) { /* the first step of an epoch in this process */
+        t->epoch = l->epoch;
+        t->epoch_samples = 0;
+        t->last_draw = 0;
+        t->every = l->epoch_steps / 10 > 1 ? l->epoch_steps / 10 : 1;
+    }
+    t->steps_here++;
+    t->samples += l->samples;
+    t->epoch_samples += l->samples;
+    curve_add(t->curve, l->loss, false);
+    double now = tensor_seconds(), trained = t->train_time + (now - t->epoch_clock);
+    bool last = l->step == l->epoch_steps;
+    if (t->o->common.quiet || (t->tty ? !last && now - t->last_draw < 0.1 : !last && l->step % t->every != 0))
+        return 0;
+    t->last_draw = now;
+    char eta[32];
+    format_duration((double)(t->total - l->steps) * trained / (double)t->steps_here, eta, sizeof eta);
+    fprintf(stderr, "%sepoch %d/%lld  step %lld/%lld  loss %.4f  %.0f samples/s  ETA %s%s", t->tty ? "\r" : "",
+            l->epoch, (long long)t->o->common.epochs, (long long)l->step, (long long)l->epoch_steps, l->mean_loss,
+            (double)t->epoch_samples / (now - t->epoch_clock), eta, t->tty ? "\033[K" : "\n");
+    return 0;
+}
+
+/* Evaluates after every epoch (and where --max-steps stops); an evaluation that
+ * fails stops training. */
+static int on_epoch_end(Model *m, const NnEpochLogs *logs, void *user) {
+    Trainer *t = user;
+    t->train_time += tensor_seconds() - t->epoch_clock;
+    Metrics *r = t->r;
+    r->loss = logs->loss;
+    r->steps = logs->steps;
+    if (evaluate(m, t->vx, t->vy, r) != 0) {
+        fprintf(stderr, "%s%s: evaluation failed: %s\n", t->tty && !t->o->common.quiet ? "\n" : "", APP,
+                tensor_last_error());
+        t->status = APP_EXIT_FAILURE;
+        return 1;
+    }
+    if (t->curve->n_val < 64) {
+        t->curve->val_step[t->curve->n_val] = t->steps_here;
+        t->curve->val[t->curve->n_val++] = r->val_loss;
+    }
+    if (!t->o->common.quiet)
+        fprintf(stderr, "%sepoch %d/%lld: loss %.4f  val_loss %.4f  top1 %.4f  top5 %.4f%s\n", t->tty ? "\r" : "",
+                logs->epoch, (long long)t->o->common.epochs, r->loss, r->val_loss, r->top1, r->top5,
+                t->tty ? "\033[K" : "");
+    t->epoch_clock = tensor_seconds();
+    return 0;
+}
+
+int train(Model *m, const Options *o, const Tensor *x, const Tensor *y, int64_t n_train, const Tensor *vx,
+          const Tensor *vy, Metrics *r, Curve *curve) {
+    const AppOptions *c = &o->common;
+    int64_t batch = c->batch_size, per_epoch = (n_train + batch - 1) / batch;
+    Trainer t = {.o = o, .vx = vx, .vy = vy, .r = r, .curve = curve, .tty = isatty(STDERR_FILENO),
+                 .total = c->epochs * per_epoch};
+    if (c->max_steps && c->max_steps < t.total) t.total = c->max_steps;
+    curve->block = t.total / 200 > 1 ? t.total / 200 : 1;
+    NnCallback callbacks = {.on_epoch_end = on_epoch_end, .on_batch_end = on_batch_end, .user = &t};
+    NnFitOpts fit = {.batch_size = batch, .epochs = c->epochs, .seed = c->seed, .quiet = true,
+                     .max_steps = c->max_steps, .callbacks = &callbacks, .n_callbacks = 1};
+    app_fit_checkpoints(c, per_epoch, &fit);
+    Tensor *tx = rows(x, 0, n_train), *ty = rows(y, 0, n_train);
+    double started = t.epoch_clock = tensor_seconds();
+    NnHistory *h = nn_fit_opts(m, tx, ty, &fit);
+    tensor_free(tx);
+    tensor_free(ty);
+    int status = t.status;
+    if (!h) return app_fit_failed(c, m, t.tty && !c->quiet && t.steps_here);
+    if (h->signal) {
+        status = app_fit_interrupted(c, m, h->signal, t.tty && !c->quiet);
+    } else if (status == 0 && isnan(r->val_loss)) { /* a resumed run that had already finished */
+        r->steps = nn_model_steps(m);
+        if (h->epochs > 0) r->loss = h->loss[h->epochs - 1];
+        if (evaluate(m, vx, vy, r) != 0) {
+            fprintf(stderr, "%s: evaluation failed: %s\n", APP, tensor_last_error());
+            status = APP_EXIT_FAILURE;
+        }
+    }
+    nn_history_free(h);
+    r->seconds = tensor_seconds() - started;
+    r->samples_per_s = t.train_time > 0 ? (double)t.samples / t.train_time : NAN;
+    return status;
+}
