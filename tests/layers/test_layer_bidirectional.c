@@ -8,22 +8,6 @@
 
 #include <string.h>
 
-static Tensor *random_x(uint64_t seed, int64_t B, int64_t T, int64_t D) {
-    Rng rng;
-    tensor_rng_seed(&rng, seed, 1);
-    return test_random(&rng, -1.0f, 1.0f, 3, (int64_t[]){B, T, D});
-}
-
-static Tensor *time_reversed(const Tensor *x) {
-    int64_t B = x->shape[0], T = x->shape[1], D = x->shape[2];
-    Tensor *y = tensor_zeros(NULL, 3, x->shape);
-    for (int64_t b = 0; b < B; b++)
-        for (int64_t t = 0; t < T; t++)
-            memcpy(tensor_f32(y) + (b * T + t) * D, tensor_f32(x) + (b * T + T - 1 - t) * D,
-                   (size_t)D * sizeof(float));
-    return y;
-}
-
 static Layer *built_bi(Layer *rnn, NnShape in, uint64_t seed) {
     Layer *bi = nn_bidirectional(rnn);
     cr_assert_not_null(bi, "%s", tensor_last_error());
@@ -63,7 +47,7 @@ Test(layer_bidirectional, keras_param_counts_names_and_shapes) {
 static void check_against_children(Layer *(*make)(const NnRnnOpts *), bool rs) {
     const int64_t B = 2, T = 5, D = 3, H = 4;
     Tape *tape = ag_tape_new();
-    Tensor *x = random_x(21, B, T, D), *xr = time_reversed(x);
+    Tensor *x = test_random_sequence(21, B, T, D), *xr = test_time_reversed(x);
     Layer *bi = built_bi(make(&(NnRnnOpts){.units = H, .return_sequences = rs}),
                          NN_SHAPE(TENSOR_F32, T, D), 3);
     Layer *plain = make(&(NnRnnOpts){.units = H, .return_sequences = rs});
@@ -112,7 +96,7 @@ Test(layer_bidirectional, return_sequences_time_alignment) {
     const int64_t B = 1, T = 6, D = 2, H = 3;
     Tape *tape = ag_tape_new();
     Layer *bi = built_bi(nn_lstm(.units = H, .return_sequences = true), NN_SHAPE(TENSOR_F32, -1, D), 5);
-    Tensor *x = random_x(2, B, T, D);
+    Tensor *x = test_random_sequence(2, B, T, D);
     float base[6 * 6], last[6 * 6], first[6 * 6];
     memcpy(base, tensor_f32(nn_layer_call(bi, tape, x, NULL)), sizeof base);
     tensor_f32(x)[(T - 1) * D] += 1.0f;
@@ -188,7 +172,7 @@ Test(layer_bidirectional, wraps_a_built_layer) {
 Test(layer_bidirectional, stateful_halves_reset_together) {
     Tape *tape = ag_tape_new();
     Layer *bi = built_bi(nn_gru(.units = 3, .stateful = true), NN_SHAPE(TENSOR_F32, -1, 2), 2);
-    Tensor *x = random_x(4, 2, 3, 2);
+    Tensor *x = test_random_sequence(4, 2, 3, 2);
     float first[12], second[12];
     memcpy(first, tensor_f32(nn_layer_call(bi, tape, x, NULL)), sizeof first);
     ag_tape_reset(tape);
