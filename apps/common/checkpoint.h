@@ -11,15 +11,13 @@
 
 #include <stdbool.h>
 
-/* Where a checkpoint goes when neither --save nor --resume names a file. */
-#define APP_DEFAULT_CHECKPOINT(app) "./" app ".checkpoint"
-
 /* --resume continues training and --load skips it: false after saying so when both
  * are given. */
 bool app_check_resume_or_load(const AppOptions *o);
 
-/* The checkpoint file: --save, else --resume's file, else the default when
- * --checkpoint-every asks for one; NULL when none is wanted. */
+/* The checkpoint file: --save, else --resume's file, else the default
+ * (AppOptions.default_checkpoint) when --checkpoint-every asks for one; NULL when
+ * none is wanted. */
 const char *app_checkpoint_path(const AppOptions *o);
 
 /* Sets fit's checkpoint fields from the options (the file above, --checkpoint-every

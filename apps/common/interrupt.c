@@ -12,13 +12,14 @@ static struct sigaction previous_int, previous_term;
 
 static void on_stop_signal(int signo) { stop_signal = signo; }
 
-volatile sig_atomic_t *app_catch_stop_signals(void) {
+volatile sig_atomic_t *app_stop_flag(void) { return &stop_signal; }
+
+void app_catch_stop_signals(void) {
     stop_signal = 0;
     struct sigaction sa = {.sa_handler = on_stop_signal, .sa_flags = (int)SA_RESETHAND};
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &previous_int);
     sigaction(SIGTERM, &sa, &previous_term);
-    return &stop_signal;
 }
 
 void app_release_stop_signals(void) {

@@ -9,11 +9,13 @@
 #include <signal.h>
 #include <stdint.h>
 
-/* Until app_release_stop_signals, SIGINT and SIGTERM only set the flag returned to
- * their number, for a loop to stop at its next safe point (word2vec: between rounds).
- * The handlers reset on delivery, so a second signal takes its default effect at once
+/* The flag the stop handlers set to the signal's number; 0 until one arrives. */
+volatile sig_atomic_t *app_stop_flag(void);
+/* Clears the flag and, until app_release_stop_signals, lets SIGINT and SIGTERM only
+ * set it, for a loop to stop at its next safe point (word2vec: between rounds). The
+ * handlers reset on delivery, so a second signal takes its default effect at once
  * (Ctrl-C twice kills). */
-volatile sig_atomic_t *app_catch_stop_signals(void);
+void app_catch_stop_signals(void);
 /* Restores the handlers app_catch_stop_signals replaced. */
 void app_release_stop_signals(void);
 

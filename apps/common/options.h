@@ -40,6 +40,9 @@ typedef enum AppOptionId {
 #define APP_OPT_BIT(id) (1u << ((id) - APP_OPT_DATA))
 #define APP_OPT_ALL (APP_OPT_BIT(APP_OPT_COMMON_END) - 1u)
 
+/* The usual default checkpoint of an app: ./<app>.checkpoint. */
+#define APP_DEFAULT_CHECKPOINT(app) "./" app ".checkpoint"
+
 /* The values of the common options, with the command line they came from. The app
  * sets the defaults before parsing; app_parse_options fills the rest. */
 typedef struct AppOptions {

@@ -1,0 +1,294 @@
+/* word2vec: skip-gram with negative sampling on a plain-text corpus (default: the
+ * Sherlock Holmes stories), written only against nn/nn.h. Trains (or loads) word
+ * vectors, then answers --similar / --analogy queries, scores analogy and
+ * word-similarity test sets the way gensim does, writes the vectors in word2vec's
+ * text or binary format, and draws a PCA map. `word2vec --help` lists the options.
+ * This file: the options and the run from corpus to report. */
+#include "word2vec/word2vec_internal.h"
+
+#include "common/data.h"
+#include "common/flags.h"
+#include "common/json.h"
+#include "common/status.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "Usage: word2vec [OPTIONS] [CORPUS...]\n"
+            "Train skip-gram word vectors with negative sampling, then query and evaluate them.\n\n"
+            "Corpus and model:\n"
+            "  --corpus FILE          a text to train on (repeatable; a path, or a name in the data\n"
+            "                         directory; default sherlock.txt). Tokenised like gensim_word2vec.py:\n"
+            "                         lower-case, letters a-z only, one sentence per line\n"
+            "  --data DIR             data directory (default: $DATA_DIR, else the repository's data/)\n"
+            "  --dim N                vector size (default 100)\n"
+            "  --window N             context window, randomly shrunk per word (default 5)\n"
+            "  --negative N           negative samples per pair (default 5)\n"
+            "  --min-count N          drop words seen fewer times (default 5)\n"
+            "  --sample X             subsampling threshold, 0 for none (default 1e-3)\n"
+            "  --iter N, --epochs N   passes over the corpus (default 5)\n"
+            "  --alpha X, --lr X      starting learning rate, decaying linearly (default 0.025)\n"
+            "  --min-alpha X          final learning rate (default 0.0001)\n"
+            "  --threads N            training and kernel threads (default: all cores). The same\n"
+            "                         --seed and --threads give the same vectors, bit for bit\n"
+            "  --hogwild              threads write the shared vectors without locks or rounds, as\n"
+            "                         gensim and word2vec.c do: no waiting between rounds, but the\n"
+            "                         vectors then depend on timing (not reproducible)\n"
+            "  --seed N               seed of the initial vectors and the sampling (default 1)\n"
+            "  --batch-size N         words per thread between learning-rate updates, and per round\n"
+            "                         of the threads (default: corpus words x iter / threads / 128,\n"
+            "                         within 1000..10000)\n"
+            "  --max-steps N          stop after N batches of --batch-size corpus words (quick runs)\n"
+            "  --summary              print the model table and exit\n\n"
+            "Saving and loading:\n"
+            "  --save FILE            write the vectors in word2vec's binary format\n"
+            "  --load FILE            skip training: read word2vec text or binary vectors\n"
+            "  --output FILE          write the vectors in word2vec's text format\n"
+            "  --binary               ... in the binary format instead\n"
+            "  --checkpoint FILE      where training state goes: --checkpoint-every and Ctrl-C write\n"
+            "                         it (default: the --resume FILE, else " DEFAULT_CHECKPOINT ")\n"
+            "  --checkpoint-every N   write the training state every N corpus words, or every N passes\n"
+            "                         with a trailing e (500000, 1e); atomic (temporary file + rename),\n"
+            "                         taken between rounds; not with --hogwild\n"
+            "  --resume FILE          continue the run saved in FILE (give the same corpus and options):\n"
+            "                         it ends with the same vectors, bit for bit, as a run never\n"
+            "                         stopped, with the same --threads\n\n"
+            "Queries and evaluation:\n"
+            "  --similar WORD         the 10 nearest words by cosine (repeatable)\n"
+            "  --analogy \"A B C\"      the best D for A:B :: C:D by 3CosAdd (repeatable)\n"
+            "  --eval-analogies FILE  accuracy on questions-words.txt (per section and total)\n"
+            "  --eval-similarity FILE Spearman rho on a WordSim-353 / SimLex-999 file (repeatable)\n"
+            "  --restrict-vocab N     analogies use the N most frequent words (default 30000, as gensim)\n"
+            "  --plot FILE.svg        2-D PCA map of the most frequent words\n"
+            "  --plot-words N         words on the map (default 200)\n\n"
+            "  --quiet                no progress display\n"
+            "  --json                 end stdout with one JSON line of the results\n"
+            "  --version, --help\n\n"
+            "Ctrl-C (SIGINT) or SIGTERM during training stops at the end of the current round (at most\n"
+            "--batch-size words per thread), writes the training state to the checkpoint file (see\n"
+            "--checkpoint) and the vectors so far to --save FILE if given, prints the command that\n"
+            "resumes the run and exits 130 (SIGINT) or 143 (SIGTERM); a second Ctrl-C stops at once.\n\n"
+            "Exit status: 0 on success, 1 when training, a query or I/O fails, 2 for bad options (also\n"
+            "sizes beyond this machine's memory), a missing or empty corpus, a corpus with no word\n"
+            "seen --min-count times, or an unusable --resume file; 130 / 143 when stopped by SIGINT /\n"
+            "SIGTERM.\n");
+}
+
+static bool add_to(const char **list, int *n, const char *value, const char *flag) {
+    if (*n == MAX_LIST) {
+        fprintf(stderr, APP ": %s given more than %d times\n", flag, MAX_LIST);
+        return false;
+    }
+    list[(*n)++] = value;
+    return true;
+}
+
+enum { O_CORPUS = APP_OPT_OWN, O_DIM, O_WINDOW, O_NEGATIVE, O_MIN_COUNT, O_SAMPLE, O_MIN_ALPHA, O_OUTPUT,
+       O_BINARY, O_SIMILAR, O_ANALOGY, O_EVAL_AN, O_EVAL_SIM, O_RESTRICT, O_PLOT_WORDS, O_HOGWILD, O_CHECKPOINT };
+
+/* --iter and --alpha come first: messages about --epochs and --lr name them. */
+static const AppOption OWN_OPTIONS[] = {
+    {"iter", APP_OPT_EPOCHS, true},       {"alpha", APP_OPT_LR, true},
+    {"corpus", O_CORPUS, true},           {"dim", O_DIM, true},
+    {"window", O_WINDOW, true},           {"negative", O_NEGATIVE, true},
+    {"min-count", O_MIN_COUNT, true},     {"sample", O_SAMPLE, true},
+    {"min-alpha", O_MIN_ALPHA, true},     {"output", O_OUTPUT, true},
+    {"binary", O_BINARY, false},          {"similar", O_SIMILAR, true},
+    {"analogy", O_ANALOGY, true},         {"eval-analogies", O_EVAL_AN, true},
+    {"eval-similarity", O_EVAL_SIM, true}, {"restrict-vocab", O_RESTRICT, true},
+    {"plot-words", O_PLOT_WORDS, true},   {"hogwild", O_HOGWILD, false},
+    {"checkpoint", O_CHECKPOINT, true},   {NULL, 0, false}};
+
+static bool parse_own(void *options, int id, const char *flag, const char *value) {
+    Options *o = options;
+    switch (id) {
+    case APP_OPT_OPERAND: return add_to(o->corpus, &o->n_corpus, value, "a corpus");
+    case O_CORPUS: return add_to(o->corpus, &o->n_corpus, value, flag);
+    case O_DIM: return app_parse_int(APP, flag, value, 1, 10000, &o->dim);
+    case O_WINDOW: return app_parse_int(APP, flag, value, 1, 1000, &o->window);
+    case O_NEGATIVE: return app_parse_int(APP, flag, value, 1, 100, &o->negative);
+    case O_MIN_COUNT: return app_parse_int(APP, flag, value, 1, INT32_MAX, &o->min_count);
+    case O_SAMPLE: return app_parse_float(APP, flag, value, 0, 1, &o->sample);
+    case O_MIN_ALPHA: return app_parse_float(APP, flag, value, 0, 10, &o->min_alpha);
+    case O_OUTPUT: o->output = value; return true;
+    case O_BINARY: o->binary = true; return true;
+    case O_SIMILAR: return add_to(o->similar, &o->n_similar, value, flag);
+    case O_ANALOGY: return add_to(o->analogy, &o->n_analogy, value, flag);
+    case O_EVAL_AN: o->eval_analogies = value; return true;
+    case O_EVAL_SIM: return add_to(o->eval_similarity, &o->n_eval_similarity, value, flag);
+    case O_RESTRICT: return app_parse_int(APP, flag, value, 1, INT32_MAX, &o->restrict_vocab);
+    case O_PLOT_WORDS: return app_parse_int(APP, flag, value, 1, 100000, &o->plot_words);
+    case O_HOGWILD: o->hogwild = true; return true;
+    case O_CHECKPOINT: o->checkpoint = value; return true;
+    default: return false;
+    }
+}
+
+/* What the option values must agree on; false after saying what does not. */
+static bool options_agree(const Options *o) {
+    const AppOptions *c = &o->common;
+    if (c->load && (c->resume || c->checkpoint_every)) {
+        fprintf(stderr, APP ": --load skips training: it cannot go with --resume or --checkpoint-every\n");
+        return false;
+    }
+    if (o->hogwild && c->checkpoint_every) {
+        fprintf(stderr, APP ": --checkpoint-every needs the deterministic schedule: Hogwild threads never stop "
+                        "together (drop --hogwild)\n");
+        return false;
+    }
+    if (o->min_alpha > c->lr) {
+        fprintf(stderr, APP ": --min-alpha %g is above --alpha %g\n", o->min_alpha, c->lr);
+        return false;
+    }
+    for (int i = 0; i < o->n_analogy; i++) {
+        char a[64], b[64], c2[64], extra[2];
+        if (sscanf(o->analogy[i], "%63s %63s %63s %1s", a, b, c2, extra) != 3) {
+            fprintf(stderr, APP ": invalid value '%s' for --analogy: expected three words \"A B C\"\n",
+                    o->analogy[i]);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Returns -1 to go on, else the exit status. */
+static int parse_options(int argc, char **argv, Options *o) {
+    *o = (Options){.common = {.epochs = 5, .lr = 0.025, .seed = 1, .threads = tensor_get_num_threads()},
+                   .dim = 100, .window = 5, .negative = 5, .min_count = 5, .sample = 1e-3, .min_alpha = 1e-4,
+                   .restrict_vocab = 30000, .plot_words = 200};
+    const AppOptionSpec spec = {
+        .app = APP, .usage = usage, .default_checkpoint = DEFAULT_CHECKPOINT,
+        .accepts = APP_OPT_ALL & ~(APP_OPT_BIT(APP_OPT_DATA_FILE) | APP_OPT_BIT(APP_OPT_CHECK_NUMERICS)),
+        .max_epochs = 100000, .max_steps = INT32_MAX, .max_batch_size = INT32_MAX,
+        .max_checkpoint_every = 1000000000000LL,
+        .checkpoint_every_expected = "N corpus words or Ne passes (N from 1), e.g. 500000 or 1e",
+        .own = OWN_OPTIONS, .parse_own = parse_own, .app_options = o, .operands = true,
+        .bad_option = "unknown option or missing value"};
+    int rc = app_parse_options(&spec, &o->common, argc, argv);
+    if (rc >= 0) return rc;
+    if (!options_agree(o)) return APP_EXIT_USAGE;
+    if (o->n_corpus == 0) o->corpus[o->n_corpus++] = "sherlock.txt";
+    o->common.data_dir = app_data_dir(o->common.data_dir);
+    return -1;
+}
+
+/* --load's vectors into *wv (and --summary of them). Returns -1 to go on, else the
+ * exit status. */
+static int load_vectors(const Options *o, NnWordVectors **wv) {
+    if (!(*wv = nn_vectors_read(o->common.load, NN_VECTORS_AUTO))) {
+        fprintf(stderr, APP ": cannot load vectors: %s\n", tensor_last_error());
+        return APP_EXIT_FAILURE;
+    }
+    const NnWordVectors *v = *wv;
+    fprintf(stderr, "loaded %lld vectors of %lld dimensions from %s\n", (long long)v->size, (long long)v->dim,
+            o->common.load);
+    if (!o->common.summary) return -1;
+    /* only the word vectors are in the file */
+    printf("%-28s %-16s %12s\n", "Table", "Shape", "Param #");
+    printf("%-28s (%lld, %lld)%*s %12lld\n", "input vectors (Embedding)", (long long)v->size,
+           (long long)v->dim, 4, "", (long long)(v->size * v->dim));
+    printf("Total params: %lld\n", (long long)(v->size * v->dim));
+    return APP_EXIT_OK;
+}
+
+/* Reads the corpus and trains *wv on it (or prints --summary). Returns -1 to go on,
+ * else the exit status. */
+static int train_vectors(const Options *o, NnW2vCorpus **corpus, NnW2vStats *stats, NnWordVectors **wv) {
+    if (!(*corpus = read_corpus(o))) return APP_EXIT_USAGE;
+    if (o->common.summary) {
+        summary(o, *corpus);
+        return APP_EXIT_OK;
+    }
+    int rc = train(o, *corpus, stats, wv);
+    if (rc >= 0) return rc;
+    printf("trained on %lld corpus words (%lld per pass, vocabulary %lld) with %lld threads in %.2f s: "
+           "%.0f words/s, final loss %.4f\n",
+           (long long)stats->words, (long long)nn_w2v_corpus_raw_words(*corpus), (long long)(*wv)->size,
+           (long long)o->common.threads, stats->seconds, stats->words_per_s, stats->loss);
+    return -1;
+}
+
+/* --save (binary) and --output (text, or binary with --binary). */
+static int save_vectors(const Options *o, const NnWordVectors *wv) {
+    int status = APP_EXIT_OK;
+    if (o->common.save && nn_vectors_write(wv, o->common.save, true) != 0) {
+        fprintf(stderr, APP ": cannot save: %s\n", tensor_last_error());
+        status = APP_EXIT_FAILURE;
+    }
+    if (o->output && nn_vectors_write(wv, o->output, o->binary) != 0) {
+        fprintf(stderr, APP ": cannot write the vectors: %s\n", tensor_last_error());
+        status = APP_EXIT_FAILURE;
+    }
+    return status;
+}
+
+/* "path/wordsim353.tsv" -> "wordsim353": the JSON key of a similarity score. */
+static void json_key_of(const char *path, char *key, size_t cap) {
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    size_t n = 0;
+    for (; *base && *base != '.' && n + 1 < cap; base++)
+        key[n++] = isalnum((unsigned char)*base) ? (char)tolower((unsigned char)*base) : '_';
+    key[n] = 0;
+}
+
+
+static void write_json(const Options *o, const NnW2vCorpus *corpus, const NnW2vStats *stats,
+                       const NnWordVectors *wv, const Scores *s) {
+    AppJson json;
+    app_json_begin(&json, stdout);
+    if (corpus) {
+        app_json_int(&json, "words", nn_w2v_corpus_raw_words(corpus));
+        app_json_number(&json, "seconds", stats->seconds);
+        app_json_number(&json, "words_per_s", stats->words_per_s);
+        app_json_number(&json, "loss", stats->loss);
+    }
+    app_json_int(&json, "vocab", wv->size);
+    app_json_int(&json, "dim", wv->dim);
+    app_json_int(&json, "threads", o->common.threads);
+    if (o->n_similar) {
+        int64_t row = nn_word_vectors_find(wv, o->similar[0]), nearest;
+        float cos;
+        if (row >= 0 && nn_nearest_to_row(wv, row, 1, &nearest, &cos) == 1)
+            app_json_number(&json, "similar_top_cosine", cos);
+    }
+    if (s->analogies) {
+        app_json_number(&json, "analogy", s->analogy);
+        app_json_int(&json, "analogy_questions", s->analogies->correct + s->analogies->incorrect);
+        app_json_int(&json, "analogy_skipped", s->analogies->skipped);
+    }
+    for (int i = 0; i < o->n_eval_similarity; i++) {
+        char key[64];
+        json_key_of(o->eval_similarity[i], key, sizeof key);
+        app_json_number(&json, key, s->similarity[i]);
+    }
+    app_json_end(&json);
+}
+
+int main(int argc, char **argv) {
+    Options o;
+    int rc = parse_options(argc, argv, &o);
+    if (rc >= 0) return rc;
+    tensor_set_num_threads(o.common.threads);
+    NnW2vCorpus *corpus = NULL;
+    NnWordVectors *wv = NULL;
+    NnW2vStats stats = {.words_per_s = NAN, .loss = NAN, .seconds = NAN};
+    Scores scores = {0};
+    rc = o.common.load ? load_vectors(&o, &wv) : train_vectors(&o, &corpus, &stats, &wv);
+    if (rc < 0) {
+        int status = save_vectors(&o, wv);
+        if (run_queries(&o, wv) != 0) status = APP_EXIT_FAILURE;
+        if (run_evaluations(&o, wv, &scores) != 0) status = APP_EXIT_FAILURE;
+        if (o.common.plot && write_plot(&o, wv) != 0) status = APP_EXIT_FAILURE;
+        if (o.common.json) write_json(&o, corpus, &stats, wv, &scores);
+        rc = status;
+    }
+    nn_analogy_set_free(scores.analogies);
+    nn_word_vectors_free(wv);
+    nn_w2v_corpus_free(corpus);
+    return rc;
+}

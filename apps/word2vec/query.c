@@ -1,0 +1,126 @@
+/* What word2vec asks of trained or loaded vectors: nearest neighbours, analogies,
+ * accuracy on the analogy and word-similarity test sets scored the way gensim does,
+ * and the PCA map of the most frequent words. */
+#include "word2vec/word2vec_internal.h"
+
+#include "common/data.h"
+#include "common/status.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* A word's row: exact, else lower-cased; reports unknown words. */
+static int64_t lookup(const NnWordVectors *wv, const char *word) {
+    int64_t row = nn_word_vectors_find(wv, word);
+    if (row < 0) {
+        char low[256];
+        snprintf(low, sizeof low, "%s", word);
+        for (char *p = low; *p; p++) *p = (char)tolower((unsigned char)*p);
+        row = nn_word_vectors_find(wv, low);
+    }
+    if (row < 0) fprintf(stderr, APP ": '%s' is not in the vocabulary\n", word);
+    return row;
+}
+
+static void print_neighbours(const NnWordVectors *wv, const char *what, int64_t n, const int64_t *rows,
+                             const float *cos) {
+    printf("%s:", what);
+    for (int64_t i = 0; i < n; i++) printf(" %s (%.3f)%s", wv->words[rows[i]], cos[i], i + 1 < n ? "," : "");
+    printf("\n");
+}
+
+int run_queries(const Options *o, const NnWordVectors *wv) {
+    int status = APP_EXIT_OK;
+    int64_t rows[10];
+    float cos[10];
+    const char *demo[] = {"holmes", "watson", "man", "door"};
+    bool queries = o->n_similar || o->n_analogy || o->eval_analogies || o->n_eval_similarity;
+    for (int i = 0; !queries && i < 4; i++) { /* a taste of the vectors when nothing was asked */
+        int64_t row = nn_word_vectors_find(wv, demo[i]);
+        if (row >= 0) print_neighbours(wv, demo[i], nn_nearest_to_row(wv, row, 10, rows, cos), rows, cos);
+    }
+    for (int i = 0; i < o->n_similar; i++) {
+        int64_t row = lookup(wv, o->similar[i]);
+        if (row < 0) status = APP_EXIT_FAILURE;
+        else print_neighbours(wv, o->similar[i], nn_nearest_to_row(wv, row, 10, rows, cos), rows, cos);
+    }
+    for (int i = 0; i < o->n_analogy; i++) {
+        char w[3][64];
+        sscanf(o->analogy[i], "%63s %63s %63s", w[0], w[1], w[2]);
+        int64_t a = lookup(wv, w[0]), b = lookup(wv, w[1]), c = lookup(wv, w[2]);
+        if (a < 0 || b < 0 || c < 0) {
+            status = APP_EXIT_FAILURE;
+            continue;
+        }
+        int64_t n = nn_analogy(wv, a, b, c, 5, 0, rows, cos);
+        printf("%s : %s :: %s : %s\n", w[0], w[1], w[2], n ? wv->words[rows[0]] : "?");
+        print_neighbours(wv, "  candidates", n, rows, cos);
+    }
+    return status;
+}
+
+/* Accuracy on --eval-analogies, per section and in total. */
+static int evaluate_analogies(const Options *o, const NnWordVectors *wv, Scores *s) {
+    char path[4096];
+    app_data_path(o->common.data_dir, o->eval_analogies, path, sizeof path);
+    NnAnalogySet *an = nn_analogy_read(path);
+    if (!an) {
+        fprintf(stderr, APP ": cannot read the analogies: %s\n", tensor_last_error());
+        return APP_EXIT_FAILURE;
+    }
+    s->analogies = an;
+    s->analogy = nn_analogy_evaluate(wv, an, o->restrict_vocab);
+    printf("analogies (%s, %lld most frequent words):\n", path, (long long)o->restrict_vocab);
+    for (int i = 0; i < an->n_sections; i++) {
+        const NnAnalogySection *sec = &an->sections[i];
+        int64_t asked = sec->correct + sec->incorrect;
+        printf("  %-28s %5lld/%-5lld %6.2f%%  (%lld skipped)\n", sec->name, (long long)sec->correct,
+               (long long)asked, asked ? 100.0 * (double)sec->correct / (double)asked : 0.0,
+               (long long)sec->skipped);
+    }
+    printf("  %-28s %5lld/%-5lld %6.2f%%  (%lld skipped, %lld malformed lines)\n", "total",
+           (long long)an->correct, (long long)(an->correct + an->incorrect), 100.0 * s->analogy,
+           (long long)an->skipped, (long long)an->malformed);
+    return APP_EXIT_OK;
+}
+
+int run_evaluations(const Options *o, const NnWordVectors *wv, Scores *s) {
+    int status = APP_EXIT_OK;
+    s->analogies = NULL;
+    s->analogy = NAN;
+    if (o->eval_analogies) status = evaluate_analogies(o, wv, s);
+    char path[4096];
+    for (int i = 0; i < o->n_eval_similarity; i++) {
+        app_data_path(o->common.data_dir, o->eval_similarity[i], path, sizeof path);
+        NnSimilaritySet *set = nn_similarity_read(path);
+        s->similarity[i] = NAN;
+        if (!set) {
+            fprintf(stderr, APP ": cannot read the similarity pairs: %s\n", tensor_last_error());
+            status = APP_EXIT_FAILURE;
+            continue;
+        }
+        s->similarity[i] = nn_similarity_evaluate(wv, set);
+        printf("similarity (%s): Spearman rho %.4f on %lld pairs (%lld skipped, %lld malformed lines)\n", path,
+               s->similarity[i], (long long)set->used, (long long)set->skipped, (long long)set->malformed);
+        nn_similarity_set_free(set);
+    }
+    return status;
+}
+
+int write_plot(const Options *o, const NnWordVectors *wv) {
+    int status = APP_EXIT_OK;
+    int64_t n = o->plot_words < wv->size ? o->plot_words : wv->size;
+    float *xy = malloc((size_t)(2 * n) * sizeof *xy);
+    if (!xy || nn_word_vectors_pca2(wv, n, xy) != 0 ||
+        nn_plot_scatter_svg(o->common.plot, "word vectors: PCA of the most frequent words", n, xy,
+                            (const char *const *)wv->words) != 0) {
+        fprintf(stderr, APP ": cannot write the plot: %s\n", tensor_last_error());
+        status = APP_EXIT_FAILURE;
+    } else {
+        fprintf(stderr, "wrote %s (%lld words)\n", o->common.plot, (long long)n);
+    }
+    free(xy);
+    return status;
+}

@@ -1,0 +1,161 @@
+/* word2vec's training: the corpora read and tokenised, --summary, the progress line,
+ * checkpoints, and a run that SIGINT / SIGTERM stop between rounds with the state
+ * saved and the command that resumes it. */
+#include "word2vec/word2vec_internal.h"
+
+#include "common/data.h"
+#include "common/interrupt.h"
+#include "common/memory.h"
+#include "common/status.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* What the training callbacks need. */
+typedef struct TrainContext {
+    bool tty;               /* stderr is a terminal: progress redraws one line */
+    const char *checkpoint; /* where training state goes */
+} TrainContext;
+
+static void on_progress(const NnW2vProgress *p, void *user) {
+    static double last_line;
+    bool tty = ((const TrainContext *)user)->tty, last = p->fraction >= 1.0;
+    if (!tty && !last && p->seconds - last_line < 5.0) return; /* a line every 5 s in logs */
+    last_line = p->seconds;
+    double eta = p->fraction > 0 ? p->seconds * (1.0 - p->fraction) / p->fraction : NAN;
+    fprintf(stderr, "%sepoch %d/%d [%3.0f%%] alpha %.5f  loss %.4f  %.0f words/s  %s %.0fs%s", tty ? "\r" : "",
+            p->epoch, p->epochs, 100.0 * p->fraction, p->alpha, p->loss, p->words_per_s, last ? "took" : "ETA",
+            last ? p->seconds : eta, tty && !last ? "   " : "\n");
+    fflush(stderr);
+}
+
+NnW2vCorpus *read_corpus(const Options *o) {
+    NnW2vCorpus *c = nn_w2v_corpus_new();
+    for (int i = 0; i < o->n_corpus; i++) {
+        int64_t len;
+        const char *name = o->corpus[i];
+        char *text;
+        if (app_is_path(name)) {
+            if (!(text = nn_read_file(name, &len)))
+                fprintf(stderr, APP ": cannot read the corpus: %s\n", tensor_last_error());
+        } else { /* a name in the data directory, with the hint on how to get the data */
+            text = app_read_corpus(APP, o->common.data_dir, name, &len);
+        }
+        if (!text) {
+            nn_w2v_corpus_free(c);
+            return NULL;
+        }
+        nn_w2v_corpus_add(c, text, len);
+        free(text);
+    }
+    if (nn_w2v_corpus_raw_words(c) == 0) {
+        fprintf(stderr, APP ": the corpus (%s%s) holds no words (letters a-z): nothing to train on\n", o->corpus[0],
+                o->n_corpus > 1 ? " and the others" : "");
+        nn_w2v_corpus_free(c);
+        return NULL;
+    }
+    if (nn_w2v_corpus_finish(c, o->min_count) != 0) {
+        fprintf(stderr, APP ": %s\n", tensor_last_error());
+        nn_w2v_corpus_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void summary(const Options *o, const NnW2vCorpus *c) {
+    int64_t v = nn_w2v_corpus_vocab_size(c);
+    printf("word2vec: skip-gram with negative sampling (window %lld, %lld negatives)\n", (long long)o->window,
+           (long long)o->negative);
+    printf("corpus: %lld words, %lld sentences; vocabulary: %lld words seen >= %lld times\n",
+           (long long)nn_w2v_corpus_raw_words(c), (long long)nn_w2v_corpus_sentences(c), (long long)v,
+           (long long)o->min_count);
+    printf("%-28s %-16s %12s\n", "Table", "Shape", "Param #");
+    printf("%-28s (%lld, %lld)%*s %12lld\n", "input vectors (Embedding)", (long long)v, (long long)o->dim, 4, "",
+           (long long)(v * o->dim));
+    printf("%-28s (%lld, %lld)%*s %12lld\n", "output vectors (Embedding)", (long long)v, (long long)o->dim, 4, "",
+           (long long)(v * o->dim));
+    printf("Total params: %lld\n", (long long)(2 * v * o->dim));
+}
+
+static int write_checkpoint(NnWord2Vec *m, void *user) {
+    const TrainContext *ck = user;
+    if (nn_w2v_save_state(m, ck->checkpoint) != 0) {
+        fprintf(stderr, APP ": cannot write the checkpoint: %s\n", tensor_last_error());
+        return -1;
+    }
+    return 0;
+}
+
+/* After a signal stopped training between rounds: the state to the checkpoint, the
+ * vectors so far to --save, and how to resume. Returns the exit status. */
+static int report_stopped(const Options *o, NnWord2Vec *m, const NnW2vStats *stats,
+                          const NnWordVectors *wv, const TrainContext *ck) {
+    int signo = (int)*app_stop_flag();
+    if (ck->tty && !o->common.quiet) fputc('\n', stderr);
+    if (nn_w2v_save_state(m, ck->checkpoint) != 0) {
+        fprintf(stderr, APP ": stopped by a signal, but cannot write the checkpoint: %s\n",
+                tensor_last_error());
+        return APP_EXIT_FAILURE;
+    }
+    fprintf(stderr, APP ": stopped by %s after %lld corpus words; checkpoint written to %s\n",
+            app_signal_name(signo), (long long)stats->words, ck->checkpoint);
+    if (o->common.save) {
+        if (nn_vectors_write(wv, o->common.save, true) == 0)
+            fprintf(stderr, APP ": vectors so far written to %s\n", o->common.save);
+        else
+            fprintf(stderr, APP ": cannot save the vectors so far: %s\n", tensor_last_error());
+    }
+    app_print_resume_command(&o->common, ck->checkpoint);
+    return APP_EXIT_SIGNAL_BASE + signo;
+}
+
+int train(const Options *o, const NnW2vCorpus *corpus, NnW2vStats *stats, NnWordVectors **wv) {
+    const AppOptions *c = &o->common;
+    /* Both tables, and with several deterministic threads each one's copies of the
+     * rows it touches in a round (at most both tables). */
+    double rows = (double)nn_w2v_corpus_vocab_size(corpus);
+    double copies = c->threads > 1 && !o->hogwild ? 2.0 * (double)c->threads : 0;
+    char detail[128];
+    snprintf(detail, sizeof detail, "%.0f words x %lld dimensions, 2 tables + %.0f thread copies", rows,
+             (long long)o->dim, copies);
+    if (!app_fits_in_memory(APP, "training", detail, (2 + copies) * rows * (double)o->dim * sizeof(float)))
+        return APP_EXIT_USAGE;
+    const int64_t per_pass = nn_w2v_corpus_raw_words(corpus);
+    const int64_t batch =
+        c->batch_size ? c->batch_size : nn_w2v_default_batch_words(corpus, c->epochs, c->threads);
+    TrainContext ck = {.tty = isatty(fileno(stderr)),
+                       .checkpoint = o->checkpoint ? o->checkpoint : c->resume ? c->resume : DEFAULT_CHECKPOINT};
+    NnWord2Vec *m = nn_w2v(corpus, .dim = o->dim, .window = (int)o->window, .negative = (int)o->negative,
+                           .sample = o->sample, .no_sample = o->sample == 0, .iter = c->epochs,
+                           .alpha = (float)c->lr, .min_alpha = (float)o->min_alpha, .threads = c->threads,
+                           .hogwild = o->hogwild, .seed = c->seed, .batch_words = batch,
+                           .max_words = c->max_steps * batch, .on_progress = c->quiet ? NULL : on_progress,
+                           .user = &ck, .stop = app_stop_flag(),
+                           .checkpoint_words = c->checkpoint_every * (c->checkpoint_in_epochs ? per_pass : 1),
+                           .on_checkpoint = c->checkpoint_every ? write_checkpoint : NULL);
+    if (!m) {
+        fprintf(stderr, APP ": %s\n", tensor_last_error());
+        return APP_EXIT_USAGE;
+    }
+    if (c->resume && nn_w2v_load_state(m, c->resume) != 0) {
+        fprintf(stderr, APP ": cannot resume: %s\n", tensor_last_error());
+        nn_w2v_free(m);
+        return APP_EXIT_USAGE;
+    }
+    app_catch_stop_signals();
+    int trained = nn_w2v_train(m, stats);
+    app_release_stop_signals();
+    int rc = -1;
+    if (trained < 0 || !(*wv = nn_w2v_word_vectors(m))) {
+        fprintf(stderr, APP ": training failed: %s\n", tensor_last_error());
+        rc = APP_EXIT_FAILURE;
+    } else if (trained == 1) { /* stopped by a signal between rounds */
+        rc = report_stopped(o, m, stats, *wv, &ck);
+        nn_word_vectors_free(*wv);
+        *wv = NULL;
+    }
+    nn_w2v_free(m);
+    return rc;
+}
