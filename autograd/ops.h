@@ -113,6 +113,17 @@ typedef struct AgLstmResult {
 AgLstmResult ag_lstm(Tape *tape, Tensor *x, Tensor *kernel, Tensor *recurrent, Tensor *bias,
                      Tensor *h0, Tensor *c0, bool go_backwards);
 
+/* ag_lstm on an embedding lookup: x must be what ag_gather_rows(tape, table, ids)
+ * returned, unchanged since (table (V, D) float32, ids (B, T) int32). When the table has
+ * few rows (4V <= B*T) the lookup is folded into the input projection: the (V, 4H)
+ * table of projected rows, table kernel + bias, is computed once and row ids[b, t] is
+ * read at each step; x's values are never read and the gradient goes to the table
+ * directly, so x gets none of its own. The outputs then agree with ag_lstm's within
+ * rounding (the bias is added in another order). Otherwise this is ag_lstm on x. */
+AgLstmResult ag_lstm_lookup(Tape *tape, Tensor *x, Tensor *table, Tensor *ids, Tensor *kernel,
+                            Tensor *recurrent, Tensor *bias, Tensor *h0, Tensor *c0,
+                            bool go_backwards);
+
 /* The same computation composed only of ordinary tape ops (matmul, add, slice,
  * sigmoid, tanh, mul, stack): the reference the fused op is tested against. */
 AgLstmResult ag_lstm_reference(Tape *tape, Tensor *x, Tensor *kernel, Tensor *recurrent,

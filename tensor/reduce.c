@@ -1,13 +1,15 @@
 /* Axis reductions and the softmax family over an (outer, n, inner) view.
  * The public kernels split rows across threads (TENSOR_PARALLEL_FOR, static schedule)
  * and hand each row, or block of rows, to a worker below. inner == 1 rows are
- * contiguous: SIMD loops with a vectorisable exp and lane-wise double sums. Otherwise a
- * row is strided by inner, so a worker takes up to RB neighbouring rows (same o,
- * consecutive i) and walks k in the outer loop: every load is a short contiguous run
- * instead of a stride-inner gather. Workers are compiled for AVX-512, AVX2 and baseline
- * x86-64 and picked once for the CPU at load time (GCC target_clones). Each row's sums
- * run in a fixed order on one thread, so no result depends on the thread count. */
+ * contiguous: SIMD loops with a vectorisable exp (vecmath_internal.h) and lane-wise
+ * double sums. Otherwise a row is strided by inner, so a worker takes up to RB
+ * neighbouring rows (same o, consecutive i) and walks k in the outer loop: every load is
+ * a short contiguous run instead of a stride-inner gather. Workers are compiled for
+ * AVX-512, AVX2 and baseline x86-64 and picked once for the CPU at load time (GCC
+ * target_clones). Each row's sums run in a fixed order on one thread, so no result
+ * depends on the thread count. */
 #include "tensor/reduce.h"
+#include "tensor/vecmath_internal.h"
 #include "tensor/xent_internal.h"
 
 #include "tensor/parallel.h"
@@ -39,35 +41,16 @@ void tensor_axis_split(int ndim, const int64_t *shape, int axis, int64_t *outer,
     *inner = i;
 }
 
-/* exp(x) for x <= 88 in plain arithmetic the compiler can vectorise (libm's expf is a
- * call per element). Cephes' method: x = n ln2 + r with |r| <= ln2/2 (ln2 split in two
- * for an exact product), exp(r) by a degree-7 polynomial, 2^n built in the exponent
- * bits. Relative error below 1e-7 (checked in tests/test_reduce.c); x < -87 (where expf
- * would be subnormal or 0) gives exactly 0, and NaN stays NaN. No upper clamp, which
- * would make GCC branch instead of vectorise: every caller passes x - max or a
- * log-probability, so x <= 0 up to rounding. */
+/* exp(x) for x <= 88 (libm's expf is a call per element): tensor__exp_poly
+ * (vecmath_internal.h), with x < -87 (where expf would be subnormal or 0) giving exactly
+ * 0 through a mask, not a branch. No upper clamp, which would make GCC branch instead of
+ * vectorise: every caller passes x - max or a log-probability, so x <= 0 up to
+ * rounding. */
 static inline float exp_le0(float x) {
-    const float shifter = 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer */
-    float t = x * 1.44269504088896341f + shifter;
-    float fn = t - shifter; /* n = round(x / ln2) */
-    uint32_t tb;
-    memcpy(&tb, &t, sizeof tb);
-    float r = x - fn * 0.693359375f;
-    r = r - fn * -2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * r * r + r + 1.0f;
-    uint32_t sb = (tb - 0x4B400000u + 127u) << 23; /* low bits of t hold n: 2^n */
-    float scale, y;
-    memcpy(&scale, &sb, sizeof scale);
-    y = p * scale;
+    float y = tensor__exp_poly(x);
     uint32_t yb;
     memcpy(&yb, &y, sizeof yb);
-    yb &= -(uint32_t) !(x < -87.0f); /* a mask, not a branch */
+    yb &= -(uint32_t) !(x < -87.0f);
     memcpy(&y, &yb, sizeof y);
     return y;
 }

@@ -1,16 +1,17 @@
 /* lstm: the fused LSTM sequence op (Keras layout, gates i, f, c, o). Forward: one GEMM
- * for the input projection of all B*T rows — or, when x is a lookup in a table with
+ * for the input projection of all B*T rows — or, for ag_lstm_lookup on a table with
  * fewer rows than B*T/4, the (V, 4H) table of projected rows, gathered per step — then
- * a team of threads runs the time steps, split by hidden units or by batch rows (see
- * plan_for): each step is the recurrent GEMM on packed columns of the recurrent matrix
- * and the cells. Backward through time has the same shape (cells, then the GEMM for
- * dh_{t-1}); the weight and input gradients are one GEMM each over all steps at the
- * end. Results do not depend on the thread count or the split: every element's sums
- * run in an order fixed by the shapes. */
+ * a team of threads runs the time steps, split by hidden units or by batch rows (the
+ * plan of tensor/lstm_plan.c): each step is the recurrent GEMM on packed columns of the
+ * recurrent matrix and the cells (tensor/lstm_cell.c). Backward through time has the
+ * same shape (cells, then the GEMM for dh_{t-1}); the weight and input gradients are
+ * one GEMM each over all steps at the end. Results do not depend on the thread count or
+ * the split: every element's sums run in an order fixed by the shapes. */
 #include "autograd/ops/lstm_internal.h"
 
 #include "tensor/gemm.h"
 #include "tensor/gemm_packed_internal.h"
+#include "tensor/lstm_internal.h"
 #include "tensor/team_internal.h"
 
 #include <string.h>
@@ -31,9 +32,7 @@ static char *shape_of(const Tensor *t, char *buf, size_t len) {
     return tensor_shape_str(t->ndim, t->shape, buf, len);
 }
 
-/* Checks dtypes and shapes of an LSTM call and returns B, T, D, H through dims[4].
- * Shared with lstm_reference.c (declared there), so both give the same messages. */
-void ag_lstm__check(const char *op, const Tensor *x, const Tensor *kernel, const Tensor *recurrent,
+void ag__lstm_check(const char *op, const Tensor *x, const Tensor *kernel, const Tensor *recurrent,
                     const Tensor *bias, const Tensor *h0, const Tensor *c0, int64_t dims[4]) {
     char s[128];
     const Tensor *all[] = {x, kernel, recurrent, bias, h0, c0};
@@ -67,78 +66,6 @@ void ag_lstm__check(const char *op, const Tensor *x, const Tensor *kernel, const
 
 /* Processing step s reads x at time t. */
 static inline int64_t step_time(int64_t s, int64_t T, bool back) { return back ? T - 1 - s : s; }
-
-/* ---- how the time loop is split among threads ----
- *
- * By hidden units: each thread owns a block of units (the same block of the i, f, c and
- * o gate columns) for all batch rows, and the threads meet at a barrier every step,
- * since each step needs all of h_{s-1}. Its share of the recurrent matrix is 1/nt of
- * it, which keeps wide layers (H = 1000: 16 MB) splittable at all.
- * By batch rows: rows never mix through time, so each thread runs the whole sequence
- * for its rows with no barrier at all, all reading one packed copy of the recurrent
- * matrix. Per element the packed GEMM sums over k in the same order whatever rows a
- * call gets, and the cells are element-wise, so both splits give the same bits. */
-
-static LstmSplit forced_split = LSTM_SPLIT_AUTO;
-
-LstmSplit lstm_force_split(LstmSplit split) {
-    const LstmSplit old = forced_split;
-    forced_split = split;
-    return old;
-}
-
-typedef struct Plan {
-    LstmSplit split; /* LSTM_SPLIT_UNITS or LSTM_SPLIT_ROWS */
-    int nt;          /* threads of the team */
-} Plan;
-
-/* The row split's limits. Each thread streams all of the packed recurrent matrix every
- * step, and it is packed on one thread: beyond the 1 MB of a Zen 4 core's L2 (H > 256)
- * the unit split was as fast or faster (H = 512: equal at T = 40, 1.34x slower at
- * T = 3; H = 1000: 1.05x to 1.5x slower). Below 8 rows a thread's packed GEMM wastes
- * most of each pass over the matrix, and below 0.5 MFLOP a step one thread alone is
- * quicker than starting a team. */
-#define ROWS_MIN_PER_THREAD 8
-#define ROWS_MAX_PACKED_BYTES (1u << 20)
-#define ROWS_MIN_STEP_FLOPS 5e5
-
-static int min_int(int a, int64_t b) { return b < a ? (int)b : a; }
-
-/* The split for a (B, H) layer, measured at T = 40 on 2 cores. The row split wherever
- * its limits allow: no barrier per step, and one cell call covers a whole row. Against
- * the unit split on 2 threads it took 0.81-0.87x the time at H = 64 (B = 32..128),
- * 0.87-0.97x at H = 256, and at B = 16..24, H = 32..256 it matched or beat one thread.
- * Otherwise the unit split, and a team only when a step's recurrent GEMM is big enough
- * (>= 2 MFLOP) that it pays for a barrier per step, with never fewer than 8 hidden
- * units per thread (below ~2 MFLOP the barrier wins). */
-static Plan plan_for(int64_t B, int64_t H) {
-    const int nt = tensor_get_num_threads();
-    const LstmSplit forced = forced_split;
-    if (forced == LSTM_SPLIT_ROWS) return (Plan){LSTM_SPLIT_ROWS, min_int(nt, B)};
-    const Plan units = {LSTM_SPLIT_UNITS, min_int(nt, H / 8 > 0 ? H / 8 : 1)};
-    if (forced == LSTM_SPLIT_UNITS) return units;
-    const double step_flops = 2.0 * (double)B * (double)(4 * H) * (double)H;
-    const double packed_bytes = (double)H * (double)(4 * H) * sizeof(float);
-    if (nt > 1 && B / nt >= ROWS_MIN_PER_THREAD && packed_bytes <= ROWS_MAX_PACKED_BYTES &&
-        step_flops >= ROWS_MIN_STEP_FLOPS)
-        return (Plan){LSTM_SPLIT_ROWS, nt};
-    if (step_flops < 2e6) return (Plan){LSTM_SPLIT_UNITS, 1};
-    return units;
-}
-
-/* Thread t's hidden units [u0, u1): equal shares, cut at multiples of 16 when H is
- * large enough, so the packed panels of each gate block stay whole. */
-static void unit_range(int64_t H, int t, int nt, int64_t *u0, int64_t *u1) {
-    const int64_t q = H >= 32 * nt ? 16 : 1;
-    *u0 = (H * t / nt) / q * q;
-    *u1 = t == nt - 1 ? H : (H * (t + 1) / nt) / q * q;
-}
-
-/* Thread t's batch rows [b0, b1): equal shares. */
-static void row_range(int64_t B, int t, int nt, int64_t *b0, int64_t *b1) {
-    *b0 = B * t / nt;
-    *b1 = B * (t + 1) / nt;
-}
 
 /* The whole recurrent matrix packed once in the arena for the row split's threads to
  * share (op(B) = recurrent for forward, recurrent^T for backward). */
@@ -192,10 +119,10 @@ static void forward_step(const Fwd *f, const TensorPackedB *pb, int64_t s, int64
         const float *rec = pre ? (hp ? pre + (b - b0) * G : NULL) : (hp || !f->proj ? z : NULL);
         const float *in = pre && !f->proj ? z : NULL;
         const int64_t r = b * T + s;
-        lstm_cell_forward(rec, in, add, z, cprev ? cprev + b * H : NULL, f->c + b * H,
-                          f->seq + r * H, f->cs ? f->cs + r * H : NULL,
-                          f->tc ? f->tc + r * H : NULL,
-                          f->hprev && tn >= 0 ? f->hprev + (b * T + tn) * H : NULL, H, u0, u1);
+        tensor__lstm_cell_forward(rec, in, add, z, cprev ? cprev + b * H : NULL, f->c + b * H,
+                                  f->seq + r * H, f->cs ? f->cs + r * H : NULL,
+                                  f->tc ? f->tc + r * H : NULL,
+                                  f->hprev && tn >= 0 ? f->hprev + (b * T + tn) * H : NULL, H, u0, u1);
     }
 }
 
@@ -207,7 +134,7 @@ static void forward_units(void *arg, int t, int nt) {
     const Fwd *f = arg;
     const int64_t T = f->T, H = f->H, G = 4 * H;
     int64_t u0, u1;
-    unit_range(H, t, nt, &u0, &u1);
+    tensor__lstm_unit_range(H, t, nt, &u0, &u1);
     TensorPackedB pb;
     const int64_t uses = T - 1 + (f->h0 ? 1 : 0); /* steps that multiply by recurrent */
     if (uses > 0 && u1 > u0) {
@@ -230,7 +157,7 @@ static void forward_units(void *arg, int t, int nt) {
 static void forward_rows(void *arg, int t, int nt) {
     const Fwd *f = arg;
     int64_t b0, b1;
-    row_range(f->B, t, nt, &b0, &b1);
+    tensor__lstm_row_range(f->B, t, nt, &b0, &b1);
     float *pre = tensor_thread_scratch(1, (size_t)((b1 - b0) * 4 * f->H));
     for (int64_t s = 0; s < f->T; s++) forward_step(f, f->whole, s, b0, b1, 0, f->H, pre);
 }
@@ -274,11 +201,11 @@ static void backward_cells(const Bwd *w, int64_t s, int64_t b0, int64_t b1, int6
     for (int64_t b = b0; b < b1; b++) {
         const int64_t r = b * T + s;
         const float *cprev = s > 0 ? w->cs + (r - 1) * H : w->c0 ? w->c0 + b * H : NULL;
-        lstm_cell_backward(w->gates + (b * T + tt) * G, w->tc + r * H, cprev, w->dh + b * H,
-                           w->gseq ? w->gseq + r * H : NULL, last && w->gh ? w->gh + b * H : NULL,
-                           w->dc + b * H, last && w->gc ? w->gc + b * H : NULL,
-                           w->dz + (b * T + tt) * G, s == 0 && w->gc0 ? w->gc0 + b * H : NULL, H,
-                           u0, u1);
+        tensor__lstm_cell_backward(w->gates + (b * T + tt) * G, w->tc + r * H, cprev, w->dh + b * H,
+                                   w->gseq ? w->gseq + r * H : NULL,
+                                   last && w->gh ? w->gh + b * H : NULL, w->dc + b * H,
+                                   last && w->gc ? w->gc + b * H : NULL, w->dz + (b * T + tt) * G,
+                                   s == 0 && w->gc0 ? w->gc0 + b * H : NULL, H, u0, u1);
         if (scatter) scatter_row(w, b, tt, u0, u1);
     }
 }
@@ -297,7 +224,7 @@ static void backward_units(void *arg, int t, int nt) {
     const Bwd *w = arg;
     const int64_t B = w->B, T = w->T, H = w->H, G = 4 * H;
     int64_t u0, u1;
-    unit_range(H, t, nt, &u0, &u1);
+    tensor__lstm_unit_range(H, t, nt, &u0, &u1);
     TensorPackedB pb; /* op(B) = recurrent^T (4H x H), this thread's columns of dh */
     if ((T > 1 || w->gh0) && u1 > u0) {
         float *buf = tensor_thread_scratch(0, tensor_packed_b_floats(G, u1 - u0, 1));
@@ -319,7 +246,7 @@ static void backward_rows(void *arg, int t, int nt) {
     const Bwd *w = arg;
     const int64_t T = w->T, H = w->H;
     int64_t b0, b1;
-    row_range(w->B, t, nt, &b0, &b1);
+    tensor__lstm_row_range(w->B, t, nt, &b0, &b1);
     memset(w->dh + b0 * H, 0, (size_t)((b1 - b0) * H) * sizeof(float));
     memset(w->dc + b0 * H, 0, (size_t)((b1 - b0) * H) * sizeof(float));
     for (int64_t s = T - 1; s >= 0; s--) {
@@ -332,7 +259,7 @@ static void backward_rows(void *arg, int t, int nt) {
      * thread over its own columns, rows in the unit split's order. */
     tensor_team_barrier();
     int64_t u0, u1;
-    unit_range(H, t, nt, &u0, &u1);
+    tensor__lstm_unit_range(H, t, nt, &u0, &u1);
     for (int64_t s = T - 1; s >= 0; s--)
         for (int64_t b = 0; b < w->B; b++) scatter_row(w, b, step_time(s, T, w->back), u0, u1);
 }
@@ -403,13 +330,13 @@ static void lstm_backward(Node *n) {
         w.ids = n->inputs[IN_IDS]->data;
         w.dp = tensor_arena_calloc(arena, (size_t)(table->shape[0] * G), sizeof(float));
     }
-    const Plan plan = plan_for(B, H);
+    const TensorLstmPlan plan = tensor__lstm_plan(B, H);
     TensorPackedB whole;
-    if (plan.split == LSTM_SPLIT_ROWS && (T > 1 || w.gh0)) {
+    if (plan.split == TENSOR_LSTM_SPLIT_ROWS && (T > 1 || w.gh0)) {
         pack_whole(&whole, arena, true, w.rv, H);
         w.whole = &whole;
     }
-    tensor_team_run(plan.nt, plan.split == LSTM_SPLIT_ROWS ? backward_rows : backward_units, &w);
+    tensor_team_run(plan.nt, plan.split == TENSOR_LSTM_SPLIT_ROWS ? backward_rows : backward_units, &w);
 
     const float *xv = n->inputs[IN_X]->data, *kv = n->inputs[IN_KERNEL]->data;
     float *gk = ag_input_grad(n, IN_KERNEL), *gr = ag_input_grad(n, IN_RECURRENT),
@@ -434,95 +361,88 @@ static void lstm_backward(Node *n) {
 
 static const OpDef LSTM_OP = {"lstm", lstm_backward};
 
-/* Whether x is still exactly table[ids] for a gather_rows table small enough to fold
- * (4V <= B*T); then *table and *ids name them. */
-static bool fold_source(const Tensor *x, int64_t B, int64_t T, int64_t D, Tensor **table,
-                        Tensor **ids) {
-    const Node *g = x->node;
-    if (!g || g->op != &ag__gather_rows_op || g->n_inputs != 2) return false;
-    /* A lookup nothing recorded, on an x that wants its own gradient: keep x's path. */
-    if (g->iargs[0] == 1 && x->requires_grad) return false;
-    Tensor *tb = g->inputs[0], *id = g->inputs[1];
-    if (tb->ndim != 2 || tb->shape[1] != D || id->ndim != 2 || id->shape[0] != B ||
-        id->shape[1] != T || 4 * tb->shape[0] > B * T)
-        return false;
-    /* The rows themselves, so the fold is exact even if something changed in between. */
-    const int64_t V = tb->shape[0];
-    const int32_t *iv = id->data;
-    const float *tv = tb->data, *xv = x->data;
-    for (int64_t r = 0; r < B * T; r++)
-        if (iv[r] < 0 || iv[r] >= V ||
-            memcmp(xv + r * D, tv + (int64_t)iv[r] * D, (size_t)D * sizeof(float)) != 0)
-            return false;
-    *table = tb;
-    *ids = id;
-    return true;
+/* Whether ag_record will keep a node for these inputs: then the forward fills what
+ * backward needs as it goes (the node itself is recorded once the outputs exist). */
+static bool will_record(Tape *tape, Tensor *const *ins, int n_in) {
+    bool any = false;
+    for (int k = 0; k < n_in; k++) any = any || (ins[k] && ins[k]->requires_grad);
+    return ag_grad_enabled(tape) && any;
 }
 
-AgLstmResult ag_lstm(Tape *tape, Tensor *x, Tensor *kernel, Tensor *recurrent, Tensor *bias,
-                     Tensor *h0, Tensor *c0, bool go_backwards) {
-    int64_t dims[4];
-    ag_lstm__check("lstm", x, kernel, recurrent, bias, h0, c0, dims);
-    const int64_t B = dims[0], T = dims[1], D = dims[2], H = dims[3], G = 4 * H, BT = B * T;
-    Tensor *table = NULL, *ids = NULL;
-    const bool folded = fold_source(x, B, T, D, &table, &ids);
+/* What backward needs, in the arena, with f's pointers to the same buffers (hprev only
+ * when the recurrent matrix wants a gradient). */
+static LstmSaved *alloc_saved(Arena *arena, Fwd *f, bool keep_hprev) {
+    const size_t bytes = (size_t)(f->B * f->T * f->H) * sizeof(float);
+    LstmSaved *sv = tensor_arena_alloc(arena, sizeof *sv);
+    sv->gates = f->z;
+    sv->cs = f->cs = tensor_arena_alloc(arena, bytes);
+    sv->tc = f->tc = tensor_arena_alloc(arena, bytes);
+    sv->hprev = f->hprev = keep_hprev ? tensor_arena_alloc(arena, bytes) : NULL;
+    return sv;
+}
+
+/* The input part of every step: x kernel into f->z, the bias left to the cells; or,
+ * folded, proj = table kernel + bias (V, 4H), whose row ids[b, t] is z_t's input part. */
+static void input_projection(Arena *arena, Fwd *f, const Tensor *x, const Tensor *kernel,
+                             const Tensor *table, const Tensor *ids) {
+    const int64_t D = kernel->shape[0], G = 4 * f->H;
+    if (!table) {
+        tensor_sgemm(false, false, f->B * f->T, G, D, 1.0f, x->data, D, kernel->data, G, 0.0f, f->z, G);
+        return;
+    }
+    const int64_t V = table->shape[0];
+    float *proj = tensor_arena_alloc(arena, (size_t)(V * G) * sizeof(float));
+    tensor_sgemm(false, false, V, G, D, 1.0f, table->data, D, kernel->data, G, 0.0f, proj, G);
+    for (int64_t v = 0; v < V; v++)
+        for (int64_t j = 0; j < G; j++) proj[v * G + j] += f->bias[j];
+    f->proj = proj;
+    f->ids = ids->data;
+}
+
+/* The time loop on a team of threads, as tensor__lstm_plan splits it. */
+static void forward_team(Arena *arena, Fwd *f) {
+    const int64_t B = f->B, T = f->T, H = f->H;
+    if (f->hprev) { /* the state the first step read: h0 or zeros */
+        const int64_t t0 = step_time(0, T, f->back);
+        for (int64_t b = 0; b < B; b++) {
+            float *dst = f->hprev + (b * T + t0) * H;
+            if (f->h0) memcpy(dst, f->h0 + b * H, (size_t)H * sizeof(float));
+            else memset(dst, 0, (size_t)H * sizeof(float));
+        }
+    }
+    const TensorLstmPlan plan = tensor__lstm_plan(B, H);
+    TensorPackedB whole;
+    if (plan.split == TENSOR_LSTM_SPLIT_ROWS && (T > 1 || f->h0)) {
+        pack_whole(&whole, arena, false, f->rv, H);
+        f->whole = &whole;
+    }
+    tensor_team_run(plan.nt, plan.split == TENSOR_LSTM_SPLIT_ROWS ? forward_rows : forward_units, f);
+    f->whole = NULL; /* whole lives in this frame */
+}
+
+/* Both entry points: ins are the node's inputs (IN_*), with the table and the ids when
+ * x = table[ids] is folded (n_in == N_IN_FOLDED); dims are B, T, D, H. */
+static AgLstmResult lstm_run(Tape *tape, Tensor *const *ins, int n_in, const int64_t dims[4],
+                             bool go_backwards) {
+    const int64_t B = dims[0], T = dims[1], D = dims[2], H = dims[3];
+    const bool folded = n_in == N_IN_FOLDED;
+    const Tensor *h0 = ins[IN_H0], *c0 = ins[IN_C0];
     AgLstmResult res = {
         .seq = ag_output(tape, 3, (int64_t[]){B, T, H}),
         .h = ag_output(tape, 2, (int64_t[]){B, H}),
         .c = ag_output(tape, 2, (int64_t[]){B, H}),
     };
-    Tensor *ins[N_IN_FOLDED] = {x, kernel, recurrent, bias, h0, c0, table, ids};
-    const int n_in = folded ? N_IN_FOLDED : N_IN;
-    /* Whether ag_record will keep a node: then the forward fills what backward needs
-     * as it goes (the node itself is recorded once the outputs exist). */
-    bool recording = ag_grad_enabled(tape);
-    bool any = false;
-    for (int k = 0; k < n_in; k++) any = any || (ins[k] && ins[k]->requires_grad);
-    recording = recording && any;
     Arena *arena = ag_tape_arena(tape);
-    Fwd f = {.B = B, .T = T, .H = H, .back = go_backwards, .bias = bias->data,
-             .rv = recurrent->data, .seq = res.seq->data, .c = res.c->data};
+    Fwd f = {.B = B, .T = T, .H = H, .back = go_backwards, .bias = ins[IN_BIAS]->data,
+             .rv = ins[IN_RECURRENT]->data, .seq = res.seq->data, .c = res.c->data};
     f.h0 = h0 ? (const float *)h0->data : NULL;
     f.c0 = c0 ? (const float *)c0->data : NULL;
-    f.z = tensor_arena_alloc(arena, (size_t)(BT * G) * sizeof(float));
-    LstmSaved *sv = NULL;
-    if (recording) {
-        sv = tensor_arena_alloc(arena, sizeof *sv);
-        sv->gates = f.z;
-        sv->cs = f.cs = tensor_arena_alloc(arena, (size_t)(BT * H) * sizeof(float));
-        sv->tc = f.tc = tensor_arena_alloc(arena, (size_t)(BT * H) * sizeof(float));
-        sv->hprev = f.hprev =
-            recurrent->requires_grad ? tensor_arena_alloc(arena, (size_t)(BT * H) * sizeof(float)) : NULL;
-    }
-
-    if (folded) {
-        /* proj = table kernel + bias, (V, 4H): row ids[b, t] is z_t's input part. */
-        const int64_t V = table->shape[0];
-        float *proj = tensor_arena_alloc(arena, (size_t)(V * G) * sizeof(float));
-        tensor_sgemm(false, false, V, G, D, 1.0f, table->data, D, kernel->data, G, 0.0f, proj, G);
-        for (int64_t v = 0; v < V; v++)
-            for (int64_t j = 0; j < G; j++) proj[v * G + j] += f.bias[j];
-        f.proj = proj;
-        f.ids = ids->data;
-    } else {
-        /* Input projection of every (b, t) row at once; the bias is added in the cells. */
-        tensor_sgemm(false, false, BT, G, D, 1.0f, x->data, D, kernel->data, G, 0.0f, f.z, G);
-    }
-    if (f.hprev) {
-        const int64_t t0 = step_time(0, T, go_backwards);
-        for (int64_t b = 0; b < B; b++) {
-            float *dst = f.hprev + (b * T + t0) * H;
-            if (f.h0) memcpy(dst, f.h0 + b * H, (size_t)H * sizeof(float));
-            else memset(dst, 0, (size_t)H * sizeof(float));
-        }
-    }
-    const Plan plan = plan_for(B, H);
-    TensorPackedB whole;
-    if (plan.split == LSTM_SPLIT_ROWS && (T > 1 || f.h0)) {
-        pack_whole(&whole, arena, false, f.rv, H);
-        f.whole = &whole;
-    }
-    tensor_team_run(plan.nt, plan.split == LSTM_SPLIT_ROWS ? forward_rows : forward_units, &f);
+    f.z = tensor_arena_alloc(arena, (size_t)(B * T * 4 * H) * sizeof(float));
+    LstmSaved *sv =
+        will_record(tape, ins, n_in) ? alloc_saved(arena, &f, ins[IN_RECURRENT]->requires_grad) : NULL;
+    input_projection(arena, &f, ins[IN_X], ins[IN_KERNEL], folded ? ins[IN_TABLE] : NULL,
+                     folded ? ins[IN_IDS] : NULL);
+    forward_team(arena, &f);
     float *hout = res.h->data;
     for (int64_t b = 0; b < B; b++)
         memcpy(hout + b * H, f.seq + (b * T + T - 1) * H, (size_t)H * sizeof(float));
@@ -534,4 +454,41 @@ AgLstmResult ag_lstm(Tape *tape, Tensor *x, Tensor *kernel, Tensor *recurrent, T
         n->saved = sv;
     }
     return res;
+}
+
+AgLstmResult ag_lstm(Tape *tape, Tensor *x, Tensor *kernel, Tensor *recurrent, Tensor *bias,
+                     Tensor *h0, Tensor *c0, bool go_backwards) {
+    int64_t dims[4];
+    ag__lstm_check("lstm", x, kernel, recurrent, bias, h0, c0, dims);
+    return lstm_run(tape, (Tensor *[]){x, kernel, recurrent, bias, h0, c0}, N_IN, dims, go_backwards);
+}
+
+AgLstmResult ag_lstm_lookup(Tape *tape, Tensor *x, Tensor *table, Tensor *ids, Tensor *kernel,
+                            Tensor *recurrent, Tensor *bias, Tensor *h0, Tensor *c0,
+                            bool go_backwards) {
+    const char *op = "lstm_lookup";
+    int64_t dims[4];
+    ag__lstm_check(op, x, kernel, recurrent, bias, h0, c0, dims);
+    const int64_t B = dims[0], T = dims[1], D = dims[2];
+    char s[128];
+    TENSOR_CHECK(table && ids, "%s: table and ids must not be NULL", op);
+    ag_expect_f32(op, table);
+    ag_expect_i32(op, ids);
+    TENSOR_CHECK(table->ndim == 2 && table->shape[1] == D,
+                 "%s: table must be (V, D) with D = %lld: got %s", op, (long long)D,
+                 shape_of(table, s, sizeof s));
+    TENSOR_CHECK(ids->ndim == 2 && ids->shape[0] == B && ids->shape[1] == T,
+                 "%s: ids must be (B, T) = (%lld, %lld): got %s", op, (long long)B, (long long)T,
+                 shape_of(ids, s, sizeof s));
+    /* Folded when projecting the table is at most a quarter of the work of projecting
+     * x; otherwise x is read, as ag_lstm reads it. */
+    const int64_t V = table->shape[0];
+    if (4 * V > B * T)
+        return lstm_run(tape, (Tensor *[]){x, kernel, recurrent, bias, h0, c0}, N_IN, dims, go_backwards);
+    const int32_t *iv = ids->data;
+    for (int64_t r = 0; r < B * T; r++)
+        TENSOR_CHECK(iv[r] >= 0 && iv[r] < V, "%s: id %d at flat index %lld is outside [0, %lld)", op,
+                     (int)iv[r], (long long)r, (long long)V);
+    Tensor *ins[N_IN_FOLDED] = {x, kernel, recurrent, bias, h0, c0, table, ids};
+    return lstm_run(tape, ins, N_IN_FOLDED, dims, go_backwards);
 }

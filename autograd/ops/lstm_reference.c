@@ -1,18 +1,14 @@
 /* lstm_reference: the LSTM composed only of ordinary tape ops (slice, reshape, matmul,
  * add, sigmoid, tanh, mul, stack), one plain C loop over time. Slow but obviously
  * right: it is what the fused ag_lstm (lstm.c) is tested against. */
-#include "autograd/ops.h"
+#include "autograd/ops/lstm_internal.h"
 
 #include <stdlib.h>
-
-/* The shape and dtype checks shared with the fused op (defined in lstm.c). */
-void ag_lstm__check(const char *op, const Tensor *x, const Tensor *kernel, const Tensor *recurrent,
-                    const Tensor *bias, const Tensor *h0, const Tensor *c0, int64_t dims[4]);
 
 AgLstmResult ag_lstm_reference(Tape *tape, Tensor *x, Tensor *kernel, Tensor *recurrent,
                                Tensor *bias, Tensor *h0, Tensor *c0, bool go_backwards) {
     int64_t dims[4];
-    ag_lstm__check("lstm_reference", x, kernel, recurrent, bias, h0, c0, dims);
+    ag__lstm_check("lstm_reference", x, kernel, recurrent, bias, h0, c0, dims);
     const int64_t B = dims[0], T = dims[1], D = dims[2], H = dims[3];
     Tensor *h = h0 ? h0 : ag_output_zeros(tape, 2, (int64_t[]){B, H});
     Tensor *c = c0 ? c0 : ag_output_zeros(tape, 2, (int64_t[]){B, H});

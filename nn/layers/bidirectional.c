@@ -2,7 +2,8 @@
  * forwards and a twin with the same options but go_backwards toggled reads it
  * backwards; their outputs are joined on the last axis. With return_sequences the
  * twin's outputs (in its processing order) are reversed back to the input's time
- * order first. Both RNNs are children: built together, counted, freed with it. */
+ * order first. Both RNNs are children: built together, counted, freed with it. Each
+ * half gets x itself, so after an Embedding both LSTMs fold the lookup (lstm.c). */
 #include "nn/layers/rnn_internal.h"
 
 #include <stdio.h>

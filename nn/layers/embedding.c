@@ -1,6 +1,8 @@
 /* Embedding (Keras): int32 token ids (B, ...) -> rows of a (vocab, dim) table,
  * (B, ..., dim). The table starts U(-0.05, 0.05); the lookup is ag_gather_rows, whose
- * backward touches only the rows that were looked up. */
+ * backward touches only the rows that were looked up, and whose output names the table
+ * and the ids: an LSTM right after this layer reads them there and runs
+ * ag_lstm_lookup, folding a small table into its input projection (lstm.c). */
 #include "nn/layers/layer_internal.h"
 #include "nn/layers/layers.h"
 

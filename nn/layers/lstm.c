@@ -1,8 +1,11 @@
 /* The LSTM layer (Keras layout: kernel (D, 4H) Glorot, recurrent_kernel (H, 4H)
  * orthogonal, bias (4H) zeros with the forget quarter at 1; gates i, f, c, o). Its
- * recurrence is the fused ag_lstm op, or the composed ag_lstm_reference when
- * opts.unfused; everything else is the shared RNN machinery in rnn.c. */
+ * recurrence is the fused ag_lstm op (ag_lstm_lookup on an Embedding's output), or the
+ * composed ag_lstm_reference when opts.unfused; everything else is the shared RNN
+ * machinery in rnn.c. */
 #include "nn/layers/rnn_internal.h"
+
+#include "autograd/ops/lstm_internal.h"
 
 static int lstm_build_params(RnnLayer *r, int64_t D, Rng *rng) {
     const int64_t H = r->opts.units;
@@ -12,13 +15,30 @@ static int lstm_build_params(RnnLayer *r, int64_t D, Rng *rng) {
     return 0;
 }
 
+/* Whether x is the output of an embedding lookup (an Embedding layer's call, or any
+ * ag_gather_rows), which layers hand on untouched: every lookup output points at a node
+ * naming its table and ids, recorded or not. Not when nothing was recorded and x wants
+ * a gradient of its own, which the fold would send to the table instead. */
+static bool lookup_source(const Tensor *x, Tensor **table, Tensor **ids) {
+    const Node *g = x->node;
+    if (!g || g->op != &ag__gather_rows_op || g->out != x || g->n_inputs != 2) return false;
+    if (g->iargs[0] == 1 && x->requires_grad) return false;
+    *table = g->inputs[0];
+    *ids = g->inputs[1];
+    return true;
+}
+
 static RnnRun lstm_run(RnnLayer *r, Tape *tape, Tensor *x, Tensor *h0, Tensor *c0, bool want_seq) {
     (void)want_seq; /* both ops produce the sequence anyway */
     /* Read the parameters through params: a model may have moved their storage. */
     Tensor **p = r->base.params;
-    AgLstmResult res = r->opts.unfused
-                           ? ag_lstm_reference(tape, x, p[0], p[1], p[2], h0, c0, r->opts.go_backwards)
-                           : ag_lstm(tape, x, p[0], p[1], p[2], h0, c0, r->opts.go_backwards);
+    const bool back = r->opts.go_backwards;
+    Tensor *table, *ids;
+    AgLstmResult res;
+    if (r->opts.unfused) res = ag_lstm_reference(tape, x, p[0], p[1], p[2], h0, c0, back);
+    else if (lookup_source(x, &table, &ids))
+        res = ag_lstm_lookup(tape, x, table, ids, p[0], p[1], p[2], h0, c0, back);
+    else res = ag_lstm(tape, x, p[0], p[1], p[2], h0, c0, back);
     return (RnnRun){.seq = res.seq, .h = res.h, .c = res.c};
 }
 

@@ -2,7 +2,7 @@
  * build (input (T, D) -> (T, H) or (H)), the call path and nn_rnn_call (initial and
  * final states, input checks), the stateful carry kept in heap buffers copied out of
  * the step arena, reset_state and nn_layer_is_rnn. Each kind's parameters and
- * recurrence live in lstm_layer.c, gru.c and simple_rnn.c. */
+ * recurrence live in lstm.c, gru.c and simple_rnn.c. */
 #include "nn/layers/layer_internal.h"
 #include "nn/layers/rnn_internal.h"
 

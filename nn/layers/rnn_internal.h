@@ -1,5 +1,5 @@
 /* What the recurrent layers share (not public API): the RnnLayer struct behind LSTM,
- * GRU and SimpleRNN, the per-kind description each of lstm_layer.c, gru.c and
+ * GRU and SimpleRNN, the per-kind description each of lstm.c, gru.c and
  * simple_rnn.c fills in, and the common build/call/reset/destroy in rnn.c that every
  * kind's vtable points at (nn_layer_is_rnn recognises an RNN by those pointers). */
 #ifndef NN_RNN_INTERNAL_H

@@ -1,14 +1,14 @@
 /* The fused LSTM's two ways of sharing the time loop among threads — by hidden units
  * (a barrier every step) and by batch rows (none) — give bitwise the same outputs and
  * gradients as each other and on 1, 2 or 3 threads: uneven row and unit counts, with
- * and without h0/c0, both directions, plain and folded embedding inputs (where two
- * threads' rows share table ids). Also the property that makes this possible: a packed
- * GEMM gives each output element the same bits however its rows and columns are
- * grouped into calls. */
+ * and without h0/c0, both directions, plain inputs and embedding lookups folded by
+ * ag_lstm_lookup (where two threads' rows share table ids). Also the property that
+ * makes this possible: a packed GEMM gives each output element the same bits however
+ * its rows and columns are grouped into calls. */
 #include "helpers.h"
 
-#include "autograd/ops/lstm_internal.h"
 #include "tensor/gemm_packed_internal.h"
+#include "tensor/lstm_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -83,7 +83,7 @@ Test(lstm_batch_split, packed_gemm_does_not_depend_on_grouping) {
 enum { X, TABLE, KERNEL, RECURRENT, BIAS, H0, C0, N_P };
 
 typedef struct Case {
-    int64_t V, B, T, D, H; /* V > 0: x is a lookup in a (V, D) table, which folds */
+    int64_t V, B, T, D, H; /* V > 0: x is a lookup in a (V, D) table, which ag_lstm_lookup folds */
     bool state, back;
     Tensor *p[N_P];
     Tensor *ids;
@@ -123,18 +123,21 @@ typedef struct Out {
     float *g[N_P]; /* gradients of the case's tensors (NULL for those it lacks) */
 } Out;
 
-typedef AgLstmResult (*LstmFn)(Tape *, Tensor *, Tensor *, Tensor *, Tensor *, Tensor *,
-                               Tensor *, bool);
+typedef enum { FUSED, REFERENCE } LstmFn;
 
 /* One forward and backward (random upstream gradients on seq, h and c), or forward
- * only; fn is ag_lstm or ag_lstm_reference. */
+ * only; fn is the fused op (ag_lstm_lookup on a lookup, else ag_lstm) or
+ * ag_lstm_reference. */
 static Out run(Case *c, bool grad, LstmFn fn) {
     Tape *tape = ag_tape_new();
     ag_set_grad_enabled(tape, grad);
     for (int k = 0; k < N_P; k++) tensor_zero_grad(c->p[k]);
     Tensor *x = c->V > 0 ? ag_gather_rows(tape, c->p[TABLE], c->ids) : c->p[X];
-    AgLstmResult r =
-        fn(tape, x, c->p[KERNEL], c->p[RECURRENT], c->p[BIAS], c->p[H0], c->p[C0], c->back);
+    Tensor *kern = c->p[KERNEL], *rk = c->p[RECURRENT], *b = c->p[BIAS], *h0 = c->p[H0], *c0 = c->p[C0];
+    AgLstmResult r;
+    if (fn == REFERENCE) r = ag_lstm_reference(tape, x, kern, rk, b, h0, c0, c->back);
+    else if (c->V > 0) r = ag_lstm_lookup(tape, x, c->p[TABLE], c->ids, kern, rk, b, h0, c0, c->back);
+    else r = ag_lstm(tape, x, kern, rk, b, h0, c0, c->back);
     Tensor *outs[3] = {r.seq, r.h, r.c};
     Out o = {{NULL}, {NULL}};
     for (int k = 0; k < 3; k++) o.v[k] = test_copy(outs[k]->data, outs[k]->size);
@@ -180,30 +183,30 @@ static void assert_close(const Case *c, const Out *a, const Out *ref, bool grads
 /* Every (split, threads) pair against the unit split on one thread, bitwise; that one
  * against the composed reference op, within rounding. */
 static void check_case(Case *c, bool grad) {
-    lstm_force_split(LSTM_SPLIT_UNITS);
+    tensor__lstm_force_split(TENSOR_LSTM_SPLIT_UNITS);
     cr_assert_eq(tensor_set_num_threads(1), 0);
-    Out base = run(c, grad, ag_lstm);
-    const LstmSplit splits[2] = {LSTM_SPLIT_UNITS, LSTM_SPLIT_ROWS};
+    Out base = run(c, grad, FUSED);
+    const TensorLstmSplit splits[2] = {TENSOR_LSTM_SPLIT_UNITS, TENSOR_LSTM_SPLIT_ROWS};
     for (int si = 0; si < 2; si++)
         for (int th = 1; th <= 3; th++) {
-            lstm_force_split(splits[si]);
+            tensor__lstm_force_split(splits[si]);
             cr_assert_eq(tensor_set_num_threads(th), 0);
-            Out o = run(c, grad, ag_lstm);
+            Out o = run(c, grad, FUSED);
             char what[64];
             snprintf(what, sizeof what, "%s split on %d thread(s)", si ? "row" : "unit", th);
             assert_same(c, &o, &base, grad, what);
             free_out(&o);
         }
-    lstm_force_split(LSTM_SPLIT_AUTO);
+    tensor__lstm_force_split(TENSOR_LSTM_SPLIT_AUTO);
     cr_assert_eq(tensor_set_num_threads(1), 0);
-    Out ref = run(c, grad, ag_lstm_reference);
+    Out ref = run(c, grad, REFERENCE);
     assert_close(c, &base, &ref, grad);
     free_out(&ref);
     free_out(&base);
 }
 
 static void restore(void) {
-    lstm_force_split(LSTM_SPLIT_AUTO);
+    tensor__lstm_force_split(TENSOR_LSTM_SPLIT_AUTO);
     tensor_set_num_threads(2);
 }
 

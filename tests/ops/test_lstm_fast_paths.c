@@ -1,11 +1,10 @@
 /* The fused LSTM's fast paths against the plain ones: an embedding lookup folded into
- * the input projection (training and inference, both directions, with initial states)
- * against the same lookup fed through an ordinary op, the fold refused when x no longer
- * equals the table rows, its multi-threaded team against one thread, and the cell's
- * vectorised sigmoid and tanh against double precision. */
+ * the input projection by ag_lstm_lookup (training and inference, both directions, with
+ * initial states) against ag_lstm on the same lookup, a table too large to fold, ag_lstm
+ * taking x as it is, the LSTM layers after an Embedding calling the fold, and the
+ * multi-threaded team against one thread. */
 #include "helpers.h"
-
-#include "autograd/ops/lstm_internal.h"
+#include "nn/layers/layers.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -50,15 +49,16 @@ typedef struct Out {
     bool x_grad;     /* whether x (the lookup's output) got a gradient of its own */
 } Out;
 
-/* x = table[ids], passed straight to the LSTM (foldable) or through x * 1 (an ordinary
- * op the LSTM cannot see through); then seq, h, c get random upstream gradients. */
+/* x = table[ids], given to ag_lstm_lookup with the table and the ids (foldable) or to
+ * ag_lstm (plain); then seq, h, c get random upstream gradients. */
 static Out run(Case *c, bool foldable, bool grad) {
     Tape *tape = ag_tape_new();
     ag_set_grad_enabled(tape, grad);
     for (int k = 0; k < N_P; k++) tensor_zero_grad(c->p[k]);
     Tensor *x = ag_gather_rows(tape, c->p[TABLE], c->ids);
-    if (!foldable) x = ag_scale(tape, x, 1.0f);
-    AgLstmResult r = ag_lstm(tape, x, c->p[KERNEL], c->p[RECURRENT], c->p[BIAS], c->p[H0], c->p[C0], c->back);
+    Tensor *kern = c->p[KERNEL], *rk = c->p[RECURRENT], *b = c->p[BIAS], *h0 = c->p[H0], *c0 = c->p[C0];
+    AgLstmResult r = foldable ? ag_lstm_lookup(tape, x, c->p[TABLE], c->ids, kern, rk, b, h0, c0, c->back)
+                              : ag_lstm(tape, x, kern, rk, b, h0, c0, c->back);
     Tensor *outs[3] = {r.seq, r.h, r.c};
     Out o = {{NULL}, {NULL}, false};
     for (int k = 0; k < 3; k++) o.v[k] = test_copy(outs[k]->data, outs[k]->size);
@@ -126,19 +126,30 @@ Test(lstm_fast_paths, folded_lookup_matches_plain_inference) {
     free_case(&c);
 }
 
+/* Bitwise equality of two runs' outputs and (when grads) gradients. */
+static void same_bits(const Case *c, const Out *a, const Out *b, bool grads) {
+    for (int k = 0; k < 3; k++) {
+        int64_t n = k == 0 ? c->B * c->T * c->H : c->B * c->H;
+        cr_assert(memcmp(a->v[k], b->v[k], (size_t)n * sizeof(float)) == 0, "output %d differs", k);
+    }
+    for (int k = 0; grads && k < N_P; k++)
+        cr_assert(!c->p[k] || memcmp(a->g[k], b->g[k], (size_t)c->p[k]->size * sizeof(float)) == 0,
+                  "gradient %d differs", k);
+}
+
 Test(lstm_fast_paths, large_table_is_not_folded) {
-    /* 4V > B*T: the ordinary projection, so x gets its own gradient. */
+    /* 4V > B*T: ag_lstm_lookup is ag_lstm on x, so x gets its own gradient. */
     Case c = make_case(41, 50, 2, 5, 3, 4, false, false);
     Out f = run(&c, true, true), p = run(&c, false, true);
     cr_assert(f.x_grad);
-    compare(&c, &f, &p, true);
+    same_bits(&c, &f, &p, true);
     free_out(&f);
     free_out(&p);
     free_case(&c);
 }
 
-Test(lstm_fast_paths, changed_lookup_is_not_folded) {
-    /* x is overwritten after the lookup: the LSTM must use x as it is now. */
+Test(lstm_fast_paths, plain_op_reads_x_as_it_is) {
+    /* x is overwritten after the lookup: ag_lstm reads x, wherever it came from. */
     Case c = make_case(42, 4, 4, 6, 3, 8, false, false);
     Tape *tape = ag_tape_new();
     Tensor *x = ag_gather_rows(tape, c.p[TABLE], c.ids);
@@ -146,10 +157,52 @@ Test(lstm_fast_paths, changed_lookup_is_not_folded) {
     AgLstmResult a = ag_lstm(tape, x, c.p[KERNEL], c.p[RECURRENT], c.p[BIAS], NULL, NULL, false);
     Tensor *xc = tensor_copy(NULL, x);
     AgLstmResult b = ag_lstm(tape, xc, c.p[KERNEL], c.p[RECURRENT], c.p[BIAS], NULL, NULL, false);
-    close_arrays("seq", a.seq->data, b.seq->data, a.seq->size);
+    cr_assert(memcmp(a.seq->data, b.seq->data, (size_t)a.seq->size * sizeof(float)) == 0);
     tensor_free(xc);
     ag_tape_free(tape);
     free_case(&c);
+}
+
+static Layer *built(Layer *l, NnShape in, uint64_t seed) {
+    cr_assert_not_null(l, "%s", tensor_last_error());
+    Rng rng;
+    tensor_rng_seed(&rng, seed, 0);
+    cr_assert_eq(nn_layer_build(l, in, &rng), 0, "%s", tensor_last_error());
+    return l;
+}
+
+Test(lstm_fast_paths, layers_after_an_embedding_fold) {
+    /* Embedding -> LSTM and Embedding -> Bidirectional(LSTM), 4V <= B*T: every LSTM
+     * runs ag_lstm_lookup, so the lookup's output gets no gradient, and the LSTM
+     * layer's sequence is bitwise the op's on the same table and ids. */
+    const int64_t V = 6, B = 4, T = 8, D = 5, H = 12;
+    Layer *emb = built(nn_embedding(.vocab = V, .dim = D), NN_SHAPE(TENSOR_I32, T), 50);
+    Layer *lstm = built(nn_lstm(.units = H, .return_sequences = true), NN_SHAPE(TENSOR_F32, T, D), 51);
+    Layer *bi = built(nn_bidirectional(nn_lstm(.units = H)), NN_SHAPE(TENSOR_F32, T, D), 52);
+    Rng rng;
+    tensor_rng_seed(&rng, 53, 0);
+    Tensor *ids = tensor_i32_zeros(NULL, TENSOR_SHAPE(B, T));
+    for (int64_t i = 0; i < B * T; i++) tensor_i32(ids)[i] = (int32_t)tensor_rng_below(&rng, (uint32_t)V);
+    const NnCallCtx ctx = {.training = true, .rng = &rng};
+    for (int which = 0; which < 2; which++) {
+        Tape *tape = ag_tape_new();
+        Tensor *x = nn_layer_call(emb, tape, ids, &ctx);
+        Tensor *y = nn_layer_call(which ? bi : lstm, tape, x, &ctx);
+        test_backward_random(tape, &y, 1, 54);
+        cr_assert_null(x->grad, "%s after an Embedding: the lookup was not folded",
+                       which ? "Bidirectional" : "LSTM");
+        if (which == 0) {
+            Tensor **p = lstm->params, *table = emb->params[0];
+            Tensor *x2 = ag_gather_rows(tape, table, ids);
+            AgLstmResult r = ag_lstm_lookup(tape, x2, table, ids, p[0], p[1], p[2], NULL, NULL, false);
+            cr_assert(memcmp(r.seq->data, y->data, (size_t)y->size * sizeof(float)) == 0);
+        }
+        ag_tape_free(tape);
+    }
+    tensor_free(ids);
+    nn_layer_free(emb);
+    nn_layer_free(lstm);
+    nn_layer_free(bi);
 }
 
 Test(lstm_fast_paths, team_matches_one_thread) {
@@ -179,28 +232,6 @@ Test(lstm_fast_paths, team_matches_one_thread) {
         free_out(&o[1]);
         free_case(&c);
     }
-}
-
-Test(lstm_fast_paths, cell_functions_match_double) {
-    enum { N = 20011 };
-    float *x = malloc(N * sizeof(float)), *s = malloc(N * sizeof(float)), *t = malloc(N * sizeof(float));
-    for (int i = 0; i < N; i++) x[i] = -40.0f + 80.0f * (float)i / (N - 1);
-    x[0] = -100.0f, x[1] = 100.0f, x[2] = 0.0f, x[3] = -0.0f, x[4] = 1e-30f, x[5] = 0.4999f, x[6] = 0.5f;
-    lstm_sigmoid_array(x, s, N);
-    lstm_tanh_array(x, t, N);
-    for (int i = 0; i < N; i++) {
-        double es = 1.0 / (1.0 + exp(-(double)x[i])), et = tanh((double)x[i]);
-        cr_assert(fabs(s[i] - es) <= 4e-7 * es + 1e-30, "sigmoid(%.9g) = %.9g, expected %.9g", x[i], s[i], es);
-        cr_assert(fabs(t[i] - et) <= 4e-7 * fabs(et) + 1e-7, "tanh(%.9g) = %.9g, expected %.9g", x[i], t[i], et);
-    }
-    cr_assert(signbit(t[3]), "tanh(-0) keeps the sign");
-    x[0] = NAN;
-    lstm_sigmoid_array(x, s, 1);
-    lstm_tanh_array(x, t, 1);
-    cr_assert(isnan(s[0]) && isnan(t[0]), "NaN propagates");
-    free(x);
-    free(s);
-    free(t);
 }
 
 Test(lstm_fast_paths, short_wide_sequence_recurrent_gradient) {

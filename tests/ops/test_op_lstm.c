@@ -1,6 +1,7 @@
 /* lstm: the fused op against the composed reference (outputs and every gradient, many
  * shapes, both directions, with and without initial states), finite-difference checks,
- * a hand-computed one-step cell, bad-shape aborts and thread-count determinism. */
+ * a hand-computed one-step cell, bad-shape aborts (ag_lstm_lookup's table and ids too)
+ * and thread-count determinism. */
 #include "helpers.h"
 
 #include <signal.h>
@@ -325,6 +326,29 @@ Test(op_lstm, reference_bad_c0_aborts, .signal = SIGABRT) {
     Tensor *c0 = tensor_zeros(NULL, TENSOR_SHAPE(2, 5));
     ag_lstm_reference(tape, x, k, r, b, NULL, c0, false);
 }
+
+/* ag_lstm_lookup on x (2, 5, 3) = a (V, 3) table's rows, with one thing wrong: the
+ * table's width, the ids' shape or dtype, or (V = 2 folds) an id outside the table. */
+static void call_bad_lookup(int64_t tw, int64_t ib, bool i32, int32_t id) {
+    Tape *tape = ag_tape_new();
+    Tensor *x = tensor_zeros(NULL, TENSOR_SHAPE(2, 5, 3));
+    Tensor *table = tensor_zeros(NULL, TENSOR_SHAPE(2, tw));
+    Tensor *ids = i32 ? tensor_i32_zeros(NULL, TENSOR_SHAPE(ib, 5)) : tensor_zeros(NULL, TENSOR_SHAPE(ib, 5));
+    if (i32) tensor_i32(ids)[7] = id;
+    Tensor *k = tensor_zeros(NULL, TENSOR_SHAPE(3, 16));
+    Tensor *r = tensor_zeros(NULL, TENSOR_SHAPE(4, 16));
+    Tensor *b = tensor_zeros(NULL, TENSOR_SHAPE(16));
+    ag_lstm_lookup(tape, x, table, ids, k, r, b, NULL, NULL, false);
+    Tensor *all[] = {x, table, ids, k, r, b}; /* reached only by the good call */
+    for (int i = 0; i < 6; i++) tensor_free(all[i]);
+    ag_tape_free(tape);
+}
+
+Test(op_lstm, lookup_good_call_runs) { call_bad_lookup(3, 2, true, 1); }
+Test(op_lstm, lookup_bad_table_width_aborts, .signal = SIGABRT) { call_bad_lookup(4, 2, true, 0); }
+Test(op_lstm, lookup_bad_ids_shape_aborts, .signal = SIGABRT) { call_bad_lookup(3, 3, true, 0); }
+Test(op_lstm, lookup_float_ids_abort, .signal = SIGABRT) { call_bad_lookup(3, 2, false, 0); }
+Test(op_lstm, lookup_id_out_of_range_aborts, .signal = SIGABRT) { call_bad_lookup(3, 2, true, 2); }
 
 /* ---- threads ---- */
 

@@ -1,11 +1,13 @@
 /* Kernels behind the fast paths, against the plain code they replace: SGEMM with a
  * pre-packed right-hand side (bitwise equal to tensor_sgemm, column groups, both
  * layouts, beta 0 and 1), the fused Adam pass (bitwise equal to the scalar formula),
- * and thread-team barriers. */
+ * thread-team barriers, and the LSTM cell's vectorised sigmoid and tanh against double
+ * precision. */
 #include "helpers.h"
 
 #include "tensor/gemm.h"
 #include "tensor/gemm_packed_internal.h"
+#include "tensor/lstm_internal.h"
 #include "tensor/optim_kernels_internal.h"
 #include "tensor/team_internal.h"
 
@@ -144,4 +146,57 @@ Test(perf_kernels, first_nonfinite_finds_the_smallest_index) {
         for (int64_t i = 0; i < n; i++) cr_assert_eq(x[i], 0.0f);
     }
     free(x);
+}
+
+Test(perf_kernels, lstm_cell_functions_match_double) {
+    enum { N = 20011 };
+    float *x = malloc(N * sizeof(float)), *s = malloc(N * sizeof(float)), *t = malloc(N * sizeof(float));
+    for (int i = 0; i < N; i++) x[i] = -40.0f + 80.0f * (float)i / (N - 1);
+    x[0] = -100.0f, x[1] = 100.0f, x[2] = 0.0f, x[3] = -0.0f, x[4] = 1e-30f, x[5] = 0.4999f, x[6] = 0.5f;
+    tensor__lstm_sigmoid_array(x, s, N);
+    tensor__lstm_tanh_array(x, t, N);
+    for (int i = 0; i < N; i++) {
+        double es = 1.0 / (1.0 + exp(-(double)x[i])), et = tanh((double)x[i]);
+        cr_assert(fabs(s[i] - es) <= 4e-7 * es + 1e-30, "sigmoid(%.9g) = %.9g, expected %.9g", x[i], s[i], es);
+        cr_assert(fabs(t[i] - et) <= 4e-7 * fabs(et) + 1e-7, "tanh(%.9g) = %.9g, expected %.9g", x[i], t[i], et);
+    }
+    cr_assert(signbit(t[3]), "tanh(-0) keeps the sign");
+    x[0] = NAN;
+    tensor__lstm_sigmoid_array(x, s, 1);
+    tensor__lstm_tanh_array(x, t, 1);
+    cr_assert(isnan(s[0]) && isnan(t[0]), "NaN propagates");
+    free(x);
+    free(s);
+    free(t);
+}
+
+Test(perf_kernels, lstm_plan_shares_and_splits) {
+    /* The team's shares cover every hidden unit and batch row once, in order, the unit
+     * cuts on multiples of 16 once H >= 32 per thread; the split follows the shape, or
+     * the one forced. */
+    const int64_t sizes[] = {1, 7, 40, 72, 1000};
+    for (int nt = 1; nt <= 4; nt++)
+        for (int i = 0; i < 5; i++) {
+            int64_t next_u = 0, next_b = 0;
+            for (int t = 0; t < nt; t++) {
+                int64_t u0, u1, b0, b1;
+                tensor__lstm_unit_range(sizes[i], t, nt, &u0, &u1);
+                tensor__lstm_row_range(sizes[i], t, nt, &b0, &b1);
+                cr_assert(u0 == next_u && u1 >= u0 && b0 == next_b && b1 >= b0);
+                if (sizes[i] >= 32 * nt && t > 0) cr_assert_eq(u0 % 16, 0);
+                next_u = u1, next_b = b1;
+            }
+            cr_assert(next_u == sizes[i] && next_b == sizes[i]);
+        }
+    cr_assert_eq(tensor_set_num_threads(2), 0);
+    TensorLstmPlan p = tensor__lstm_plan(128, 64); /* 64 rows a thread, 64 KB packed */
+    cr_assert(p.split == TENSOR_LSTM_SPLIT_ROWS && p.nt == 2);
+    p = tensor__lstm_plan(4, 1000); /* 16 MB packed: by units, a 32 MFLOP step */
+    cr_assert(p.split == TENSOR_LSTM_SPLIT_UNITS && p.nt == 2);
+    p = tensor__lstm_plan(4, 16); /* a tiny step: one thread */
+    cr_assert(p.split == TENSOR_LSTM_SPLIT_UNITS && p.nt == 1);
+    cr_assert_eq(tensor__lstm_force_split(TENSOR_LSTM_SPLIT_ROWS), TENSOR_LSTM_SPLIT_AUTO);
+    p = tensor__lstm_plan(1, 64); /* forced: as many threads as there are rows */
+    cr_assert(p.split == TENSOR_LSTM_SPLIT_ROWS && p.nt == 1);
+    cr_assert_eq(tensor__lstm_force_split(TENSOR_LSTM_SPLIT_AUTO), TENSOR_LSTM_SPLIT_ROWS);
 }

@@ -14,8 +14,8 @@
 #include <string.h>
 
 /* Forward and backward of a small model that touches matmul, broadcast, reductions,
- * softmax cross-entropy, gather/scatter and the fused LSTM; returns a checksum of the
- * gradients and outputs. */
+ * softmax cross-entropy, gather/scatter and the fused LSTM (the lookup folded into it);
+ * returns a checksum of the gradients and outputs. */
 static double one_step(void) {
     Rng rng;
     tensor_rng_seed(&rng, 1, 0);
@@ -34,7 +34,7 @@ static double one_step(void) {
         tensor_i32(targets)[i] = (int32_t)tensor_rng_below(&rng, (uint32_t)V);
     }
     Tensor *x = ag_gather_rows(tape, table, ids);
-    AgLstmResult r = ag_lstm(tape, x, kernel, recurrent, bias, NULL, NULL, false);
+    AgLstmResult r = ag_lstm_lookup(tape, x, table, ids, kernel, recurrent, bias, NULL, NULL, false);
     Tensor *logits = ag_matmul(tape, ag_tanh(tape, r.seq), out_w);
     Tensor *scaled = ag_mul(tape, logits, ag_sigmoid(tape, ag_sum_axis(tape, logits, -1, true)));
     Tensor *loss = ag_add(tape, ag_sparse_cross_entropy(tape, scaled, targets, AG_NO_IGNORE_INDEX),

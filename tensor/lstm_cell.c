@@ -1,48 +1,18 @@
 /* The fused LSTM's cell kernels: gate non-linearities, cell update and the values
  * backward needs in one pass over a row's hidden units, and the matching backward
- * pass. Written as plain loops over units with a branch-free exp the compiler turns
- * into SIMD code; each kernel is compiled for AVX-512, AVX2 and baseline x86-64 and
- * picked once for the CPU (GCC target_clones), like tensor/reduce.c's workers. */
-#include "autograd/ops/lstm_internal.h"
+ * pass. Written as plain loops over units with a branch-free exp (vecmath_internal.h)
+ * the compiler turns into SIMD code; each kernel is compiled for AVX-512, AVX2 and
+ * baseline x86-64 and picked once for the CPU (GCC target_clones), like reduce.c's
+ * workers. */
+#include "tensor/lstm_internal.h"
 
-#include <math.h>
+#include "tensor/parallel.h"
+#include "tensor/vecmath_internal.h"
+
+#include <stdbool.h>
 #include <string.h>
 
-#if defined(__has_attribute) && defined(__x86_64__) && !defined(LAMINA_NO_TARGET_CLONES)
-#if __has_attribute(target_clones)
-#define CELL_WORKER TENSOR_MULTIVERSION
-#endif
-#endif
-#ifndef CELL_WORKER
-#define CELL_WORKER
-#endif
-
 #define INLINE static inline __attribute__((always_inline))
-
-/* exp(x) for |x| <= 87 (tensor/reduce.c's method): x = n ln2 + r, a degree-7
- * polynomial for exp(r), 2^n built in the exponent bits (n stays within the normal
- * range, so no masking); relative error below 1e-7; NaN stays NaN. Plain arithmetic,
- * so loops calling it vectorise. */
-INLINE float exp_within_87(float x) {
-    const float shifter = 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer */
-    float t = x * 1.44269504088896341f + shifter;
-    float fn = t - shifter;
-    uint32_t tb;
-    memcpy(&tb, &t, sizeof tb);
-    float r = x - fn * 0.693359375f;
-    r = r - fn * -2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * r * r + r + 1.0f;
-    uint32_t sb = (tb - 0x4B400000u + 127u) << 23;
-    float scale;
-    memcpy(&scale, &sb, sizeof scale);
-    return p * scale;
-}
 
 /* c ? a : b through bit masks: GCC keeps the FP work of a plain ?: inside branches
  * (it may trap), which stops the loop from vectorising. */
@@ -62,7 +32,7 @@ INLINE float select_f(bool c, float a, float b) {
 INLINE float sigmoid_f(float x) {
     float xc = select_f(x > 87.0f, 87.0f, x);
     xc = select_f(xc < -87.0f, -87.0f, xc);
-    return 1.0f / (1.0f + exp_within_87(-xc));
+    return 1.0f / (1.0f + tensor__exp_poly(-xc));
 }
 
 /* tanh: Eigen's float tanh, a rational minimax fit (odd degree 13 over even degree 6)
@@ -122,9 +92,10 @@ INLINE void forward_body(const float *rec, const float *in, const float *add, co
 #undef PRE
 }
 
-CELL_WORKER void lstm_cell_forward(const float *rec, const float *in, const float *add,
-                                   float *act, const float *cprev, float *c, float *h, float *cs,
-                                   float *tc, float *hn, int64_t H, int64_t j0, int64_t j1) {
+TENSOR_MULTIVERSION void tensor__lstm_cell_forward(const float *rec, const float *in,
+                                                   const float *add, float *act, const float *cprev,
+                                                   float *c, float *h, float *cs, float *tc, float *hn,
+                                                   int64_t H, int64_t j0, int64_t j1) {
     const bool save = cs != NULL;
     if (save && !hn) hn = h; /* nothing to hand on: rewriting h is harmless */
 #define FWD(R, I, CP, SV) \
@@ -157,9 +128,11 @@ INLINE void backward_body(const float *a, const float *tc, const bool has_cp, co
     }
 }
 
-CELL_WORKER void lstm_cell_backward(const float *a, const float *tc, const float *cprev, float *dh,
-                                    const float *gs, const float *gh, float *dc, const float *gc,
-                                    float *d, float *gc0, int64_t H, int64_t j0, int64_t j1) {
+TENSOR_MULTIVERSION void tensor__lstm_cell_backward(const float *a, const float *tc,
+                                                    const float *cprev, float *dh, const float *gs,
+                                                    const float *gh, float *dc, const float *gc,
+                                                    float *d, float *gc0, int64_t H, int64_t j0,
+                                                    int64_t j1) {
     /* The extra upstream gradients are folded into dh and dc first, so the main loop
      * has a fixed shape. */
     if (gs)
@@ -174,12 +147,12 @@ CELL_WORKER void lstm_cell_backward(const float *a, const float *tc, const float
 #undef BWD
 }
 
-CELL_WORKER void lstm_sigmoid_array(const float *x, float *y, int64_t n) {
+TENSOR_MULTIVERSION void tensor__lstm_sigmoid_array(const float *x, float *y, int64_t n) {
 #pragma omp simd
     for (int64_t k = 0; k < n; k++) y[k] = sigmoid_f(x[k]);
 }
 
-CELL_WORKER void lstm_tanh_array(const float *x, float *y, int64_t n) {
+TENSOR_MULTIVERSION void tensor__lstm_tanh_array(const float *x, float *y, int64_t n) {
 #pragma omp simd
     for (int64_t k = 0; k < n; k++) y[k] = tanh_f(x[k]);
 }
