@@ -23,7 +23,8 @@ void app_fit_checkpoints(const AppOptions *o, int64_t steps_per_epoch, NnFitOpts
     if (path && !o->save && !o->resume && !o->quiet)
         fprintf(stderr, "%s: checkpoints go to %s (no --save FILE given)\n", o->app, path);
     fit->checkpoint_path = path;
-    fit->checkpoint_every = o->checkpoint_in_epochs ? o->checkpoint_every * steps_per_epoch : o->checkpoint_every;
+    fit->checkpoint_every =
+        o->checkpoint_in_epochs ? o->checkpoint_every * steps_per_epoch : o->checkpoint_every;
     fit->resume_path = o->resume;
     fit->handle_signals = true;
     fit->signal_checkpoint_path = o->default_checkpoint;
@@ -32,8 +33,8 @@ void app_fit_checkpoints(const AppOptions *o, int64_t steps_per_epoch, NnFitOpts
 int app_fit_failed(const AppOptions *o, const Model *m, bool line_open) {
     /* A resumed model has taken steps: none means the checkpoint was refused. */
     bool refused = o->resume && nn_model_steps(m) == 0;
-    fprintf(stderr, "%s%s: %s: %s\n", line_open ? "\n" : "", o->app, refused ? "cannot resume" : "training failed",
-            tensor_last_error());
+    fprintf(stderr, "%s%s: %s: %s\n", line_open ? "\n" : "", o->app,
+            refused ? "cannot resume" : "training failed", tensor_last_error());
     return refused ? APP_EXIT_USAGE : APP_EXIT_FAILURE;
 }
 

@@ -65,8 +65,8 @@ void app_print_resume_command(const AppOptions *o, const char *checkpoint) {
 }
 
 int app_report_interrupted(const AppOptions *o, int signo, int64_t steps, const char *checkpoint) {
-    fprintf(stderr, "%s: stopped by %s after step %lld; checkpoint written to %s\n", o->app, app_signal_name(signo),
-            (long long)steps, checkpoint);
+    fprintf(stderr, "%s: stopped by %s after step %lld; checkpoint written to %s\n", o->app,
+            app_signal_name(signo), (long long)steps, checkpoint);
     app_print_resume_command(o, checkpoint);
     return APP_EXIT_SIGNAL_BASE + signo;
 }

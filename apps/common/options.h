@@ -12,28 +12,28 @@
 /* Ids of the common options (getopt_long values), in the order of the table in
  * options.c. --help and --version are taken by every app. */
 typedef enum AppOptionId {
-    APP_OPT_DATA = 256,     /* --data DIR */
-    APP_OPT_DATA_FILE,      /* --data-file FILE */
-    APP_OPT_SEED,           /* --seed N, 0 up */
-    APP_OPT_THREADS,        /* --threads N, 1 to 1024 */
-    APP_OPT_EPOCHS,         /* --epochs N, 1 to max_epochs */
-    APP_OPT_MAX_STEPS,      /* --max-steps N, 1 to max_steps */
-    APP_OPT_BATCH_SIZE,     /* --batch-size N, 1 to max_batch_size */
-    APP_OPT_LR,             /* --lr X, 1e-9 to 10 */
-    APP_OPT_SAVE,           /* --save FILE */
-    APP_OPT_LOAD,           /* --load FILE */
-    APP_OPT_RESUME,         /* --resume FILE */
+    APP_OPT_DATA = 256,       /* --data DIR */
+    APP_OPT_DATA_FILE,        /* --data-file FILE */
+    APP_OPT_SEED,             /* --seed N, 0 up */
+    APP_OPT_THREADS,          /* --threads N, 1 to 1024 */
+    APP_OPT_EPOCHS,           /* --epochs N, 1 to max_epochs */
+    APP_OPT_MAX_STEPS,        /* --max-steps N, 1 to max_steps */
+    APP_OPT_BATCH_SIZE,       /* --batch-size N, 1 to max_batch_size */
+    APP_OPT_LR,               /* --lr X, 1e-9 to 10 */
+    APP_OPT_SAVE,             /* --save FILE */
+    APP_OPT_LOAD,             /* --load FILE */
+    APP_OPT_RESUME,           /* --resume FILE */
     APP_OPT_CHECKPOINT_EVERY, /* --checkpoint-every N or Ne */
-    APP_OPT_CHECK_NUMERICS, /* --check-numerics */
-    APP_OPT_SUMMARY,        /* --summary */
-    APP_OPT_PLOT,           /* --plot FILE.svg */
-    APP_OPT_QUIET,          /* --quiet */
-    APP_OPT_JSON,           /* --json */
-    APP_OPT_VERSION,        /* --version */
-    APP_OPT_HELP,           /* --help */
+    APP_OPT_CHECK_NUMERICS,   /* --check-numerics */
+    APP_OPT_SUMMARY,          /* --summary */
+    APP_OPT_PLOT,             /* --plot FILE.svg */
+    APP_OPT_QUIET,            /* --quiet */
+    APP_OPT_JSON,             /* --json */
+    APP_OPT_VERSION,          /* --version */
+    APP_OPT_HELP,             /* --help */
     APP_OPT_COMMON_END,
-    APP_OPT_OWN = 512,      /* the first id free for an app's own options */
-    APP_OPT_OPERAND = 1023  /* what an app's parser is given for an operand */
+    APP_OPT_OWN = 512,        /* the first id free for an app's own options */
+    APP_OPT_OPERAND = 1023    /* what an app's parser is given for an operand */
 } AppOptionId;
 
 /* The bit of a common option in AppOptionSpec.accepts, and all of them. */
@@ -73,8 +73,8 @@ typedef struct AppOptionSpec {
     const char *app;
     void (*usage)(FILE *out); /* the --help text */
     const char *default_checkpoint;
-    uint32_t accepts;          /* APP_OPT_BIT of every common option the app takes */
-    int64_t max_epochs, max_steps, max_batch_size;
+    uint32_t accepts;         /* APP_OPT_BIT of every common option the app takes */
+    int64_t max_epochs, max_steps, max_batch_size; /* the upper bounds of those values */
     /* --checkpoint-every's unit: its upper bound and what a bad value's message says
      * was expected (0 / NULL: nn_fit's optimizer steps, up to 10^9). */
     int64_t max_checkpoint_every;
@@ -88,7 +88,8 @@ typedef struct AppOptionSpec {
     bool operands; /* takes operands (else "unexpected argument") */
     /* The message for an unknown option or a missing value, before the quoted
      * argument; NULL to tell them apart ("unknown option '-x'", "option '--seed'
-     * needs a value"). */
+     * needs a value"). The apps have always worded this differently, and scripts
+     * may match the words. */
     const char *bad_option;
 } AppOptionSpec;
 

@@ -132,7 +132,8 @@ static int prepare(Run *r) {
     int status;
     if (o->common.load && (status = load_vocab(o, &r->tok)) != 0) return status;
     r->need_windows = !o->common.summary && (!o->common.load || r->evaluate_loaded);
-    if ((!r->tok || r->need_windows) && (status = read_corpus(o, &r->tok, &r->ids, &r->n_ids)) != 0) return status;
+    if ((!r->tok || r->need_windows) && (status = read_corpus(o, &r->tok, &r->ids, &r->n_ids)) != 0)
+        return status;
     int64_t classes = nn_tokenizer_vocab_size(r->tok) + 1;
     if ((status = check_memory(o, classes)) != 0) return status;
     if (!(r->m = make_model(o, classes))) return APP_EXIT_FAILURE;
@@ -172,15 +173,16 @@ static int load_or_train(Run *r) {
         return -1;
     }
     if (!o->common.quiet)
-        fprintf(stderr, "%s: %lld words, vocabulary %lld, %lld training and %lld validation windows, %lld parameters\n",
+        fprintf(stderr,
+                "%s: %lld words, vocabulary %lld, %lld training and %lld validation windows, %lld parameters\n",
                 APP, (long long)r->n_ids, (long long)nn_tokenizer_vocab_size(r->tok),
-                (long long)(r->windows - r->n_val), (long long)r->n_val, (long long)nn_model_param_count(r->m));
+                (long long)(r->windows - r->n_val), (long long)r->n_val,
+                (long long)nn_model_param_count(r->m));
     nn_model_check_numerics(r->m, o->common.check_numerics);
     /* The vocabulary first, so a checkpoint can be used (--load) even if training stops. */
     if (o->common.save && (status = save_vocab(o, r->tok, o->common.save)) != 0) return status;
-    if ((status = train(r->m, o, r->x, r->y, r->windows - r->n_val, r->vx, r->vy, &r->metrics, &r->curve)) != 0)
-        return status;
-    return -1;
+    status = train(r->m, o, r->x, r->y, r->windows - r->n_val, r->vx, r->vy, &r->metrics, &r->curve);
+    return status != 0 ? status : -1;
 }
 
 static void write_json(const Run *r) {
@@ -221,8 +223,9 @@ static int report(Run *r) {
     const Options *o = r->o;
     int status;
     if (r->need_windows)
-        printf("val_loss %.4f  top1 %.4f  top5 %.4f  (%lld validation windows, %lld steps)\n", r->metrics.val_loss,
-               r->metrics.top1, r->metrics.top5, (long long)r->n_val, (long long)r->metrics.steps);
+        printf("val_loss %.4f  top1 %.4f  top5 %.4f  (%lld validation windows, %lld steps)\n",
+               r->metrics.val_loss, r->metrics.top1, r->metrics.top5, (long long)r->n_val,
+               (long long)r->metrics.steps);
     if (o->common.save && o->common.load) {
         if ((status = app_save_loaded(&o->common, r->m, "the model")) != 0 ||
             (status = save_vocab(o, r->tok, o->common.save)) != 0)
@@ -258,8 +261,8 @@ int main(int argc, char **argv) {
     int status = parse_options(argc, argv, &o);
     if (status >= 0) return status;
     if (o.common.threads) tensor_set_num_threads(o.common.threads);
-    Run r = {.o = &o,
-             .metrics = {.loss = NAN, .val_loss = NAN, .top1 = NAN, .top5 = NAN, .samples_per_s = NAN, .seconds = NAN}};
+    Run r = {.o = &o, .metrics = {.loss = NAN, .val_loss = NAN, .top1 = NAN, .top5 = NAN, .samples_per_s = NAN,
+                                  .seconds = NAN}};
     r.ask = o.interactive || (o.common.load && !o.predict && isatty(STDIN_FILENO));
     r.evaluate_loaded = o.common.load && !o.predict && !r.ask;
     if ((status = prepare(&r)) < 0 && (status = load_or_train(&r)) < 0) status = report(&r);

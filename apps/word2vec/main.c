@@ -89,7 +89,8 @@ static bool add_to(const char **list, int *n, const char *value, const char *fla
 }
 
 enum { O_CORPUS = APP_OPT_OWN, O_DIM, O_WINDOW, O_NEGATIVE, O_MIN_COUNT, O_SAMPLE, O_MIN_ALPHA, O_OUTPUT,
-       O_BINARY, O_SIMILAR, O_ANALOGY, O_EVAL_AN, O_EVAL_SIM, O_RESTRICT, O_PLOT_WORDS, O_HOGWILD, O_CHECKPOINT };
+       O_BINARY, O_SIMILAR, O_ANALOGY, O_EVAL_AN, O_EVAL_SIM, O_RESTRICT, O_PLOT_WORDS, O_HOGWILD,
+       O_CHECKPOINT };
 
 /* --iter and --alpha come first: messages about --epochs and --lr name them. */
 static const AppOption OWN_OPTIONS[] = {
