@@ -4,8 +4,9 @@
  * ids repeat, so the scatter is split over column blocks (each thread owns a range of
  * the D columns and walks all rows in order): no atomics, and the same sums in the
  * same order for any thread count. The output always remembers the table and ids it
- * came from (a provenance-only node when nothing is recorded), so the fused LSTM can
- * fold a small-vocabulary lookup into its input projection (see lstm_internal.h). */
+ * came from (a provenance-only node when nothing is recorded), so the LSTM layer can
+ * see that its input is a lookup and call ag_lstm_lookup, which folds a
+ * small-vocabulary table into the input projection (see autograd/ops.h). */
 #include "autograd/ops/lstm_internal.h"
 
 #include <string.h>

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks what liblamina.so exports (nm -D) against the installed headers:
 #   - every exported symbol is tensor_*, ag_* or nn_* with no double underscore
-#     (internals such as nn__progress_update, ag_lstm__check and stb_ds's stbds_*
+#     (internals such as nn__progress_update, ag__lstm_check and stb_ds's stbds_*
 #     stay hidden; the static archive still has them, which proves the hiding works);
 #   - every exported symbol is declared in an installed header (no accidental API);
 #   - every function an installed header declares is exported (no declared API that
