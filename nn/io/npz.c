@@ -1,81 +1,24 @@
-/* NumPy .npz weights: a stored (uncompressed) zip of .npy arrays, written atomically
- * and read with every zip and .npy header field bounds-checked and each member's
- * CRC-32 verified before anything is copied. Zip64 records (which numpy.savez writes
- * for every member) are read; deflate and encryption are refused by name. The .npy
- * header is a small Python dict literal, parsed strictly. */
-#include "nn/io/atomic_file_internal.h"
+/* NumPy .npz weights: the .npy arrays inside the zip container (zip.c) — writing
+ * each tensor's .npy header, parsing the headers strictly (a small Python dict
+ * literal), the NnNpz reader, and loading and saving a model's or any tensors by
+ * name, every difference reported before anything is copied. */
 #include "nn/io/npz.h"
+#include "nn/io/zip_internal.h"
 
 #include "nn/model/model_internal.h"
 #include "nn/text/text.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-#error "npz.c writes and reads '<f4' / '<i4' data by memcpy: a little-endian host is assumed"
-#endif
 
 #define NAME_MAX_LEN 255       /* an array name, without ".npy" */
 #define HEADER_MAX_LEN 16384   /* a .npy dict; numpy's own are ~120 bytes */
-#define U32_LIMIT 0xFFFFFFFFu
-
-static uint32_t crc32_update(uint32_t crc, const unsigned char *p, size_t n) {
-    static uint32_t table[256];
-    static int ready = 0;
-    if (!ready) { /* benign race: every thread computes the same table */
-        for (uint32_t i = 0; i < 256; i++) {
-            uint32_t c = i;
-            for (int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            table[i] = c;
-        }
-        ready = 1;
-    }
-    crc = ~crc;
-    for (size_t i = 0; i < n; i++) crc = table[(crc ^ p[i]) & 0xFF] ^ (crc >> 8);
-    return ~crc;
-}
-
-static uint16_t rd16(const unsigned char *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t rd32(const unsigned char *p) { return (uint32_t)rd16(p) | (uint32_t)rd16(p + 2) << 16; }
-static uint64_t rd64(const unsigned char *p) { return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32; }
 
 static const char *dtype_name(TensorDType d) { return d == TENSOR_I32 ? "int32" : "float32"; }
 
-/* ---- writing: the archive is built in memory, then written in one atomic go ---- */
-
-typedef struct Buf {
-    unsigned char *data;
-    size_t len, cap;
-} Buf;
-
-static void buf_put(Buf *b, const void *p, size_t n) {
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n) cap *= 2;
-        b->data = tensor_xrealloc(b->data, cap);
-        b->cap = cap;
-    }
-    if (n) memcpy(b->data + b->len, p, n);
-    b->len += n;
-}
-/* Appends little-endian fields: each character of sizes ('2' or '4') takes one
- * unsigned argument. */
-static void put_le(Buf *b, const char *sizes, ...) {
-    va_list ap;
-    va_start(ap, sizes);
-    for (const char *s = sizes; *s; s++) {
-        uint32_t v = va_arg(ap, uint32_t);
-        unsigned char x[4] = {(unsigned char)(v & 0xFF), (unsigned char)((v >> 8) & 0xFF), (unsigned char)((v >> 16) & 0xFF), (unsigned char)(v >> 24)};
-        buf_put(b, x, (size_t)(*s - '0'));
-    }
-    va_end(ap);
-}
+/* ---- writing ---- */
 
 /* The .npy prefix of t: magic, version 1.0, header length, and the dict padded with
  * spaces and a newline so the data starts at a multiple of 64 (as numpy does). */
@@ -112,7 +55,7 @@ static int check_for_save(const char *path, int n, Tensor *const *ts) {
             return tensor_set_error("%s: name '%.40s...' is longer than %d bytes", path, t->name, NAME_MAX_LEN);
         if (t->dtype != TENSOR_F32 && t->dtype != TENSOR_I32)
             return tensor_set_error("%s: '%s' has an unknown dtype %d", path, t->name, (int)t->dtype);
-        if ((uint64_t)t->size > (U32_LIMIT - 4096) / 4)
+        if ((uint64_t)t->size > (NN_ZIP_U32_LIMIT - 4096) / 4)
             return tensor_set_error("%s: '%s' is too large for a non-zip64 archive (over 4 GiB)", path, t->name);
         for (int j = 0; j < i; j++)
             if (strcmp(ts[j]->name, t->name) == 0)
@@ -126,52 +69,18 @@ static int check_for_save(const char *path, int n, Tensor *const *ts) {
 int nn_npz_save_tensors(const char *path, int n, Tensor *const *tensors) {
     if (!path || !*path) return tensor_set_error("nn_npz_save_tensors: empty path");
     if (check_for_save(path, n, tensors) != 0) return -1;
-    Buf b = {0};
-    uint32_t *offset = tensor_xcalloc((size_t)(n ? n : 1), sizeof *offset);
-    uint32_t *crc = tensor_xcalloc((size_t)(n ? n : 1), sizeof *crc);
-    uint32_t *size = tensor_xcalloc((size_t)(n ? n : 1), sizeof *size);
-    int rc = -1;
-    for (int i = 0; i < n; i++) {
+    NnZipWriter z = {0};
+    int rc = 0;
+    for (int i = 0; i < n && rc == 0; i++) {
         const Tensor *t = tensors[i];
-        char prefix[512];
-        size_t plen = npy_prefix(t, prefix, sizeof prefix), dlen = (size_t)t->size * 4;
-        if (b.len + 30 + NAME_MAX_LEN + 4 + plen + dlen > U32_LIMIT - 65536) {
-            tensor_set_error("%s: the archive would exceed 4 GiB, which needs zip64 (not written)", path);
-            goto done;
-        }
-        offset[i] = (uint32_t)b.len;
-        crc[i] = crc32_update(crc32_update(0, (const unsigned char *)prefix, plen), t->data, dlen);
-        size[i] = (uint32_t)(plen + dlen);
-        unsigned name_len = (unsigned)strlen(t->name) + 4;
-        /* Local header: signature, version needed (2.0), flags (UTF-8 names), stored,
-         * time and date (a fixed 1980-01-01 keeps files reproducible), CRC, sizes,
-         * name length, extra length. */
-        put_le(&b, "42222244422", 0x04034b50u, 20u, 0x0800u, 0u, 0u, 0x0021u, crc[i], size[i], size[i], name_len, 0u);
-        buf_put(&b, t->name, name_len - 4);
-        buf_put(&b, ".npy", 4);
-        buf_put(&b, prefix, plen);
-        buf_put(&b, t->data, dlen);
+        char prefix[512], member[NAME_MAX_LEN + 5];
+        size_t plen = npy_prefix(t, prefix, sizeof prefix);
+        snprintf(member, sizeof member, "%s.npy", t->name);
+        if (nn__zip_add(&z, member, prefix, plen, t->data, (size_t)t->size * 4) != 0)
+            rc = tensor_set_error("%s: the archive would exceed 4 GiB, which needs zip64 (not written)", path);
     }
-    size_t cd_start = b.len;
-    for (int i = 0; i < n; i++) {
-        unsigned name_len = (unsigned)strlen(tensors[i]->name) + 4;
-        /* Central header: signature, made by (Unix, 2.0), then as the local header,
-         * comment length, disk, attributes (a regular rw-r--r-- file), offset. */
-        put_le(&b, "42222224442222244", 0x02014b50u, 3u << 8 | 20u, 20u, 0x0800u, 0u, 0u, 0x0021u, crc[i], size[i],
-               size[i], name_len, 0u, 0u, 0u, 0u, 0100644u << 16, offset[i]);
-        buf_put(&b, tensors[i]->name, name_len - 4);
-        buf_put(&b, ".npy", 4);
-    }
-    size_t cd_size = b.len - cd_start;
-    /* End record: signature, disk numbers, entry counts, directory size and offset,
-     * comment length. */
-    put_le(&b, "42222442", 0x06054b50u, 0u, 0u, (unsigned)n, (unsigned)n, (uint32_t)cd_size, (uint32_t)cd_start, 0u);
-    rc = nn_write_file_atomically(path, b.data, b.len);
-done:
-    free(b.data);
-    free(offset);
-    free(crc);
-    free(size);
+    if (rc == 0) rc = nn__zip_write(&z, path);
+    nn__zip_free(&z);
     return rc;
 }
 
@@ -198,24 +107,6 @@ struct NnNpz {
     NpzArray *arrays;
     int n;
 };
-
-static int bad(const char *path, const char *fmt, ...) TENSOR_PRINTF(2, 3);
-static int bad(const char *path, const char *fmt, ...) {
-    char msg[400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return tensor_set_error("%s: not a readable .npz: %s", path, msg);
-}
-
-/* A member name fit for a message: at most cap-1 bytes, control bytes shown as '?'. */
-static const char *printable(char *out, size_t cap, const unsigned char *p, size_t n) {
-    size_t k = n < cap - 1 ? n : cap - 1;
-    for (size_t i = 0; i < k; i++) out[i] = (p[i] < 0x20 || p[i] == 0x7F) ? '?' : (char)p[i];
-    out[k] = '\0';
-    return out;
-}
 
 static void skip_ws(const char **s) {
     while (**s == ' ' || **s == '\t' || **s == '\n' || **s == '\r') (*s)++;
@@ -315,143 +206,63 @@ static const char *parse_dict(const char *s, NpzArray *a, char descr[16]) {
 
 /* Parses one member's .npy bytes into a. */
 static int parse_npy(const char *path, const char *member, const unsigned char *p, uint64_t len, NpzArray *a) {
-    if (len < 10 || memcmp(p, "\x93NUMPY", 6) != 0) return bad(path, "'%s' is not a .npy array (bad magic)", member);
+    if (len < 10 || memcmp(p, "\x93NUMPY", 6) != 0) return nn__zip_refuse(path, "'%s' is not a .npy array (bad magic)", member);
     uint64_t hlen, start;
     if (p[6] == 1) {
-        hlen = rd16(p + 8), start = 10;
+        hlen = nn__le16(p + 8), start = 10;
     } else if ((p[6] == 2 || p[6] == 3) && len >= 12) {
-        hlen = rd32(p + 8), start = 12;
+        hlen = nn__le32(p + 8), start = 12;
     } else {
-        return bad(path, "'%s' has .npy format version %u.%u (1.0 to 3.0 are read)", member, p[6], p[7]);
+        return nn__zip_refuse(path, "'%s' has .npy format version %u.%u (1.0 to 3.0 are read)", member, p[6], p[7]);
     }
     if (hlen > HEADER_MAX_LEN || hlen > len - start)
-        return bad(path, "'%s' has a header length of %llu bytes that does not fit", member, (unsigned long long)hlen);
+        return nn__zip_refuse(path, "'%s' has a header length of %llu bytes that does not fit", member, (unsigned long long)hlen);
     char header[HEADER_MAX_LEN + 1];
     memcpy(header, p + start, hlen);
     header[hlen] = '\0';
-    if (strlen(header) != hlen) return bad(path, "'%s' has a NUL byte in its header", member);
+    if (strlen(header) != hlen) return nn__zip_refuse(path, "'%s' has a NUL byte in its header", member);
     char descr[16] = "";
     const char *why = parse_dict(header, a, descr);
     if (why == DTYPE_REFUSED)
-        return bad(path, "'%s' has dtype '%s'; only little-endian float32 ('<f4') and int32 ('<i4') are read "
+        return nn__zip_refuse(path, "'%s' has dtype '%s'; only little-endian float32 ('<f4') and int32 ('<i4') are read "
                          "(convert with .astype(numpy.float32))", member, descr);
-    if (why) return bad(path, "'%s': %s", member, why);
+    if (why) return nn__zip_refuse(path, "'%s': %s", member, why);
     uint64_t count = 1, avail = len - start - hlen;
     for (int i = 0; i < a->ndim; i++) {
         if (a->shape[i] && count > avail / 4 / (uint64_t)a->shape[i])
-            return bad(path, "'%s' holds %llu bytes of data, less than its shape needs", member,
+            return nn__zip_refuse(path, "'%s' holds %llu bytes of data, less than its shape needs", member,
                        (unsigned long long)avail);
         count *= (uint64_t)a->shape[i];
     }
     if (count * 4 != avail)
-        return bad(path, "'%s' holds %llu bytes of data, its shape needs %llu", member, (unsigned long long)avail,
+        return nn__zip_refuse(path, "'%s' holds %llu bytes of data, its shape needs %llu", member, (unsigned long long)avail,
                    (unsigned long long)count * 4);
     a->size = (int64_t)count;
     a->data = p + start + hlen;
     return 0;
 }
 
-/* Reads the zip64 extra field of a central entry for the fields set to 0xFFFFFFFF. */
-static bool zip64_extra(const unsigned char *x, uint64_t xlen, uint64_t *usize, uint64_t *csize, uint64_t *loc) {
-    for (uint64_t q = 0; q + 4 <= xlen;) {
-        uint64_t id = rd16(x + q), sz = rd16(x + q + 2), k = 0;
-        if (q + 4 + sz > xlen) return false;
-        if (id == 1) {
-            uint64_t *fields[3] = {usize, csize, loc};
-            for (int f = 0; f < 3; f++)
-                if (*fields[f] == U32_LIMIT) {
-                    if (k + 8 > sz) return false;
-                    *fields[f] = rd64(x + q + 4 + k);
-                    k += 8;
-                }
-        }
-        q += 4 + sz;
-    }
-    return *usize != U32_LIMIT && *csize != U32_LIMIT && *loc != U32_LIMIT;
-}
-
-/* Finds and checks the end records; sets the central directory's place and count. */
-static int find_directory(const char *path, const unsigned char *f, uint64_t len, uint64_t *cd_off,
-                          uint64_t *cd_size, uint64_t *count) {
-    if (len < 22) return bad(path, "too short to be a zip archive (%llu bytes)", (unsigned long long)len);
-    uint64_t eocd = UINT64_MAX, lowest = len >= 22 + 65535 ? len - 22 - 65535 : 0;
-    for (uint64_t pos = len - 22;; pos--) {
-        if (rd32(f + pos) == 0x06054b50 && pos + 22 + rd16(f + pos + 20) == len) {
-            eocd = pos;
-            break;
-        }
-        if (pos == lowest) break;
-    }
-    if (eocd == UINT64_MAX) return bad(path, "no end-of-directory record: truncated, or not a zip archive");
-    const unsigned char *e = f + eocd;
-    uint64_t on_disk = rd16(e + 8), limit = eocd;
-    *count = rd16(e + 10), *cd_size = rd32(e + 12), *cd_off = rd32(e + 16);
-    bool multi = rd16(e + 4) != 0 || rd16(e + 6) != 0;
-    if (*count == 0xFFFF || *cd_size == U32_LIMIT || *cd_off == U32_LIMIT) {
-        if (eocd < 20 || rd32(f + eocd - 20) != 0x07064b50) return bad(path, "zip64 values without a zip64 locator");
-        const unsigned char *l = f + eocd - 20;
-        uint64_t z = rd64(l + 8);
-        if (z > eocd - 20 || eocd - 20 - z < 56 || rd32(f + z) != 0x06064b50)
-            return bad(path, "the zip64 end record is missing or damaged");
-        multi = multi || rd32(l + 4) != 0 || rd32(l + 16) > 1 || rd32(f + z + 16) != 0 || rd32(f + z + 20) != 0;
-        on_disk = rd64(f + z + 24), *count = rd64(f + z + 32), *cd_size = rd64(f + z + 40), *cd_off = rd64(f + z + 48);
-        limit = z;
-    }
-    if (multi || on_disk != *count) return bad(path, "multi-disk zip archives are not supported");
-    if (*cd_off > limit || *cd_size > limit - *cd_off)
-        return bad(path, "the central directory lies outside the file (truncated?)");
-    if (*count > *cd_size / 46 || *count > 1000000)
-        return bad(path, "the directory claims %llu entries in %llu bytes", (unsigned long long)*count,
-                   (unsigned long long)*cd_size);
-    return 0;
-}
-
-/* Walks the central directory, checking each member against its local header. */
+/* Walks the archive's members: each must be a .npy array with a name of its own. */
 static int parse_zip(const char *path, const unsigned char *f, uint64_t len, NnNpz *z) {
-    uint64_t cd_off = 0, cd_size = 0, count = 0;
-    if (find_directory(path, f, len, &cd_off, &cd_size, &count) != 0) return -1;
-    z->arrays = tensor_xcalloc(count ? count : 1, sizeof *z->arrays);
-    uint64_t pos = cd_off, cd_end = cd_off + cd_size;
-    for (uint64_t i = 0; i < count; i++) {
-        const unsigned char *c = f + pos;
-        if (cd_end - pos < 46 || rd32(c) != 0x02014b50)
-            return bad(path, "central directory entry %llu is damaged", (unsigned long long)i);
-        unsigned flags = rd16(c + 8), method = rd16(c + 10);
-        uint32_t crc = rd32(c + 16);
-        uint64_t csize = rd32(c + 20), usize = rd32(c + 24), loc = rd32(c + 42);
-        uint64_t nlen = rd16(c + 28), xlen = rd16(c + 30), clen = rd16(c + 32);
-        if (46 + nlen + xlen + clen > cd_end - pos)
-            return bad(path, "central directory entry %llu is damaged", (unsigned long long)i);
-        char shown[NAME_MAX_LEN + 8];
-        const char *name = printable(shown, sizeof shown, c + 46, nlen);
-        if (flags & 1) return bad(path, "'%s' is encrypted", name);
-        if (method != 0)
-            return bad(path, "'%s' is compressed (method %u%s); only stored (uncompressed) members are read: "
-                             "write it with numpy.savez, not numpy.savez_compressed",
-                       name, method, method == 8 ? ", deflate" : "");
-        if ((csize == U32_LIMIT || usize == U32_LIMIT || loc == U32_LIMIT) &&
-            !zip64_extra(c + 46 + nlen, xlen, &usize, &csize, &loc))
-            return bad(path, "'%s' has a damaged zip64 extra field", name);
-        if (csize != usize) return bad(path, "'%s' is stored with %llu bytes but claims %llu", name,
-                                       (unsigned long long)csize, (unsigned long long)usize);
-        if (loc > cd_off || cd_off - loc < 30 || rd32(f + loc) != 0x04034b50)
-            return bad(path, "'%s': its local header is missing or outside the data", name);
-        uint64_t data = loc + 30 + rd16(f + loc + 26) + rd16(f + loc + 28);
-        if (data > cd_off || csize > cd_off - data) return bad(path, "'%s': its data runs past the end", name);
-        if (rd16(f + loc + 26) != nlen || memcmp(f + loc + 30, c + 46, nlen) != 0 || rd16(f + loc + 8) != method)
-            return bad(path, "'%s': its local header disagrees with the central directory", name);
-        if (crc32_update(0, f + data, csize) != crc) return bad(path, "'%s': CRC-32 mismatch (corrupted)", name);
-        if (nlen < 5 || nlen > NAME_MAX_LEN + 4 || memcmp(c + 46 + nlen - 4, ".npy", 4) != 0 ||
-            memchr(c + 46, 0, nlen) || strlen(name) != nlen)
-            return bad(path, "member '%s' is not a .npy array with a name of 1..%d bytes", name, NAME_MAX_LEN);
+    NnZipDir dir;
+    if (nn__zip_open_dir(&dir, path, f, len) != 0) return -1;
+    z->arrays = tensor_xcalloc(dir.count ? dir.count : 1, sizeof *z->arrays);
+    for (uint64_t i = 0; i < dir.count; i++) {
+        NnZipMember mb;
+        if (nn__zip_next(&dir, i, &mb) != 0) return -1;
+        const char *name = mb.shown;
+        const uint64_t nlen = mb.name_len;
+        if (nlen < 5 || nlen > NAME_MAX_LEN + 4 || memcmp(mb.name + nlen - 4, ".npy", 4) != 0 ||
+            memchr(mb.name, 0, nlen) || strlen(name) != nlen)
+            return nn__zip_refuse(path, "member '%s' is not a .npy array with a name of 1..%d bytes", name,
+                                  NAME_MAX_LEN);
         NpzArray *a = &z->arrays[i];
-        memcpy(a->name, c + 46, nlen - 4);
+        memcpy(a->name, mb.name, nlen - 4);
         a->name[nlen - 4] = '\0';
         for (uint64_t j = 0; j < i; j++)
-            if (strcmp(z->arrays[j].name, a->name) == 0) return bad(path, "'%s' appears twice", name);
-        if (parse_npy(path, name, f + data, csize, a) != 0) return -1;
+            if (strcmp(z->arrays[j].name, a->name) == 0) return nn__zip_refuse(path, "'%s' appears twice", name);
+        if (parse_npy(path, name, mb.data, mb.size, a) != 0) return -1;
         z->n = (int)i + 1;
-        pos += 46 + nlen + xlen + clen;
     }
     return 0;
 }

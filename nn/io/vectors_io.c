@@ -4,6 +4,7 @@
  * ends, runs of blanks, a repeated word keeps its first vector, as in gensim). */
 #include "nn/io/vectors_io.h"
 
+#include "nn/io/bytes_internal.h"
 #include "nn/text/text.h"
 #include "tensor/error.h"
 
@@ -96,8 +97,9 @@ int nn_vectors_write(const NnWordVectors *wv, const char *path, bool binary) {
             fputc(' ', f);
             for (int64_t k = 0; k < wv->dim; k++) { /* little-endian whatever the host */
                 uint32_t b;
+                unsigned char le[4];
                 memcpy(&b, &v[k], 4);
-                unsigned char le[4] = {(unsigned char)(b & 255), (unsigned char)((b >> 8) & 255), (unsigned char)((b >> 16) & 255), (unsigned char)(b >> 24)};
+                nn__store_le32(le, b);
                 fwrite(le, 1, 4, f);
             }
         } else {
@@ -183,7 +185,7 @@ static const char *parse_binary_entry(Reader *r, int64_t dim, char **word, float
     if ((size_t)(r->end - r->p) < (size_t)dim * 4) return "the file ends inside a vector";
     const unsigned char *q = (const unsigned char *)r->p;
     for (int64_t k = 0; k < dim; k++, q += 4) {
-        uint32_t b = (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
+        uint32_t b = nn__le32(q);
         memcpy(&v[k], &b, 4);
     }
     r->p = (const char *)q;
@@ -193,70 +195,59 @@ static const char *parse_binary_entry(Reader *r, int64_t dim, char **word, float
     return NULL;
 }
 
-NnWordVectors *nn_vectors_read(const char *path, NnVectorsFormat format) {
-    int64_t len;
-    char *data = nn_read_file(path, &len);
-    if (!data) return NULL;
-    Reader r = {.p = data, .end = data + len, .path = path};
+/* The "<words> <dimension>" line, and (NN_VECTORS_AUTO) which format follows it:
+ * text if the first entry parses as a text line. */
+static int read_header(Reader *r, NnVectorsFormat *format, long long *v_count, long long *dim) {
     const char *b, *e;
-    long long v_count = -1, dim = -1;
     char tail;
-    NnWordVectors *wv = NULL;
-    float *vec = NULL;
-    if (!next_line(&r, &b, &e)) {
-        tensor_set_error("%s: empty file, expected a \"<words> <dimension>\" header", path);
-        goto fail;
-    }
+    if (!next_line(r, &b, &e))
+        return tensor_set_error("%s: empty file, expected a \"<words> <dimension>\" header", r->path);
     char header[128];
     size_t hn = (size_t)(e - b) < sizeof header - 1 ? (size_t)(e - b) : sizeof header - 1;
     memcpy(header, b, hn);
     header[hn] = 0;
-    if (sscanf(header, "%lld %lld %c", &v_count, &dim, &tail) != 2 || v_count < 0 || dim < 1 || dim > (1 << 20)) {
-        tensor_set_error("%s: line 1 is not a \"<words> <dimension>\" header", path);
-        goto fail;
-    }
-    if (format == NN_VECTORS_AUTO) { /* text if the first entry parses as a text line */
-        Reader peek = r;
-        format = NN_VECTORS_BINARY;
-        vec = tensor_xmalloc((size_t)dim * sizeof *vec);
-        if (v_count == 0 || (next_line(&peek, &b, &e) && !parse_text_entry(b, e, dim, NULL, vec)))
-            format = NN_VECTORS_TEXT;
+    if (sscanf(header, "%lld %lld %c", v_count, dim, &tail) != 2 || *v_count < 0 || *dim < 1 || *dim > (1 << 20))
+        return tensor_set_error("%s: line 1 is not a \"<words> <dimension>\" header", r->path);
+    if (*format == NN_VECTORS_AUTO) {
+        Reader peek = *r;
+        float *vec = tensor_xmalloc((size_t)*dim * sizeof *vec);
+        *format = NN_VECTORS_BINARY;
+        if (*v_count == 0 || (next_line(&peek, &b, &e) && !parse_text_entry(b, e, *dim, NULL, vec)))
+            *format = NN_VECTORS_TEXT;
         free(vec);
-        vec = NULL;
     }
-    /* Entries cannot be fewer bytes than this, which bounds what a corrupt header can
-     * make us allocate. */
-    if (v_count > len / (format == NN_VECTORS_BINARY ? 4 * dim + 2 : 2 * dim + 1) + 1) {
-        tensor_set_error("%s: the header promises %lld words of %lld values, more than the file holds", path,
-                         v_count, dim);
-        goto fail;
-    }
-    wv = nn_word_vectors_new(v_count, dim);
-    if (!wv) goto fail;
+    return 0;
+}
+
+/* The v_count entries into wv's rows; a repeated word keeps its first vector, as in
+ * gensim, so wv->size becomes the number of distinct words. */
+static int read_entries(Reader *r, NnVectorsFormat format, int64_t v_count, NnWordVectors *wv) {
+    const int64_t dim = wv->dim;
     int64_t kept = 0;
-    NnWordIndexEntry *seen = NULL; /* duplicates keep the first vector, as in gensim */
+    NnWordIndexEntry *seen = NULL;
     sh_new_arena(seen);
     for (int64_t i = 0; i < v_count; i++) {
         char *word = NULL;
         float *v = wv->vectors + kept * dim;
-        const char *err;
+        const char *err, *b, *e;
         if (format == NN_VECTORS_TEXT) {
-            if (next_line(&r, &b, &e)) {
+            if (next_line(r, &b, &e)) {
                 err = parse_text_entry(b, e, dim, &word, v);
             } else {
-                r.line++; /* the line that is missing */
+                r->line++; /* the line that is missing */
                 err = "the file ends early";
             }
-            if (err) tensor_set_error("%s: line %lld: %s (expected a word and %lld numbers)", path,
-                                      (long long)r.line, err, dim);
+            if (err) tensor_set_error("%s: line %lld: %s (expected a word and %lld numbers)", r->path,
+                                      (long long)r->line, err, (long long)dim);
         } else {
-            err = parse_binary_entry(&r, dim, &word, v);
-            if (err) tensor_set_error("%s: entry %lld of %lld: %s", path, (long long)i + 1, v_count, err);
+            err = parse_binary_entry(r, dim, &word, v);
+            if (err)
+                tensor_set_error("%s: entry %lld of %lld: %s", r->path, (long long)i + 1, (long long)v_count, err);
         }
         if (err) {
             free(word);
             shfree(seen);
-            goto fail;
+            return -1;
         }
         if (shgeti(seen, word) >= 0) {
             free(word);
@@ -267,6 +258,26 @@ NnWordVectors *nn_vectors_read(const char *path, NnVectorsFormat format) {
     }
     shfree(seen);
     wv->size = kept;
+    return 0;
+}
+
+NnWordVectors *nn_vectors_read(const char *path, NnVectorsFormat format) {
+    int64_t len;
+    char *data = nn_read_file(path, &len);
+    if (!data) return NULL;
+    Reader r = {.p = data, .end = data + len, .path = path};
+    long long v_count = -1, dim = -1;
+    NnWordVectors *wv = NULL;
+    if (read_header(&r, &format, &v_count, &dim) != 0) goto fail;
+    /* Entries cannot be fewer bytes than this, which bounds what a corrupt header can
+     * make us allocate. */
+    if (v_count > len / (format == NN_VECTORS_BINARY ? 4 * dim + 2 : 2 * dim + 1) + 1) {
+        tensor_set_error("%s: the header promises %lld words of %lld values, more than the file holds", path,
+                         v_count, dim);
+        goto fail;
+    }
+    wv = nn_word_vectors_new(v_count, dim);
+    if (!wv || read_entries(&r, format, v_count, wv) != 0) goto fail;
     if (nn_word_vectors_finish(wv) != 0) {
         char why[256];
         snprintf(why, sizeof why, "%s", tensor_last_error());
