@@ -1,0 +1,205 @@
+/* word2vec training state files (nn_w2v_save_state, nn_w2v_load_state): the run's
+ * settings and a fingerprint of its corpus, every thread's place in the schedule and
+ * its generator, both tables, and a checksum. A file is taken only whole, and only
+ * when this model's own run could have reached it. */
+#include "nn/word2vec/word2vec_internal.h"
+
+#include "nn/io/atomic_file_internal.h"
+#include "nn/io/bytes_internal.h"
+#include "nn/text/text.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Layout (8-byte little-endian fields): the magic, the run's settings and corpus
+ * fingerprint (STATE_FIELDS), whether a run was planned, then per thread its
+ * WorkerState (WORKER_FIELDS), then the input and output tables (V x D floats each),
+ * then an FNV-1a checksum of everything before. */
+static const char STATE_MAGIC[8] = {'L', 'W', '2', 'V', 'S', 'T', '0', '1'};
+enum { STATE_FIELDS = 17, WORKER_FIELDS = 11 };
+#define FNV_OFFSET 0xCBF29CE484222325ull
+
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n) {
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001B3ull;
+    return h;
+}
+
+static uint64_t f64_bits(double x) {
+    uint64_t u;
+    memcpy(&u, &x, 8);
+    return u;
+}
+
+/* What must match for a saved run to continue here, and the names used in messages. */
+static void state_fields(const NnWord2Vec *m, uint64_t f[STATE_FIELDS]) {
+    const NnW2vCorpus *c = m->corpus;
+    uint64_t vocab_hash = FNV_OFFSET;
+    for (int64_t i = 0; i < m->V; i++) {
+        vocab_hash = fnv1a(vocab_hash, c->words[i], strlen(c->words[i]) + 1);
+        vocab_hash = fnv1a(vocab_hash, &c->counts[i], sizeof c->counts[i]);
+    }
+    uint64_t v[STATE_FIELDS] = {(uint64_t)m->V, (uint64_t)m->D, (uint64_t)c->raw_words,
+                                (uint64_t)nn_w2v_corpus_sentences(c), vocab_hash, (uint64_t)m->o.threads,
+                                m->o.hogwild, m->o.seed, (uint64_t)m->o.window, (uint64_t)m->o.negative,
+                                (uint64_t)m->o.iter, f64_bits(m->o.no_sample ? 0 : m->o.sample),
+                                f64_bits(m->o.alpha), f64_bits(m->o.min_alpha), (uint64_t)m->o.batch_words,
+                                (uint64_t)m->o.max_words, 0};
+    memcpy(f, v, sizeof v);
+}
+
+static const char *const STATE_NAMES[STATE_FIELDS] = {
+    "vocabulary size", "dim", "corpus words", "corpus sentences", "vocabulary (words and counts)", "threads",
+    "hogwild", "seed", "window", "negative", "iter", "sample", "alpha", "min_alpha", "batch_words", "max_words",
+    "reserved"};
+
+static void worker_fields(const WorkerState *st, uint64_t f[WORKER_FIELDS]) {
+    uint64_t v[WORKER_FIELDS] = {(uint64_t)st->s0, (uint64_t)st->s1, (uint64_t)st->sent, (uint64_t)st->pos,
+                                 (uint64_t)st->budget, (uint64_t)st->done, (uint64_t)st->epoch, st->rng,
+                                 f64_bits(st->loss), (uint64_t)st->epoch_pairs, (uint64_t)st->pairs};
+    memcpy(f, v, sizeof v);
+}
+
+static WorkerState worker_from_fields(const uint64_t wf[WORKER_FIELDS]) {
+    double loss;
+    memcpy(&loss, &wf[8], 8);
+    return (WorkerState){.s0 = (int64_t)wf[0], .s1 = (int64_t)wf[1], .sent = (int64_t)wf[2], .pos = (int64_t)wf[3],
+                         .budget = (int64_t)wf[4], .done = (int64_t)wf[5], .epoch = (int64_t)wf[6], .rng = wf[7],
+                         .loss = loss, .epoch_pairs = (int64_t)wf[9], .pairs = (int64_t)wf[10]};
+}
+
+/* ---- saving ---- */
+
+/* The file as it is written: the checksum so far, and whether every write worked. */
+typedef struct Out {
+    FILE *f;
+    uint64_t hash;
+    bool ok;
+} Out;
+
+static void out_put(Out *o, const void *p, size_t n) {
+    o->hash = fnv1a(o->hash, p, n);
+    o->ok = o->ok && fwrite(p, 1, n, o->f) == n;
+}
+
+int nn_w2v_save_state(const NnWord2Vec *m, const char *path) {
+    NnAtomicFile af;
+    if (nn_atomic_file_open(&af, path) != 0) return -1;
+    /* The fields are encoded in memory; the tables, the bulk of the file, go straight out. */
+    NnBytes head = {0};
+    uint64_t f[STATE_FIELDS], wf[WORKER_FIELDS];
+    state_fields(m, f);
+    nn__bytes_put(&head, STATE_MAGIC, sizeof STATE_MAGIC);
+    for (int i = 0; i < STATE_FIELDS; i++) nn__bytes_u64(&head, f[i]);
+    nn__bytes_u64(&head, m->planned);
+    for (int t = 0; t < m->o.threads; t++) {
+        if (m->planned) worker_fields(&m->ws[t], wf);
+        else memset(wf, 0, sizeof wf);
+        for (int i = 0; i < WORKER_FIELDS; i++) nn__bytes_u64(&head, wf[i]);
+    }
+    Out o = {.f = af.f, .hash = FNV_OFFSET, .ok = true};
+    out_put(&o, head.data, head.len);
+    out_put(&o, tensor_f32(m->in), (size_t)(m->V * m->D) * sizeof(float));
+    out_put(&o, tensor_f32(m->out), (size_t)(m->V * m->D) * sizeof(float));
+    unsigned char h[8];
+    nn__store_le64(h, o.hash);
+    out_put(&o, h, 8);
+    if (!o.ok) tensor_set_error("%s: cannot write the training state: %s", path, strerror(errno));
+    free(head.data);
+    return nn_atomic_file_commit(&af, o.ok);
+}
+
+/* ---- loading ---- */
+
+/* The magic, then every setting against this model's (naming the first that
+ * differs), then the size and checksum; leaves the cursor after the settings. */
+static int check_header(const NnWord2Vec *m, const char *path, NnCursor *c, size_t want) {
+    char magic[sizeof STATE_MAGIC];
+    uint64_t f[STATE_FIELDS], saved[STATE_FIELDS];
+    nn__cursor_take(c, magic, sizeof magic);
+    for (int i = 0; i < STATE_FIELDS; i++) saved[i] = nn__cursor_u64(c);
+    if (c->truncated || memcmp(magic, STATE_MAGIC, sizeof STATE_MAGIC) != 0)
+        return tensor_set_error("%s: not a word2vec training state file", path);
+    state_fields(m, f);
+    for (int i = 0; i < STATE_FIELDS; i++)
+        if (f[i] != saved[i])
+            return tensor_set_error("%s: saved by a run with a different %s; resume with the same corpus and "
+                                    "training options", path, STATE_NAMES[i]);
+    const size_t len = c->len;
+    if (len != want || fnv1a(FNV_OFFSET, c->p, len - 8) != nn__le64(c->p + len - 8))
+        return tensor_set_error("%s: the file is truncated or damaged (%lld bytes, checksum %s)", path,
+                                (long long)len, len != want ? "not checked" : "wrong");
+    return 0;
+}
+
+/* A saved thread state is only taken when it is one this model's own run could have
+ * reached: the planned slice and budget, a position inside the slice, counts within
+ * what the words done allow (so no sum of them overflows), a finite loss. */
+static bool worker_state_fits(const NnWord2Vec *m, const WorkerState *plan, const WorkerState *st) {
+    int64_t slen = 0;
+    if (st->s0 != plan->s0 || st->s1 != plan->s1 || st->budget != plan->budget) return false;
+    if (st->sent < st->s0 || st->sent > st->s1) return false;
+    if (st->sent < st->s1) nn_w2v_corpus_sentence(m->corpus, st->sent, &slen);
+    const int64_t max_pairs = 2 * (int64_t)m->o.window; /* per word */
+    return st->pos >= 0 && st->pos <= slen && st->done >= 0 && st->done <= st->budget && st->epoch >= 0 &&
+           st->epoch <= m->o.iter && st->epoch_pairs >= 0 && st->pairs >= 0 &&
+           st->epoch_pairs <= max_pairs * st->done && st->pairs <= max_pairs * st->done && isfinite(st->loss) &&
+           st->loss >= 0;
+}
+
+/* Every thread's saved state into loaded[threads], each checked against the plan of
+ * a fresh run when one had started. */
+static int read_workers(const NnWord2Vec *m, const char *path, NnCursor *c, bool started, WorkerState *loaded) {
+    const int T = m->o.threads;
+    WorkerState *planned_ws = tensor_xmalloc((size_t)T * sizeof *planned_ws);
+    nn__w2v_plan_into(m, planned_ws);
+    int rc = 0;
+    for (int t = 0; t < T && rc == 0; t++) {
+        uint64_t wf[WORKER_FIELDS];
+        for (int i = 0; i < WORKER_FIELDS; i++) wf[i] = nn__cursor_u64(c);
+        loaded[t] = worker_from_fields(wf);
+        if (started && !worker_state_fits(m, &planned_ws[t], &loaded[t]))
+            rc = tensor_set_error("%s: thread %d's position or counts do not fit this corpus and these options",
+                                  path, t + 1);
+    }
+    free(planned_ws);
+    return rc;
+}
+
+int nn_w2v_load_state(NnWord2Vec *m, const char *path) {
+    int64_t len;
+    char *data = nn_read_file(path, &len);
+    if (!data) return -1;
+    const int T = m->o.threads;
+    const size_t tables = (size_t)(m->V * m->D) * sizeof(float),
+                 want = sizeof STATE_MAGIC + 8 * (STATE_FIELDS + 1 + (size_t)T * WORKER_FIELDS + 1) + 2 * tables;
+    NnCursor c = {(const unsigned char *)data, (size_t)len, 0, false};
+    /* Decoded aside and taken only when every thread's position checks out, so a
+     * refused file leaves the model as it was. */
+    WorkerState *loaded = NULL;
+    int rc = check_header(m, path, &c, want);
+    bool started = false;
+    if (rc == 0) {
+        started = nn__cursor_u64(&c) != 0;
+        loaded = tensor_xmalloc((size_t)T * sizeof *loaded);
+        rc = read_workers(m, path, &c, started, loaded);
+    }
+    const char *p = data + c.pos; /* the tables */
+    for (size_t k = 0; rc == 0 && k < 2 * tables / sizeof(float); k++) {
+        float v;
+        memcpy(&v, p + k * sizeof(float), sizeof v);
+        if (!isfinite(v)) /* no run writes these: the file was made or edited elsewhere */
+            rc = tensor_set_error("%s: the saved vectors hold NaN or infinite values", path);
+    }
+    if (rc == 0) {
+        memcpy(m->ws, loaded, (size_t)T * sizeof *loaded);
+        memcpy(tensor_f32(m->in), p, tables);
+        memcpy(tensor_f32(m->out), p + tables, tables);
+        m->planned = m->in_progress = started; /* a finished run continues to its end at once */
+    }
+    free(loaded);
+    free(data);
+    return rc;
+}
