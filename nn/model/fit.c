@@ -24,14 +24,28 @@ static Tensor *gather_batch(Tape *tape, const Tensor *src, const int64_t *idx, i
     return b;
 }
 
-/* A view of rows [start, start+count) of src, in the tape's arena (no copy). */
-static Tensor *row_range(Tape *tape, const Tensor *src, int64_t start, int64_t count) {
+Tensor *nn__model_rows(Arena *arena, const Tensor *src, int64_t start, int64_t count) {
     int64_t shape[TENSOR_MAX_DIMS];
     shape[0] = count;
     for (int d = 1; d < src->ndim; d++) shape[d] = src->shape[d];
     size_t elem = src->dtype == TENSOR_I32 ? sizeof(int32_t) : sizeof(float);
-    return tensor_view(ag_tape_arena(tape), src->dtype, (char *)src->data + (size_t)(start * row_size(src)) * elem,
-                       NULL, src->ndim, shape);
+    return tensor_view(arena, src->dtype, (char *)src->data + (size_t)(start * row_size(src)) * elem, NULL,
+                       src->ndim, shape);
+}
+
+/* A view of rows [start, start+count) of src, in the tape's arena (no copy). */
+static Tensor *row_range(Tape *tape, const Tensor *src, int64_t start, int64_t count) {
+    return nn__model_rows(ag_tape_arena(tape), src, start, count);
+}
+
+int nn__model_check_input(const Model *m, const Tensor *x, const char *what) {
+    if (x->dtype != m->input.dtype || x->ndim - 1 != m->input.ndim)
+        return tensor_set_error("%s: inputs do not match the model's input", what);
+    for (int d = 0; d < m->input.ndim; d++)
+        if (m->input.dim[d] >= 0 && m->input.dim[d] != x->shape[d + 1])
+            return tensor_set_error("%s: input dim %d is %lld, the model was built for %lld", what, d + 1,
+                                    (long long)x->shape[d + 1], (long long)m->input.dim[d]);
+    return 0;
 }
 
 /* Builds the model from the data if needed and checks x, y against it. */
@@ -48,12 +62,7 @@ static int prepare(Model *m, const Tensor *x, const Tensor *y, const char *what)
         for (int d = 1; d < x->ndim; d++) in.dim[d - 1] = x->shape[d];
         if (nn_build(m, in) != 0) return -1;
     }
-    if (x->dtype != m->input.dtype || x->ndim - 1 != m->input.ndim)
-        return tensor_set_error("%s: inputs do not match the model's input", what);
-    for (int d = 0; d < m->input.ndim; d++)
-        if (m->input.dim[d] >= 0 && m->input.dim[d] != x->shape[d + 1])
-            return tensor_set_error("%s: input dim %d is %lld, the model was built for %lld", what, d + 1,
-                                    (long long)x->shape[d + 1], (long long)m->input.dim[d]);
+    if (nn__model_check_input(m, x, what) != 0) return -1;
     if (y) {
         bool sparse = m->loss == NN_SPARSE_CATEGORICAL_CROSSENTROPY;
         if (sparse && y->dtype != TENSOR_I32)
@@ -224,15 +233,54 @@ static void history_put(NnHistory *h, double loss, double val_loss, double acc, 
     h->epochs++;
 }
 
-/* Writes a checkpoint describing the current position. */
-static int write_checkpoint(Model *m, const char *path, int epoch, int64_t step_in_epoch, int64_t n_train,
-                            int64_t batch, const Rng *epoch_start_rng, double loss_sum, int64_t seen,
-                            int64_t correct, int64_t predictions, const NnHistory *h) {
-    NnTrainState st = {.epoch = epoch, .step_in_epoch = step_in_epoch, .n_train = n_train, .batch_size = batch,
-                       .model_rng = {m->rng.state, m->rng.inc},
-                       .shuffle_rng = {epoch_start_rng->state, epoch_start_rng->inc},
-                       .loss_sum = loss_sum, .seen = seen, .correct = correct, .predictions = predictions,
-                       .n_history = h->epochs};
+/* An epoch's running sums: what the progress line, the logs and a checkpoint report. */
+typedef struct EpochSums {
+    double loss_sum;
+    int64_t seen, correct, predictions;
+} EpochSums;
+
+/* One nn_fit_opts call: its settings and data, and where the run stands. */
+typedef struct Fit {
+    Model *m;
+    const NnFitOpts *o;
+    Tensor *x, *y;
+    Tensor *vx, *vy;          /* validation data: val_x, val_y, or x, y with validation_split */
+    int64_t batch, n_train, n_val, steps_per_epoch;
+    int epochs;
+    NnHistory *h;
+    Rng shuffle_rng;
+    int first_epoch;          /* 1, or the epoch a checkpoint resumes */
+    int64_t resume_step;      /* steps of first_epoch the checkpoint had taken */
+    EpochSums resume_sums;    /* and its sums then */
+    int64_t start_steps;      /* the model's step count when the original run began */
+    const char *kept_path;    /* the file holding the last good state, and its step */
+    int64_t kept_step;
+    const char *signal_path;  /* where a checkpoint goes when a signal stops the run */
+    int64_t *order;           /* the epoch's sample order */
+    bool stop;                /* a callback, max_steps or a mid-epoch checkpoint ends the run */
+    int rc;                   /* -1 once a step or a checkpoint write failed */
+} Fit;
+
+/* The epoch in progress. */
+typedef struct Epoch {
+    int epoch;
+    Rng start_rng;            /* the shuffling Rng at its start (what a checkpoint stores) */
+    int64_t s, steps;         /* steps taken, and planned (max_steps may cut it short) */
+    bool resumed;             /* it continues the checkpoint's epoch */
+    EpochSums sums;
+    NnProgress progress;
+} Epoch;
+
+/* Writes a checkpoint saying the run stands at step `step` of epoch `epoch`, whose
+ * shuffle started from rng, with those sums. */
+static int write_checkpoint(const Fit *f, const char *path, int epoch, int64_t step, const Rng *rng,
+                            const EpochSums *sums) {
+    const Model *m = f->m;
+    const NnHistory *h = f->h;
+    NnTrainState st = {.epoch = epoch, .step_in_epoch = step, .n_train = f->n_train, .batch_size = f->batch,
+                       .model_rng = {m->rng.state, m->rng.inc}, .shuffle_rng = {rng->state, rng->inc},
+                       .loss_sum = sums->loss_sum, .seen = sums->seen, .correct = sums->correct,
+                       .predictions = sums->predictions, .n_history = h->epochs};
     st.history = tensor_xmalloc((size_t)(h->epochs ? h->epochs : 1) * 4 * sizeof(double));
     for (int e = 0; e < h->epochs; e++) {
         st.history[4 * e] = h->loss[e];
@@ -271,190 +319,222 @@ static void name_kept_checkpoint(const char *path, int64_t step) {
     tensor_set_error("%s; %s keeps the last good checkpoint (step %lld)", reason, path, (long long)step);
 }
 
-NnHistory *nn_fit_opts(Model *m, Tensor *x, Tensor *y, const NnFitOpts *o) {
-    if (prepare(m, x, y, "fit") != 0) return NULL;
-    int64_t batch = o->batch_size ? o->batch_size : 32;
-    int epochs = o->epochs ? o->epochs : 1;
-    if (batch < 0 || epochs < 0 || o->max_steps < 0 || o->checkpoint_every < 0)
-        return tensor_set_error("fit: batch_size, epochs, max_steps and checkpoint_every must be positive"), NULL;
+/* Checks the data and options and fills in the defaults, the validation rows and the
+ * schedule; the history is allocated last, so a refusal leaves nothing to free. */
+static int fit_setup(Fit *f, Model *m, Tensor *x, Tensor *y, const NnFitOpts *o) {
+    if (prepare(m, x, y, "fit") != 0) return -1;
+    *f = (Fit){.m = m, .o = o, .x = x, .y = y, .batch = o->batch_size ? o->batch_size : 32,
+               .epochs = o->epochs ? o->epochs : 1, .first_epoch = 1, .start_steps = m->steps};
+    if (f->batch < 0 || f->epochs < 0 || o->max_steps < 0 || o->checkpoint_every < 0)
+        return tensor_set_error("fit: batch_size, epochs, max_steps and checkpoint_every must be positive");
     if (!(o->validation_split >= 0 && o->validation_split < 1))
-        return tensor_set_error("fit: validation_split %g must be in [0, 1)", o->validation_split), NULL;
-    Tensor *vx = o->val_x, *vy = o->val_y;
-    if ((vx == NULL) != (vy == NULL)) return tensor_set_error("fit: give both val_x and val_y"), NULL;
-    if (vx && prepare(m, vx, vy, "fit (validation data)") != 0) return NULL;
-    int64_t n = x->shape[0], n_val = 0;
-    if (!vx && o->validation_split > 0) {
+        return tensor_set_error("fit: validation_split %g must be in [0, 1)", o->validation_split);
+    f->vx = o->val_x, f->vy = o->val_y;
+    if ((f->vx == NULL) != (f->vy == NULL)) return tensor_set_error("fit: give both val_x and val_y");
+    if (f->vx && prepare(m, f->vx, f->vy, "fit (validation data)") != 0) return -1;
+    int64_t n = x->shape[0];
+    if (!f->vx && o->validation_split > 0) {
         /* Keras holds out the last fraction of the samples, before shuffling. */
-        n_val = n - (int64_t)((double)n * (1.0 - o->validation_split));
-        vx = x;
-        vy = y;
+        f->n_val = n - (int64_t)((double)n * (1.0 - o->validation_split));
+        f->vx = x;
+        f->vy = y;
     }
-    int64_t n_train = n - n_val;
-    if (n_train <= 0)
-        return tensor_set_error("fit: no training samples (%lld given, %lld held out)", (long long)n, (long long)n_val),
-               NULL;
-    int64_t steps_per_epoch = (n_train + batch - 1) / batch;
+    f->n_train = n - f->n_val;
+    if (f->n_train <= 0)
+        return tensor_set_error("fit: no training samples (%lld given, %lld held out)", (long long)n,
+                                (long long)f->n_val);
+    f->steps_per_epoch = (f->n_train + f->batch - 1) / f->batch;
+    f->h = history_new(f->epochs);
+    tensor_rng_seed(&f->shuffle_rng, o->seed, 0x73687566);
+    return 0;
+}
 
-    NnHistory *h = history_new(epochs);
-    Rng shuffle_rng;
-    tensor_rng_seed(&shuffle_rng, o->seed, 0x73687566);
-    int first_epoch = 1;
-    int64_t resume_step = 0, steps_before = 0; /* steps the original run took before this call */
-    double resume_loss_sum = 0;
-    int64_t resume_seen = 0, resume_correct = 0, resume_predictions = 0;
-    const char *kept_path = NULL; /* the file holding the last good state, and its step */
-    int64_t kept_step = 0;
+/* Takes up the run saved in o->resume_path: its history, generators, position and
+ * sums. Returns 0, 1 when that run had already finished (nothing left to do), or -1
+ * when the file is refused (the model unchanged). */
+static int fit_resume(Fit *f) {
+    Model *m = f->m;
+    const NnFitOpts *o = f->o;
+    NnTrainState st;
+    ResumeCheck check = {.path = o->resume_path, .n_train = f->n_train, .batch = f->batch, .epochs = f->epochs};
+    if (nn__load_checkpoint_if(m, o->resume_path, &st, resume_fits, &check) != 0) return -1;
+    for (int e = 0; e < st.n_history && e < f->epochs; e++)
+        history_put(f->h, st.history[4 * e], st.history[4 * e + 1], st.history[4 * e + 2], st.history[4 * e + 3]);
+    free(st.history);
+    if (st.n_history >= st.epoch) return 1;
+    m->rng.state = st.model_rng[0];
+    m->rng.inc = st.model_rng[1];
+    f->shuffle_rng.state = st.shuffle_rng[0];
+    f->shuffle_rng.inc = st.shuffle_rng[1];
+    f->first_epoch = st.epoch;
+    f->resume_step = st.step_in_epoch;
+    f->resume_sums = (EpochSums){st.loss_sum, st.seen, st.correct, st.predictions};
+    /* Every epoch before the checkpoint's was a full one (a shorter one ends a run). */
+    int64_t steps_before = (int64_t)(st.epoch - 1) * f->steps_per_epoch + st.step_in_epoch;
+    f->start_steps = m->steps - steps_before;
+    f->kept_path = o->resume_path;
+    f->kept_step = m->steps;
+    return 0;
+}
+
+/* Starts an epoch: its sample order, its planned steps and, for the resumed one, the
+ * checkpoint's position and sums. */
+static void epoch_begin(Fit *f, Epoch *e, int epoch) {
+    const NnFitOpts *o = f->o;
+    const int64_t taken = f->m->steps - f->start_steps; /* steps of the whole run so far */
+    *e = (Epoch){.epoch = epoch, .start_rng = f->shuffle_rng};
+    epoch_order(f->order, f->n_train, !o->no_shuffle, &f->shuffle_rng);
+    e->s = epoch == f->first_epoch ? f->resume_step : 0;
+    e->steps = f->steps_per_epoch;
+    if (o->max_steps && e->s + o->max_steps - taken < e->steps) e->steps = e->s + o->max_steps - taken;
+    nn__progress_epoch_start(&e->progress, stderr, o->quiet, epoch, f->epochs, e->steps);
+    e->resumed = epoch == f->first_epoch && o->resume_path;
+    if (e->resumed) e->sums = f->resume_sums;
+}
+
+/* One step of the epoch: the batch, the periodic checkpoint, the batch callbacks, and
+ * a signal's checkpoint. Returns false when the epoch ends here: a failure (f->rc),
+ * a signal (h->signal) or a callback's stop (f->stop). */
+static bool fit_step(Fit *f, Epoch *e) {
+    Model *m = f->m;
+    const NnFitOpts *o = f->o;
+    EpochSums *sums = &e->sums;
+    int64_t first = e->s * f->batch, count = f->n_train - first < f->batch ? f->n_train - first : f->batch;
+    ag_tape_reset(m->tape);
+    Tensor *xb = gather_batch(m->tape, f->x, f->order + first, count);
+    Tensor *yb = gather_batch(m->tape, f->y, f->order + first, count);
+    double loss;
+    if (train_step(m, xb, yb, &loss, m->accuracy ? &sums->correct : NULL, &sums->predictions) != 0) {
+        if (!o->quiet) fputc('\n', stderr);
+        name_kept_checkpoint(f->kept_path, f->kept_step);
+        f->rc = -1;
+        return false;
+    }
+    e->s++;
+    sums->loss_sum += loss * (double)count;
+    sums->seen += count;
+    nn__progress_update(&e->progress, e->s, sums->loss_sum / (double)sums->seen, sums->seen);
+    /* The end of the epoch writes its own checkpoint (fit_epoch_end). */
+    bool periodic = o->checkpoint_path && o->checkpoint_every &&
+                    (m->steps - f->start_steps) % o->checkpoint_every == 0 && e->s < e->steps;
+    if (periodic) {
+        if (write_checkpoint(f, o->checkpoint_path, e->epoch, e->s, &e->start_rng, sums) != 0) {
+            f->rc = -1;
+            return false;
+        }
+        f->kept_path = o->checkpoint_path;
+        f->kept_step = m->steps;
+    }
+    NnBatchLogs blogs = {.epoch = e->epoch, .epochs = f->epochs, .step = e->s, .epoch_steps = e->steps,
+                         .steps = m->steps, .samples = count, .loss = loss,
+                         .mean_loss = sums->loss_sum / (double)sums->seen};
+    for (int c = 0; c < o->n_callbacks; c++)
+        if (o->callbacks[c].on_batch_end && o->callbacks[c].on_batch_end(m, &blogs, o->callbacks[c].user))
+            f->stop = true;
+    /* Checked after the callbacks, so a signal during one stops at this step. */
+    bool interrupted = pending_signal != 0;
+    if (interrupted && f->signal_path && !(periodic && f->signal_path == o->checkpoint_path) &&
+        write_checkpoint(f, f->signal_path, e->epoch, e->s, &e->start_rng, sums) != 0) {
+        f->rc = -1;
+        return false;
+    }
+    if (interrupted) {
+        if (!o->quiet) fputc('\n', stderr);
+        f->h->signal = pending_signal;
+        return false;
+    }
+    return !f->stop;
+}
+
+/* The validation loss (and accuracy) of an epoch. */
+static void fit_validate(Fit *f, NnEpochLogs *logs) {
+    Model *m = f->m;
+    double *acc = m->accuracy ? &logs->val_accuracy : NULL;
+    if (f->n_val > 0) {
+        /* Held-out rows are the last n_val of x, y: evaluate that range. */
+        Tensor *tx = row_range(m->tape, f->vx, f->n_train, f->n_val);
+        Tensor *ty = row_range(m->tape, f->vy, f->n_train, f->n_val);
+        Tensor hx = *tx, hy = *ty; /* copy the headers out of the arena before it resets */
+        evaluate_rows(m, &hx, &hy, f->n_val, f->batch, &logs->val_loss, acc);
+    } else {
+        evaluate_rows(m, f->vx, f->vy, f->vx->shape[0], f->batch, &logs->val_loss, acc);
+    }
+}
+
+/* The end of an epoch (finished, or cut short by max_steps or a stop): its logs and
+ * validation, the checkpoint, the history, the epoch callbacks, and whether the run
+ * goes on (f->stop; f->rc on a failed write). */
+static void fit_epoch_end(Fit *f, Epoch *e) {
+    Model *m = f->m;
+    const NnFitOpts *o = f->o;
+    const EpochSums *sums = &e->sums;
+    NnEpochLogs logs = {.epoch = e->epoch, .epochs = f->epochs,
+                        .loss = sums->seen ? sums->loss_sum / (double)sums->seen : NAN, .val_loss = NAN,
+                        .accuracy = NAN, .val_accuracy = NAN, .steps = m->steps};
+    double elapsed = tensor_seconds() - e->progress.start;
+    logs.samples_per_s =
+        elapsed > 0 ? (double)(sums->seen - (e->resumed ? f->resume_sums.seen : 0)) / elapsed : 0;
+    if (m->accuracy && sums->predictions) logs.accuracy = (double)sums->correct / (double)sums->predictions;
+    if (f->vx) fit_validate(f, &logs);
+    nn__progress_epoch_end(&e->progress, e->s, logs.loss, logs.accuracy, logs.val_loss, logs.val_accuracy,
+                           sums->seen);
+    bool finished_epoch = e->s >= f->steps_per_epoch;
+    /* A checkpoint inside an epoch (max_steps, a callback) resumes that epoch; its
+     * history holds only finished epochs, so it is written before this one is added. */
+    if (o->checkpoint_path && !finished_epoch) {
+        if (write_checkpoint(f, o->checkpoint_path, e->epoch, e->s, &e->start_rng, sums) != 0) {
+            f->rc = -1;
+            return;
+        }
+        f->stop = true;
+    }
+    history_put(f->h, logs.loss, logs.val_loss, logs.accuracy, logs.val_accuracy);
+    for (int c = 0; c < o->n_callbacks; c++)
+        if (o->callbacks[c].on_epoch_end && o->callbacks[c].on_epoch_end(m, &logs, o->callbacks[c].user))
+            f->stop = true;
+    if (o->max_steps && m->steps - f->start_steps >= o->max_steps) f->stop = true;
+    if (!finished_epoch) f->stop = true;
+    /* At an epoch boundary the checkpoint points at the next epoch's start (or,
+     * after the last epoch, says the run is complete); with checkpoint_every, only
+     * the boundaries it falls on and the last one write. */
+    bool last = e->epoch == f->epochs;
+    bool due = !o->checkpoint_every || (m->steps - f->start_steps) % o->checkpoint_every == 0 || last || f->stop;
+    if (o->checkpoint_path && finished_epoch && due &&
+        write_checkpoint(f, o->checkpoint_path, last ? e->epoch : e->epoch + 1, last ? e->s : 0, &f->shuffle_rng,
+                         &(EpochSums){0}) != 0)
+        f->rc = -1;
+}
+
+NnHistory *nn_fit_opts(Model *m, Tensor *x, Tensor *y, const NnFitOpts *o) {
+    Fit f;
+    if (fit_setup(&f, m, x, y, o) != 0) return NULL;
     if (o->resume_path) {
-        NnTrainState st;
-        ResumeCheck check = {.path = o->resume_path, .n_train = n_train, .batch = batch, .epochs = epochs};
-        if (nn__load_checkpoint_if(m, o->resume_path, &st, resume_fits, &check) != 0) {
-            nn_history_free(h);
+        int resumed = fit_resume(&f);
+        if (resumed < 0) {
+            nn_history_free(f.h);
             return NULL;
         }
-        for (int e = 0; e < st.n_history && e < epochs; e++)
-            history_put(h, st.history[4 * e], st.history[4 * e + 1], st.history[4 * e + 2], st.history[4 * e + 3]);
-        free(st.history);
-        if (st.n_history >= st.epoch) return h; /* that run had already finished */
-        m->rng.state = st.model_rng[0];
-        m->rng.inc = st.model_rng[1];
-        shuffle_rng.state = st.shuffle_rng[0];
-        shuffle_rng.inc = st.shuffle_rng[1];
-        first_epoch = st.epoch;
-        resume_step = st.step_in_epoch;
-        resume_loss_sum = st.loss_sum;
-        resume_seen = st.seen;
-        resume_correct = st.correct;
-        resume_predictions = st.predictions;
-        /* Every epoch before the checkpoint's was a full one (a shorter one ends a run). */
-        steps_before = (int64_t)(st.epoch - 1) * steps_per_epoch + st.step_in_epoch;
-        kept_path = o->resume_path;
-        kept_step = m->steps;
+        if (resumed > 0) return f.h; /* that run had already finished */
     }
-
-    int64_t *order = tensor_xmalloc((size_t)n_train * sizeof *order);
-    int64_t start_steps = m->steps - steps_before; /* the model's count when the original run began */
-    const char *signal_path = o->checkpoint_path ? o->checkpoint_path : o->signal_checkpoint_path;
-    bool stop = false;
-    int rc = 0;
+    f.order = tensor_xmalloc((size_t)f.n_train * sizeof *f.order);
+    f.signal_path = o->checkpoint_path ? o->checkpoint_path : o->signal_checkpoint_path;
     SignalGuard guard;
     signals_install(&guard, o->handle_signals);
-    NnProgress progress;
-    for (int epoch = first_epoch; epoch <= epochs && !stop; epoch++) {
-        Rng epoch_start_rng = shuffle_rng;
-        epoch_order(order, n_train, !o->no_shuffle, &shuffle_rng);
-        int64_t s = epoch == first_epoch ? resume_step : 0; /* steps of this epoch done */
-        int64_t epoch_steps = steps_per_epoch;
-        if (o->max_steps && s + o->max_steps - (m->steps - start_steps) < epoch_steps)
-            epoch_steps = s + o->max_steps - (m->steps - start_steps);
-        nn__progress_epoch_start(&progress, stderr, o->quiet, epoch, epochs, epoch_steps);
-        bool resumed = epoch == first_epoch && o->resume_path;
-        double loss_sum = resumed ? resume_loss_sum : 0;
-        int64_t seen = resumed ? resume_seen : 0, correct = resumed ? resume_correct : 0;
-        int64_t predictions = resumed ? resume_predictions : 0;
-        while (s < epoch_steps) {
-            int64_t first = s * batch, count = n_train - first < batch ? n_train - first : batch;
-            ag_tape_reset(m->tape);
-            Tensor *xb = gather_batch(m->tape, x, order + first, count);
-            Tensor *yb = gather_batch(m->tape, y, order + first, count);
-            double loss;
-            if (train_step(m, xb, yb, &loss, m->accuracy ? &correct : NULL, &predictions) != 0) {
-                if (!o->quiet) fputc('\n', stderr);
-                name_kept_checkpoint(kept_path, kept_step);
-                rc = -1;
-                break;
-            }
-            s++;
-            loss_sum += loss * (double)count;
-            seen += count;
-            nn__progress_update(&progress, s, loss_sum / (double)seen, seen);
-            /* The end of the epoch writes its own checkpoint below. */
-            bool periodic = o->checkpoint_path && o->checkpoint_every &&
-                            (m->steps - start_steps) % o->checkpoint_every == 0 && s < epoch_steps;
-            if (periodic) {
-                if (write_checkpoint(m, o->checkpoint_path, epoch, s, n_train, batch, &epoch_start_rng, loss_sum,
-                                     seen, correct, predictions, h) != 0) {
-                    rc = -1;
-                    break;
-                }
-                kept_path = o->checkpoint_path;
-                kept_step = m->steps;
-            }
-            NnBatchLogs blogs = {.epoch = epoch, .epochs = epochs, .step = s, .epoch_steps = epoch_steps,
-                                 .steps = m->steps, .samples = count, .loss = loss,
-                                 .mean_loss = loss_sum / (double)seen};
-            for (int c = 0; c < o->n_callbacks; c++)
-                if (o->callbacks[c].on_batch_end && o->callbacks[c].on_batch_end(m, &blogs, o->callbacks[c].user))
-                    stop = true;
-            /* Checked after the callbacks, so a signal during one stops at this step. */
-            bool interrupted = pending_signal != 0;
-            if (interrupted && signal_path && !(periodic && signal_path == o->checkpoint_path)) {
-                if (write_checkpoint(m, signal_path, epoch, s, n_train, batch, &epoch_start_rng, loss_sum, seen,
-                                     correct, predictions, h) != 0) {
-                    rc = -1;
-                    break;
-                }
-            }
-            if (interrupted) {
-                if (!o->quiet) fputc('\n', stderr);
-                h->signal = pending_signal;
-                break;
-            }
-            if (stop) break;
-        }
-        if (rc != 0 || h->signal) break;
-        NnEpochLogs logs = {.epoch = epoch, .epochs = epochs, .loss = seen ? loss_sum / (double)seen : NAN,
-                            .val_loss = NAN, .accuracy = NAN, .val_accuracy = NAN, .steps = m->steps};
-        double elapsed = tensor_seconds() - progress.start;
-        logs.samples_per_s = elapsed > 0 ? (double)(seen - (resumed ? resume_seen : 0)) / elapsed : 0;
-        if (m->accuracy && predictions) logs.accuracy = (double)correct / (double)predictions;
-        if (vx) {
-            if (n_val > 0) {
-                /* Held-out rows are the last n_val of x, y: evaluate that range. */
-                Tensor *tx = row_range(m->tape, vx, n_train, n_val), *ty = row_range(m->tape, vy, n_train, n_val);
-                Tensor hx = *tx, hy = *ty; /* copy the headers out of the arena before it resets */
-                evaluate_rows(m, &hx, &hy, n_val, batch, &logs.val_loss, m->accuracy ? &logs.val_accuracy : NULL);
-            } else {
-                evaluate_rows(m, vx, vy, vx->shape[0], batch, &logs.val_loss, m->accuracy ? &logs.val_accuracy : NULL);
-            }
-        }
-        nn__progress_epoch_end(&progress, s, logs.loss, logs.accuracy, logs.val_loss, logs.val_accuracy, seen);
-        bool finished_epoch = s >= steps_per_epoch;
-        /* A checkpoint inside an epoch (max_steps, a callback) resumes that epoch; its
-         * history holds only finished epochs, so it is written before this one is added. */
-        if (o->checkpoint_path && !finished_epoch) {
-            if (write_checkpoint(m, o->checkpoint_path, epoch, s, n_train, batch, &epoch_start_rng, loss_sum, seen,
-                                 correct, predictions, h) != 0) {
-                rc = -1;
-                break;
-            }
-            stop = true;
-        }
-        history_put(h, logs.loss, logs.val_loss, logs.accuracy, logs.val_accuracy);
-        for (int c = 0; c < o->n_callbacks; c++)
-            if (o->callbacks[c].on_epoch_end && o->callbacks[c].on_epoch_end(m, &logs, o->callbacks[c].user))
-                stop = true;
-        if (o->max_steps && m->steps - start_steps >= o->max_steps) stop = true;
-        if (!finished_epoch) stop = true;
-        /* At an epoch boundary the checkpoint points at the next epoch's start (or,
-         * after the last epoch, says the run is complete); with checkpoint_every, only
-         * the boundaries it falls on and the last one write. */
-        bool last = epoch == epochs;
-        bool due = !o->checkpoint_every || (m->steps - start_steps) % o->checkpoint_every == 0 || last || stop;
-        if (o->checkpoint_path && finished_epoch && due) {
-            if (write_checkpoint(m, o->checkpoint_path, last ? epoch : epoch + 1, last ? s : 0, n_train, batch,
-                                 &shuffle_rng, 0, 0, 0, 0, h) != 0) {
-                rc = -1;
-                break;
-            }
-        }
+    for (int epoch = f.first_epoch; epoch <= f.epochs && !f.stop; epoch++) {
+        Epoch e;
+        epoch_begin(&f, &e, epoch);
+        while (e.s < e.steps && fit_step(&f, &e)) continue;
+        if (f.rc != 0 || f.h->signal) break;
+        fit_epoch_end(&f, &e);
+        if (f.rc != 0) break;
     }
-    signals_restore(&guard, h->signal != 0);
-    free(order);
-    if (rc != 0) {
-        nn_history_free(h);
+    signals_restore(&guard, f.h->signal != 0);
+    free(f.order);
+    if (f.rc != 0) {
+        nn_history_free(f.h);
         return NULL;
     }
-    return h;
+    return f.h;
 }
 
 /* ---- built-in callbacks ---- */

@@ -1,6 +1,6 @@
 /* The Model struct, shared by the files that implement models (model.c: building,
- * summary, compile, custom models; fit.c: training loops; weights.c: save/load).
- * Not part of the public API. */
+ * summary, compile, custom models; fit.c: training loops; metrics.c: top-k
+ * evaluation; nn/io: save/load). Not part of the public API. */
 #ifndef NN_MODEL_INTERNAL_H
 #define NN_MODEL_INTERNAL_H
 
@@ -46,6 +46,14 @@ bool nn__model_loss_uses_logits(const Model *m);
  * nn__model_loss_uses_logits). Writes the count of correct predictions to *correct
  * and the number of predictions to *total when they are not NULL. */
 Tensor *nn__model_loss(Model *m, Tape *tape, Tensor *out, Tensor *y, int64_t *correct, int64_t *total);
+
+/* A view of rows [start, start + count) of src (no copy), its header in arena (NULL:
+ * the heap, free with tensor_free). */
+Tensor *nn__model_rows(Arena *arena, const Tensor *src, int64_t start, int64_t count);
+
+/* Checks x (N, ...) against the model's built input: dtype, rank, every fixed dim.
+ * Returns 0, or -1 with an error starting with what. */
+int nn__model_check_input(const Model *m, const Tensor *x, const char *what);
 
 /* Zero grads. */
 void nn__model_zero_grad(Model *m);
