@@ -1,6 +1,6 @@
 /* lamina's public API for building and training models: include this one header,
- * #include <lamina/nn/nn.h>. It brings in the layers, models, optimizers, file formats,
- * text utilities, sampling and word2vec, plus the tensor and autograd APIs they are
+ * #include <lamina/nn/nn.h>. It brings in the layers, models, optimizers, metrics, file
+ * formats, text utilities, sampling and word2vec, plus the tensor and autograd APIs they are
  * built on (for custom layers and ops). The list of public headers is
  * cmake/public-headers.txt; nothing else is installed. */
 #ifndef NN_NN_H
@@ -14,6 +14,7 @@
 #include <lamina/nn/io/vectors_io.h>
 #include <lamina/nn/layers/layer.h>
 #include <lamina/nn/layers/layers.h>
+#include <lamina/nn/model/metrics.h>
 #include <lamina/nn/model/model.h>
 #include <lamina/nn/model/optim.h>
 #include <lamina/nn/model/sample.h>

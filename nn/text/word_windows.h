@@ -1,14 +1,11 @@
 /* Helpers for word-level next-word models (the Sherlock notebook's pipeline and any
  * like it): the notebook's text normalisation, splitting a phrase into the words a
- * Keras-like tokenizer would see, saving and reloading a tokenizer's vocabulary, and
- * top-k ranking / accuracy over a predictions tensor. Include "nn/word_windows.h"
- * beside "nn/nn.h". */
+ * Keras-like tokenizer would see, and saving and reloading a tokenizer's vocabulary.
+ * (Top-k ranking and accuracy over the model's predictions: nn/model/metrics.h.) */
 #ifndef NN_WORD_WINDOWS_H
 #define NN_WORD_WINDOWS_H
 
-#include <lamina/nn/model/model.h>
 #include <lamina/nn/text/text.h>
-#include <lamina/tensor/tensor.h>
 
 #include <stddef.h>
 #include <stdint.h>
@@ -52,36 +49,5 @@ int nn_vocab_save(const NnTokenizer *tok, const char *path, const char *header);
  * header, an empty, repeated or unencodable word (one the options would split or
  * change), or an empty list. */
 NnTokenizer *nn_vocab_load(const char *path, const NnTokenizerOpts *opts, char *header, size_t header_len);
-
-/* ---- top-k ranking and accuracy ---- */
-
-/* The rank of entry target among n scores (probabilities or logits): how many
- * entries beat it, i.e. are greater, or equal with a smaller index (the "first on
- * ties" rule of nn_sample_argmax). 0 means it is the best. A NaN target score ranks
- * n (never a hit); NaN entries never beat it. Stops if target is outside [0, n). */
-int64_t nn_topk_rank(const float *scores, int64_t n, int64_t target);
-
-/* Writes the indices of the min(k, n) largest scores to out, best first (ties:
- * smaller index first; NaN entries last), and returns that count. */
-int64_t nn_topk_indices(const float *scores, int64_t n, int64_t k, int64_t *out);
-
-/* How many rows of scores (N, C) float32 have their target, targets (N) int32, among
- * their k best entries (rank < k). Stops on mismatched shapes, a wrong dtype, k < 1
- * or a target outside [0, C). */
-int64_t nn_topk_hits(const Tensor *scores, const Tensor *targets, int64_t k);
-
-/* nn_topk_hits / N (NaN when N is 0). */
-double nn_topk_accuracy(const Tensor *scores, const Tensor *targets, int64_t k);
-
-/* Evaluates a classifier, a compiled Sequential model with a sparse categorical
- * cross-entropy loss and (N, C) outputs, on x (N, ...) and y (N) int32 in batches of
- * batch_size (<= 0: 32), one forward pass per batch and never more than one batch
- * of outputs in memory: *loss gets the mean loss (as nn_evaluate) and acc[j] the
- * fraction of samples whose target ranks among the ks[j] best classes, ranked by
- * the pre-softmax scores as PyTorch's topk would (ties: smaller index first). NaNs
- * for N = 0. Returns 0, or -1 with tensor_last_error() for a model that is not such
- * a classifier or data that does not fit it. */
-int nn_evaluate_topk(Model *m, const Tensor *x, const Tensor *y, int64_t batch_size, int n_k, const int64_t *ks,
-                     double *loss, double *acc);
 
 #endif
