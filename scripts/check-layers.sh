@@ -228,6 +228,8 @@ BEGIN {
                     fail(where, "a", "apps/common headers are not public: include them as \"common/...\"")
             } else if (t == "nn/nn.h") {
                 if (!form_lamina) fail(where, "a", "include the library as <lamina/nn/nn.h>, not " shown)
+            } else if (from == "apps" && dirname(f) != "apps" && dirname(t) == dirname(f)) {
+                # an app built from a folder (apps/<name>/) shares its own header among its files
             } else {
                 fail(where, "a", (from == "common" ? "apps/common" : "apps") " may include only " \
                      "<lamina/nn/nn.h> and apps/common headers (\"common/...\"), not " shown)

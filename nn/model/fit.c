@@ -1,5 +1,6 @@
-/* Training and inference loops of a Sequential model: fit (shuffled mini-batches,
- * validation, progress, callbacks, history), evaluate, predict, train_on_batch. */
+/* The training loop of a Sequential model: fit (shuffled mini-batches, validation,
+ * progress, callbacks, checkpoints, resume, stop signals, history). Batches, steps and
+ * evaluation come from batch.c; the built-in callbacks are in callbacks.c. */
 #include "nn/model/model_internal.h"
 #include "nn/model/progress_internal.h"
 #include "tensor/system.h"
@@ -8,156 +9,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Elements of one sample (the product of all dims but the first). */
-static int64_t row_size(const Tensor *t) { return t->ndim ? t->size / (t->shape[0] ? t->shape[0] : 1) : 1; }
-
-/* A batch made of rows idx[0..count) of src, in the tape's arena. */
-static Tensor *gather_batch(Tape *tape, const Tensor *src, const int64_t *idx, int64_t count) {
-    int64_t shape[TENSOR_MAX_DIMS];
-    shape[0] = count;
-    for (int d = 1; d < src->ndim; d++) shape[d] = src->shape[d];
-    Tensor *b = tensor_empty(ag_tape_arena(tape), src->dtype, src->ndim, shape);
-    size_t bytes = (size_t)row_size(src) * (src->dtype == TENSOR_I32 ? sizeof(int32_t) : sizeof(float));
-    for (int64_t i = 0; i < count; i++)
-        memcpy((char *)b->data + (size_t)i * bytes, (const char *)src->data + (size_t)idx[i] * bytes, bytes);
-    return b;
-}
-
-Tensor *nn__model_rows(Arena *arena, const Tensor *src, int64_t start, int64_t count) {
-    int64_t shape[TENSOR_MAX_DIMS];
-    shape[0] = count;
-    for (int d = 1; d < src->ndim; d++) shape[d] = src->shape[d];
-    size_t elem = src->dtype == TENSOR_I32 ? sizeof(int32_t) : sizeof(float);
-    return tensor_view(arena, src->dtype, (char *)src->data + (size_t)(start * row_size(src)) * elem, NULL,
-                       src->ndim, shape);
-}
-
-/* A view of rows [start, start+count) of src, in the tape's arena (no copy). */
-static Tensor *row_range(Tape *tape, const Tensor *src, int64_t start, int64_t count) {
-    return nn__model_rows(ag_tape_arena(tape), src, start, count);
-}
-
-int nn__model_check_input(const Model *m, const Tensor *x, const char *what) {
-    if (x->dtype != m->input.dtype || x->ndim - 1 != m->input.ndim)
-        return tensor_set_error("%s: inputs do not match the model's input", what);
-    for (int d = 0; d < m->input.ndim; d++)
-        if (m->input.dim[d] >= 0 && m->input.dim[d] != x->shape[d + 1])
-            return tensor_set_error("%s: input dim %d is %lld, the model was built for %lld", what, d + 1,
-                                    (long long)x->shape[d + 1], (long long)m->input.dim[d]);
-    return 0;
-}
-
-/* Builds the model from the data if needed and checks x, y against it. */
-static int prepare(Model *m, const Tensor *x, const Tensor *y, const char *what) {
-    if (m->failed) return tensor_set_error("%s", m->error);
-    if (m->custom) return tensor_set_error("%s: custom models train with nn_custom_step", what);
-    if (!m->compiled && y) return tensor_set_error("%s: compile the model first", what);
-    if (x->ndim < 1) return tensor_set_error("%s: inputs need a batch dimension", what);
-    if (y && (y->ndim < 1 || y->shape[0] != x->shape[0]))
-        return tensor_set_error("%s: inputs have %lld samples but targets have %lld", what,
-                                (long long)x->shape[0], (long long)(y->ndim ? y->shape[0] : 0));
-    if (!m->built) {
-        NnShape in = {.dtype = x->dtype, .ndim = x->ndim - 1};
-        for (int d = 1; d < x->ndim; d++) in.dim[d - 1] = x->shape[d];
-        if (nn_build(m, in) != 0) return -1;
-    }
-    if (nn__model_check_input(m, x, what) != 0) return -1;
-    if (y) {
-        bool sparse = m->loss == NN_SPARSE_CATEGORICAL_CROSSENTROPY;
-        if (sparse && y->dtype != TENSOR_I32)
-            return tensor_set_error("%s: sparse_categorical_crossentropy needs int32 class targets", what);
-        if (!sparse && y->dtype != TENSOR_F32)
-            return tensor_set_error("%s: this loss needs float32 targets", what);
-    }
-    return 0;
-}
-
-/* Mean loss / accuracy over rows [0, n) of x, y without recording gradients. */
-static int evaluate_rows(Model *m, Tensor *x, Tensor *y, int64_t n, int64_t batch, double *loss, double *acc) {
-    Tape *tape = m->tape;
-    bool previous = ag_set_grad_enabled(tape, false);
-    double total = 0;
-    int64_t correct = 0, predictions = 0;
-    for (int64_t start = 0; start < n; start += batch) {
-        int64_t count = n - start < batch ? n - start : batch;
-        ag_tape_reset(tape);
-        Tensor *xb = row_range(tape, x, start, count), *yb = row_range(tape, y, start, count);
-        Tensor *out = nn__model_forward(m, tape, xb, false, nn__model_loss_uses_logits(m));
-        Tensor *l = nn__model_loss(m, tape, out, yb, &correct, &predictions);
-        total += (double)((const float *)l->data)[0] * (double)count;
-    }
-    ag_tape_reset(tape);
-    ag_set_grad_enabled(tape, previous);
-    *loss = n ? total / (double)n : NAN;
-    if (acc) *acc = predictions ? (double)correct / (double)predictions : NAN;
-    return 0;
-}
-
-int nn_evaluate(Model *m, Tensor *x, Tensor *y, int64_t batch_size, double *loss, double *accuracy) {
-    if (prepare(m, x, y, "evaluate") != 0) return -1;
-    if (batch_size <= 0) batch_size = 32;
-    return evaluate_rows(m, x, y, x->shape[0], batch_size, loss, accuracy);
-}
-
-Tensor *nn_predict(Model *m, Tensor *x, int64_t batch_size) {
-    if (prepare(m, x, NULL, "predict") != 0) return NULL;
-    if (batch_size <= 0) batch_size = 32;
-    Tape *tape = m->tape;
-    bool previous = ag_set_grad_enabled(tape, false);
-    int64_t n = x->shape[0];
-    const NnShape *os = &m->layers[m->n_layers - 1]->out_shape;
-    Tensor *result = NULL;
-    for (int64_t start = 0; start < n; start += batch_size) {
-        int64_t count = n - start < batch_size ? n - start : batch_size;
-        ag_tape_reset(tape);
-        Tensor *out = nn__model_forward(m, tape, row_range(tape, x, start, count), false, false);
-        if (!result) {
-            int64_t shape[TENSOR_MAX_DIMS];
-            shape[0] = n;
-            for (int d = 1; d < out->ndim; d++) shape[d] = out->shape[d];
-            result = tensor_zeros(NULL, out->ndim, shape);
-        }
-        memcpy((float *)result->data + start * row_size(result), out->data, (size_t)out->size * sizeof(float));
-    }
-    ag_tape_reset(tape);
-    ag_set_grad_enabled(tape, previous);
-    if (!result) {
-        int64_t shape[TENSOR_MAX_DIMS] = {0};
-        for (int d = 0; d < os->ndim; d++) shape[d + 1] = os->dim[d] > 0 ? os->dim[d] : 0;
-        result = tensor_zeros(NULL, os->ndim + 1, shape);
-    }
-    return result;
-}
-
-/* One optimizer step on a batch already in the tape's arena. */
-static int train_step(Model *m, Tensor *xb, Tensor *yb, double *loss, int64_t *correct, int64_t *total) {
-    Tape *tape = m->tape;
-    nn__model_zero_grad(m);
-    Tensor *out = nn__model_forward(m, tape, xb, true, nn__model_loss_uses_logits(m));
-    Tensor *l = nn__model_loss(m, tape, out, yb, correct, total);
-    double value = ((const float *)l->data)[0];
-    *loss = value;
-    if (!isfinite(value)) {
-        int rc = nn__model_nonfinite_loss(m, value);
-        ag_tape_reset(tape);
-        return rc;
-    }
-    ag_backward(tape, l);
-    int rc = nn__model_apply_gradients(m);
-    ag_tape_reset(tape);
-    return rc;
-}
-
-int nn_train_on_batch(Model *m, Tensor *x, Tensor *y, double *loss) {
-    if (prepare(m, x, y, "train_on_batch") != 0) return -1;
-    double value;
-    ag_tape_reset(m->tape);
-    Tensor *xb = row_range(m->tape, x, 0, x->shape[0]), *yb = row_range(m->tape, y, 0, y->shape[0]);
-    int rc = train_step(m, xb, yb, &value, NULL, NULL);
-    if (loss) *loss = value;
-    return rc;
-}
 
 void nn_history_free(NnHistory *h) {
     if (!h) return;
@@ -322,7 +173,7 @@ static void name_kept_checkpoint(const char *path, int64_t step) {
 /* Checks the data and options and fills in the defaults, the validation rows and the
  * schedule; the history is allocated last, so a refusal leaves nothing to free. */
 static int fit_setup(Fit *f, Model *m, Tensor *x, Tensor *y, const NnFitOpts *o) {
-    if (prepare(m, x, y, "fit") != 0) return -1;
+    if (nn__model_prepare(m, x, y, "fit") != 0) return -1;
     *f = (Fit){.m = m, .o = o, .x = x, .y = y, .batch = o->batch_size ? o->batch_size : 32,
                .epochs = o->epochs ? o->epochs : 1, .first_epoch = 1, .start_steps = m->steps};
     if (f->batch < 0 || f->epochs < 0 || o->max_steps < 0 || o->checkpoint_every < 0)
@@ -331,7 +182,7 @@ static int fit_setup(Fit *f, Model *m, Tensor *x, Tensor *y, const NnFitOpts *o)
         return tensor_set_error("fit: validation_split %g must be in [0, 1)", o->validation_split);
     f->vx = o->val_x, f->vy = o->val_y;
     if ((f->vx == NULL) != (f->vy == NULL)) return tensor_set_error("fit: give both val_x and val_y");
-    if (f->vx && prepare(m, f->vx, f->vy, "fit (validation data)") != 0) return -1;
+    if (f->vx && nn__model_prepare(m, f->vx, f->vy, "fit (validation data)") != 0) return -1;
     int64_t n = x->shape[0];
     if (!f->vx && o->validation_split > 0) {
         /* Keras holds out the last fraction of the samples, before shuffling. */
@@ -401,10 +252,10 @@ static bool fit_step(Fit *f, Epoch *e) {
     EpochSums *sums = &e->sums;
     int64_t first = e->s * f->batch, count = f->n_train - first < f->batch ? f->n_train - first : f->batch;
     ag_tape_reset(m->tape);
-    Tensor *xb = gather_batch(m->tape, f->x, f->order + first, count);
-    Tensor *yb = gather_batch(m->tape, f->y, f->order + first, count);
+    Tensor *xb = nn__model_gather(m->tape, f->x, f->order + first, count);
+    Tensor *yb = nn__model_gather(m->tape, f->y, f->order + first, count);
     double loss;
-    if (train_step(m, xb, yb, &loss, m->accuracy ? &sums->correct : NULL, &sums->predictions) != 0) {
+    if (nn__model_train_step(m, xb, yb, &loss, m->accuracy ? &sums->correct : NULL, &sums->predictions) != 0) {
         if (!o->quiet) fputc('\n', stderr);
         name_kept_checkpoint(f->kept_path, f->kept_step);
         f->rc = -1;
@@ -452,12 +303,12 @@ static void fit_validate(Fit *f, NnEpochLogs *logs) {
     double *acc = m->accuracy ? &logs->val_accuracy : NULL;
     if (f->n_val > 0) {
         /* Held-out rows are the last n_val of x, y: evaluate that range. */
-        Tensor *tx = row_range(m->tape, f->vx, f->n_train, f->n_val);
-        Tensor *ty = row_range(m->tape, f->vy, f->n_train, f->n_val);
+        Tensor *tx = nn__model_rows(ag_tape_arena(m->tape), f->vx, f->n_train, f->n_val);
+        Tensor *ty = nn__model_rows(ag_tape_arena(m->tape), f->vy, f->n_train, f->n_val);
         Tensor hx = *tx, hy = *ty; /* copy the headers out of the arena before it resets */
-        evaluate_rows(m, &hx, &hy, f->n_val, f->batch, &logs->val_loss, acc);
+        nn__model_evaluate_rows(m, &hx, &hy, f->n_val, f->batch, &logs->val_loss, acc);
     } else {
-        evaluate_rows(m, f->vx, f->vy, f->vx->shape[0], f->batch, &logs->val_loss, acc);
+        nn__model_evaluate_rows(m, f->vx, f->vy, f->vx->shape[0], f->batch, &logs->val_loss, acc);
     }
 }
 
@@ -535,44 +386,4 @@ NnHistory *nn_fit_opts(Model *m, Tensor *x, Tensor *y, const NnFitOpts *o) {
         return NULL;
     }
     return f.h;
-}
-
-/* ---- built-in callbacks ---- */
-
-static double monitored(const NnEpochLogs *logs, bool monitor_loss) {
-    return (!monitor_loss && !isnan(logs->val_loss)) ? logs->val_loss : logs->loss;
-}
-
-static int checkpoint_on_epoch_end(Model *m, const NnEpochLogs *logs, void *user) {
-    NnCheckpoint *c = user;
-    double value = monitored(logs, false);
-    if (c->save_best_only && !(value < c->best)) return 0;
-    if (value < c->best) c->best = value;
-    if (nn_save_weights(m, c->path, c->with_optimizer) != 0)
-        fprintf(stderr, "checkpoint: could not save %s: %s\n", c->path, tensor_last_error());
-    return 0;
-}
-
-NnCallback nn_checkpoint_callback(NnCheckpoint *state) {
-    state->best = INFINITY;
-    return (NnCallback){.on_epoch_end = checkpoint_on_epoch_end, .user = state};
-}
-
-static int early_stopping_on_epoch_end(Model *m, const NnEpochLogs *logs, void *user) {
-    (void)m;
-    NnEarlyStopping *e = user;
-    double value = monitored(logs, e->monitor_loss);
-    if (value < e->best - e->min_delta) {
-        e->best = value;
-        e->wait = 0;
-        return 0;
-    }
-    e->wait++;
-    return e->wait >= (e->patience > 0 ? e->patience : 1); /* Keras: stop once wait reaches patience */
-}
-
-NnCallback nn_early_stopping_callback(NnEarlyStopping *state) {
-    state->best = INFINITY;
-    state->wait = 0;
-    return (NnCallback){.on_epoch_end = early_stopping_on_epoch_end, .user = state};
 }

@@ -55,6 +55,21 @@ Tensor *nn__model_rows(Arena *arena, const Tensor *src, int64_t start, int64_t c
  * Returns 0, or -1 with an error starting with what. */
 int nn__model_check_input(const Model *m, const Tensor *x, const char *what);
 
+/* Builds the model from the data if needed and checks x, y (y may be NULL) against it.
+ * Returns 0, or -1 with an error starting with what. */
+int nn__model_prepare(Model *m, const Tensor *x, const Tensor *y, const char *what);
+
+/* A batch made of rows idx[0..count) of src, copied into the tape's arena. */
+Tensor *nn__model_gather(Tape *tape, const Tensor *src, const int64_t *idx, int64_t count);
+
+/* One optimizer step on a batch already in the tape's arena: the loss goes to *loss,
+ * and correct / total (may be NULL) count accurate predictions. Returns 0 or -1. */
+int nn__model_train_step(Model *m, Tensor *xb, Tensor *yb, double *loss, int64_t *correct, int64_t *total);
+
+/* Mean loss (and accuracy, if acc) over rows [0, n) of x, y in batches of batch,
+ * without recording gradients. */
+int nn__model_evaluate_rows(Model *m, Tensor *x, Tensor *y, int64_t n, int64_t batch, double *loss, double *acc);
+
 /* Zero grads. */
 void nn__model_zero_grad(Model *m);
 /* Checks every gradient is finite (else returns -1 naming the step and the first
