@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Checks the rules of the source layout that the compiler cannot see: includes point down
 # the layers (tensor <- autograd <- nn <- apps/common <- apps), public headers stay public,
-# cmake/public-headers.txt matches the headers on disk, prototypes live in headers, and the
-# relative links of README.md and docs/*.md resolve. Prints one "ok" line per rule, or
+# cmake/public-headers.txt matches the headers on disk, prototypes live in headers, the
+# relative links of README.md and docs/*.md resolve, and OpenMP regions start only in
+# tensor/. Prints one "ok" line per rule, or
 # FILE:LINE, the rule and what is wrong for each violation, and exits 1 on any.
 #   bash scripts/check-layers.sh [SOURCE_DIR]     (default: this script's repository)
 # Needs only bash, coreutils, find and awk (mawk or gawk).
@@ -120,6 +121,9 @@ function scan(f,    line, nr, raw, code, i, c, n, stmt, at, depth, name, proto, 
         nr++
         sub(/\r$/, "", line)
         if (pp || (!incomment && line ~ /^[ \t]*#/)) {   # a preprocessor line
+            if (!pp && layer(f) != "tensor" && line ~ /^[ \t]*#[ \t]*pragma[ \t]+omp/ &&
+                line !~ /^[ \t]*#[ \t]*pragma[ \t]+omp[ \t]+simd/)
+                fail(f ":" nr, "f", "threads start only in tensor/: use TENSOR_PARALLEL_FOR or a tensor/ kernel")
             if (!pp && line ~ /^[ \t]*#[ \t]*include[ \t]*[<"]/) {
                 raw = line; sub(/^[ \t]*#[ \t]*include[ \t]*/, "", raw)
                 q = substr(raw, 1, 1)
@@ -292,10 +296,11 @@ BEGIN {
     names["c"] = "every library header is *_internal.h or listed in " PUBLIC ", and every listed one exists"
     names["d"] = "no hand-written prototypes in .c files"
     names["e"] = "relative links in README.md and docs/*.md resolve"
+    names["f"] = "OpenMP regions only in tensor/ (elsewhere TENSOR_PARALLEL_FOR or a kernel)"
     total = 0
-    for (r = 1; r <= 5; r++) printf "%s", report[substr("abcde", r, 1)]
-    for (r = 1; r <= 5; r++) {
-        rule = substr("abcde", r, 1)
+    for (r = 1; r <= 6; r++) printf "%s", report[substr("abcdef", r, 1)]
+    for (r = 1; r <= 6; r++) {
+        rule = substr("abcdef", r, 1)
         if (bad[rule])
             printf "FAIL (%s) %s: %d violation%s\n", rule, names[rule], bad[rule], (bad[rule] > 1 ? "s" : "")
         else printf "ok   (%s) %s\n", rule, names[rule]
