@@ -5,6 +5,7 @@
 
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,10 +49,33 @@ static inline Tensor *test_time_reversed(const Tensor *x) {
     return y;
 }
 
+/* A malloc'd path "DIR/name" in a scratch directory made once per test process under
+ * /tmp (the caller frees it). */
+static inline char *test_temp_path(const char *name) {
+    static char dir[64];
+    if (!dir[0]) {
+        strcpy(dir, "/tmp/lamina-test-XXXXXX");
+        cr_assert_not_null(mkdtemp(dir));
+    }
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+/* Writes len bytes to path, replacing it. */
+static inline void test_write_bytes(const char *path, const void *data, size_t len) {
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f, "cannot write %s", path);
+    cr_assert_eq(fwrite(data, 1, len, f), len);
+    cr_assert_eq(fclose(f), 0);
+}
+
 /* A malloc'd copy of n floats (the caller frees it). */
 static inline float *test_copy(const float *src, int64_t n) {
-    float *dst = malloc((size_t)n * sizeof(float));
-    memcpy(dst, src, (size_t)n * sizeof(float));
+    float *dst = malloc((size_t)(n ? n : 1) * sizeof(float));
+    cr_assert_not_null(dst);
+    if (n) memcpy(dst, src, (size_t)n * sizeof(float));
     return dst;
 }
 

@@ -47,18 +47,6 @@ static inline void fuzz_write(const char *path, const void *data, size_t len) {
     close(fd);
 }
 
-static inline uint32_t fuzz_crc32(const unsigned char *p, size_t n) {
-    static uint32_t table[256];
-    if (!table[1])
-        for (uint32_t i = 0; i < 256; i++) {
-            uint32_t c = i;
-            for (int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            table[i] = c;
-        }
-    uint32_t crc = ~0u;
-    for (size_t i = 0; i < n; i++) crc = table[(crc ^ p[i]) & 0xFF] ^ (crc >> 8);
-    return ~crc;
-}
 
 /* A property the library promised did not hold: report it as a crash. */
 #define FUZZ_ASSERT(cond, ...)                                                     \

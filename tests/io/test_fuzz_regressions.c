@@ -5,6 +5,8 @@
  * bound. */
 #include "helpers.h"
 
+#include "nn/io/bytes_internal.h"
+
 #include "nn/nn.h"
 
 #include <stdint.h>
@@ -14,15 +16,6 @@
 #include <unistd.h>
 
 /* ---- helpers ---- */
-
-static uint32_t crc32_of(const unsigned char *p, size_t n) {
-    uint32_t crc = ~0u;
-    for (size_t i = 0; i < n; i++) {
-        crc ^= p[i];
-        for (int k = 0; k < 8; k++) crc = (crc & 1) ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
-    }
-    return ~crc;
-}
 
 static char *temp_path(void) {
     char *path = strdup("/tmp/lamina-fuzzreg-XXXXXX");
@@ -40,16 +33,9 @@ static unsigned char *slurp(const char *path, size_t *len) {
     return (unsigned char *)s;
 }
 
-static void spit(const char *path, const void *p, size_t n) {
-    FILE *f = fopen(path, "wb");
-    cr_assert_not_null(f);
-    cr_assert_eq(fwrite(p, 1, n, f), n);
-    fclose(f);
-}
-
 /* A weights file's trailing CRC-32, recomputed after a patch. */
 static void fix_crc(unsigned char *f, size_t n) {
-    uint32_t crc = crc32_of(f, n - 4);
+    uint32_t crc = nn__crc32(0, f, n - 4);
     memcpy(f + n - 4, &crc, 4);
 }
 
@@ -103,7 +89,7 @@ Test(fuzz_regressions, weights_huge_tensor_count_is_refused_without_allocating) 
     uint32_t count = 0xFFFFFFB8u; /* the fuzzer's value */
     memcpy(f + 16, &count, 4);   /* after magic (8), version (4), flags (4) */
     fix_crc(f, n);
-    spit(path, f, n);
+    test_write_bytes(path, f, n);
     float *before = snapshot(m);
     cr_assert_eq(nn_load_weights(m, path), -1);
     cr_assert(strstr(tensor_last_error(), "4294967224 tensors") != NULL, "%s", tensor_last_error());
@@ -191,10 +177,10 @@ Test(fuzz_regressions, checkpoint_with_impossible_training_state_is_refused) {
             memmove(f + n - 4 + 64, f + n - 4, 4);
             memset(f + n - 4, 0, 64);
             fix_crc(f, n + 64);
-            spit(path, f, n + 64);
+            test_write_bytes(path, f, n + 64);
         } else {
             fix_crc(f, n);
-            spit(path, f, n);
+            test_write_bytes(path, f, n);
         }
         Model *m;
         NnHistory *h = resume_from(path, &m);
@@ -206,7 +192,7 @@ Test(fuzz_regressions, checkpoint_with_impossible_training_state_is_refused) {
         free(f);
     }
     /* The untouched checkpoint still resumes. */
-    spit(path, good, n);
+    test_write_bytes(path, good, n);
     Model *m;
     NnHistory *h = resume_from(path, &m);
     cr_assert_not_null(h, "%s", tensor_last_error());
@@ -238,7 +224,7 @@ Test(fuzz_regressions, checkpoint_with_impossible_optimizer_counts_is_refused) {
         int64_t v = k < 2 ? -7 : INT64_MAX;
         memcpy(f + (at - good) + 8 + 8 * field, &v, 8);
         fix_crc(f, n);
-        spit(path, f, n);
+        test_write_bytes(path, f, n);
         Model *m = fixed_model();
         float *before = snapshot(m);
         cr_expect_eq(nn_load_weights(m, path), -1, "field %d = %lld accepted", field, (long long)v);
@@ -257,7 +243,7 @@ Test(fuzz_regressions, checkpoint_with_impossible_optimizer_counts_is_refused) {
 
 static char *write_temp(const void *p, size_t n) {
     char *path = temp_path();
-    spit(path, p, n);
+    test_write_bytes(path, p, n);
     return path;
 }
 
@@ -272,7 +258,7 @@ Test(fuzz_regressions, vector_file_word_with_nul_is_refused) {
     nn_word_vectors_free(wv);
     /* Binary: the word before the space holds the NUL. */
     static const char bin[] = "1 1\na\0b \0\0\x80\x3f\n";
-    spit(path, bin, sizeof bin - 1);
+    test_write_bytes(path, bin, sizeof bin - 1);
     wv = nn_vectors_read(path, NN_VECTORS_BINARY);
     cr_expect_null(wv);
     cr_expect(strstr(tensor_last_error(), "NUL") != NULL, "%s", tensor_last_error());
@@ -305,7 +291,7 @@ Test(fuzz_regressions, eval_set_lines_with_nul_are_malformed) {
     cr_expect_str_eq(an->questions[0].w[0], "w");
     nn_analogy_set_free(an);
     static const char sim[] = "# comment\0 with a NUL\nking\tqueen\t8\0junk\nman\twoman\t7\n";
-    spit(path, sim, sizeof sim - 1);
+    test_write_bytes(path, sim, sizeof sim - 1);
     NnSimilaritySet *set = nn_similarity_read(path);
     cr_assert_not_null(set, "%s", tensor_last_error());
     cr_expect_eq(set->n_pairs, 1);
@@ -328,9 +314,9 @@ Test(fuzz_regressions, every_reader_refuses_what_is_not_a_readable_file) {
     snprintf(missing, sizeof missing, "%s/missing", dir);
     snprintf(unreadable, sizeof unreadable, "%s/unreadable", dir);
     snprintf(empty, sizeof empty, "%s/empty", dir);
-    spit(unreadable, "x", 1);
+    test_write_bytes(unreadable, "x", 1);
     chmod(unreadable, 0);
-    spit(empty, "", 0);
+    test_write_bytes(empty, "", 0);
     const char *bad[] = {dir, missing, unreadable, empty};
     int n_bad = geteuid() == 0 ? 2 : 3; /* root reads anything */
     Model *m = fixed_model();

@@ -21,28 +21,10 @@ static Model *small_model(uint64_t seed, int64_t units) {
     return m;
 }
 
-static char *temp_path(const char *name) {
-    static char dir[64];
-    if (!dir[0]) {
-        strcpy(dir, "/tmp/lamina-weights-XXXXXX");
-        cr_assert_not_null(mkdtemp(dir));
-    }
-    char *p = malloc(256);
-    snprintf(p, 256, "%s/%s", dir, name);
-    return p;
-}
-
 static Tensor *some_ids(void) {
     Tensor *x = tensor_i32_zeros(NULL, TENSOR_SHAPE(3, 12));
     for (int i = 0; i < 36; i++) tensor_i32(x)[i] = (i * 7) % 27;
     return x;
-}
-
-static void write_bytes(const char *path, const void *data, size_t len) {
-    FILE *f = fopen(path, "wb");
-    cr_assert_not_null(f);
-    fwrite(data, 1, len, f);
-    fclose(f);
 }
 
 static char *read_bytes(const char *path, int64_t *len) {
@@ -52,7 +34,7 @@ static char *read_bytes(const char *path, int64_t *len) {
 }
 
 Test(weights, save_load_predict_is_bit_identical) {
-    char *path = temp_path("a.weights");
+    char *path = test_temp_path("a.weights");
     Model *a = small_model(1, 16), *b = small_model(2, 16);
     Tensor *x = some_ids();
     Tensor *pa = nn_predict(a, x, 8);
@@ -72,7 +54,7 @@ Test(weights, save_load_predict_is_bit_identical) {
 }
 
 Test(weights, optimizer_state_round_trips) {
-    char *path = temp_path("opt.weights");
+    char *path = test_temp_path("opt.weights");
     Model *a = small_model(1, 8), *b = small_model(1, 8);
     Tensor *x = some_ids();
     double loss;
@@ -105,14 +87,14 @@ static void assert_refused(Model *m, const char *path, const char *expect) {
 }
 
 Test(weights, truncated_files_are_refused) {
-    char *path = temp_path("t.weights"), *cut = temp_path("cut.weights");
+    char *path = test_temp_path("t.weights"), *cut = test_temp_path("cut.weights");
     Model *a = small_model(1, 8), *b = small_model(2, 8);
     cr_assert_eq(nn_save_weights(a, path, false), 0);
     int64_t len;
     char *bytes = read_bytes(path, &len);
     int64_t cuts[] = {0, 3, 8, 20, len / 2, len - 5, len - 1};
     for (int i = 0; i < 7; i++) {
-        write_bytes(cut, bytes, (size_t)cuts[i]);
+        test_write_bytes(cut, bytes, (size_t)cuts[i]);
         assert_refused(b, cut, cuts[i] < 8 ? "magic" : "");
     }
     free(bytes);
@@ -123,7 +105,7 @@ Test(weights, truncated_files_are_refused) {
 }
 
 Test(weights, corrupted_bytes_are_caught_by_the_checksum) {
-    char *path = temp_path("c.weights"), *bad = temp_path("bad.weights");
+    char *path = test_temp_path("c.weights"), *bad = test_temp_path("bad.weights");
     Model *a = small_model(1, 8), *b = small_model(2, 8);
     cr_assert_eq(nn_save_weights(a, path, false), 0);
     int64_t len;
@@ -131,7 +113,7 @@ Test(weights, corrupted_bytes_are_caught_by_the_checksum) {
     int64_t positions[] = {12, 40, len / 2, len - 10};
     for (int i = 0; i < 4; i++) {
         bytes[positions[i]] ^= 0x10;
-        write_bytes(bad, bytes, (size_t)len);
+        test_write_bytes(bad, bytes, (size_t)len);
         assert_refused(b, bad, "checksum");
         bytes[positions[i]] ^= 0x10;
     }
@@ -143,7 +125,7 @@ Test(weights, corrupted_bytes_are_caught_by_the_checksum) {
 }
 
 Test(weights, another_architecture_is_named) {
-    char *path = temp_path("arch.weights");
+    char *path = test_temp_path("arch.weights");
     Model *a = small_model(1, 8), *b = small_model(1, 16);
     cr_assert_eq(nn_save_weights(a, path, false), 0);
     assert_refused(b, path, "another architecture");
@@ -158,15 +140,15 @@ Test(weights, missing_files_and_directories_are_refused) {
     Model *m = small_model(1, 8);
     assert_refused(m, "/nonexistent/dir/w.weights", "No such file");
     assert_refused(m, "/tmp", "directory");
-    char *junk = temp_path("junk.weights");
-    write_bytes(junk, "hello, not weights at all", 25);
+    char *junk = test_temp_path("junk.weights");
+    test_write_bytes(junk, "hello, not weights at all", 25);
     assert_refused(m, junk, "magic");
     nn_model_free(m);
     free(junk);
 }
 
 Test(weights, save_replaces_the_previous_file_atomically) {
-    char *path = temp_path("atomic.weights");
+    char *path = test_temp_path("atomic.weights");
     Model *a = small_model(1, 8);
     cr_assert_eq(nn_save_weights(a, path, false), 0);
     cr_assert_eq(nn_save_weights(a, path, false), 0);

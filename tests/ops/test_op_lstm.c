@@ -45,12 +45,6 @@ typedef struct Run {
     float *grad[N_IN];
 } Run;
 
-static float *dup(const float *v, int64_t n) {
-    float *d = tensor_xmalloc((size_t)(n ? n : 1) * sizeof(float));
-    if (n) memcpy(d, v, (size_t)n * sizeof(float));
-    return d;
-}
-
 /* which: bit 0 seeds seq with r[0], bit 1 h with r[1], bit 2 c with r[2], each through
  * its own ag_backward_with (leaf gradients accumulate across the calls). */
 static Run run(LstmFn fn, Inputs *in, bool back, float *const r[3], unsigned which) {
@@ -67,11 +61,11 @@ static Run run(LstmFn fn, Inputs *in, bool back, float *const r[3], unsigned whi
     for (int k = 0; k < 3; k++)
         if (which & (1u << k)) ag_backward_with(tape, outs[k], r[k]);
     Run out = {{NULL}, {NULL}};
-    for (int k = 0; k < 3; k++) out.out[k] = dup(outs[k]->data, outs[k]->size);
+    for (int k = 0; k < 3; k++) out.out[k] = test_copy(outs[k]->data, outs[k]->size);
     for (int k = 0; k < N_IN; k++) {
         Tensor *t = in->t[k];
         if (t && t->requires_grad) {
-            out.grad[k] = dup(tensor_grad(t), t->size);
+            out.grad[k] = test_copy(tensor_grad(t), t->size);
             tensor_zero_grad(t);
         }
     }
