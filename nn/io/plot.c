@@ -1,5 +1,5 @@
-/* Standalone SVG plots (see plot.h): loss curves against 1, 2, ... and labelled 2-D
- * scatter maps. Axes get "nice" ticks (1, 2 or 5 times a power of ten); text is
+/* Standalone SVG plots (see plot.h): loss curves against 1, 2, ... (a fit's history
+ * among them) and labelled 2-D scatter maps. Axes get "nice" ticks (1, 2 or 5 times a power of ten); text is
  * XML-escaped (and made valid UTF-8), so any label or title yields a well-formed file.
  * Non-finite points are left out; empty and constant data still give a sensible plot. */
 #include "nn/io/plot.h"
@@ -310,4 +310,16 @@ int nn_plot_scatter_svg(const char *path, const char *title, int64_t n, const fl
         fprintf(f, "</g>\n");
     }
     return plot__finish(f, path);
+}
+
+int nn_plot_history_svg(const char *path, const char *title, const NnHistory *history) {
+    if (!history || history->epochs <= 0 || !history->loss)
+        return tensor_set_error("plot: %s: the history holds no epoch to plot", path ? path : "(null)");
+    bool validated = false;
+    for (int e = 0; e < history->epochs && history->val_loss; e++) validated |= !isnan(history->val_loss[e]);
+    const char *names[] = {"loss", "val_loss"};
+    const double *ys[] = {history->loss, history->val_loss};
+    const int64_t lens[] = {history->epochs, history->epochs};
+    return nn_plot_curves_svg(path, title ? title : "training", "epoch", "loss", validated ? 2 : 1, names, ys,
+                              lens);
 }

@@ -5,6 +5,7 @@
 #include "helpers.h"
 
 #include "nn/io/plot.h"
+#include "nn/nn.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -275,5 +276,29 @@ Test(plot, scatter_labels_nan_and_invalid_utf8) {
     assert_well_formed(svg);
     cr_assert(strstr(svg, "no data") != NULL);
     free(svg);
+    unlink(tmp_path());
+}
+
+/* A history as nn_fit returns it: loss always, val_loss NaN when nothing validated. */
+Test(plot, history_plots_loss_and_val_loss_when_validated) {
+    double loss[] = {2.0, 1.5, 1.2}, val[] = {2.1, 1.7, 1.6}, none[] = {NAN, NAN, NAN};
+    NnHistory h = {.epochs = 3, .loss = loss, .val_loss = val};
+    cr_assert_eq(nn_plot_history_svg(tmp_path(), "my model", &h), 0, "%s", tensor_last_error());
+    char *svg = read_all(tmp_path());
+    assert_well_formed(svg);
+    cr_assert(strstr(svg, ">my model</text>") && strstr(svg, ">epoch</text>"));
+    cr_assert_eq(count(svg, "<polyline"), 2);
+    cr_assert(strstr(svg, ">val_loss</text>") != NULL);
+    free(svg);
+    h.val_loss = none;
+    cr_assert_eq(nn_plot_history_svg(tmp_path(), NULL, &h), 0, "%s", tensor_last_error());
+    svg = read_all(tmp_path());
+    cr_assert_eq(count(svg, "<polyline"), 1, "no val_loss line without validation");
+    cr_assert(strstr(svg, ">val_loss</text>") == NULL && strstr(svg, ">training</text>"));
+    free(svg);
+    NnHistory empty = {0};
+    cr_assert_eq(nn_plot_history_svg(tmp_path(), NULL, &empty), -1);
+    cr_assert(strstr(tensor_last_error(), "no epoch"), "%s", tensor_last_error());
+    cr_assert_eq(nn_plot_history_svg(tmp_path(), NULL, NULL), -1);
     unlink(tmp_path());
 }
