@@ -9,6 +9,7 @@
 #include <lamina/nn/nn.h>
 
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { MAX_OPTIONS = 64 };
@@ -59,6 +60,13 @@ static const char *option_name(const struct option *table, int id) {
     return NULL;
 }
 
+/* The id of the entry named `name` exactly. */
+static int option_id(const struct option *table, const char *name) {
+    for (const struct option *t = table; t->name; t++)
+        if (strcmp(t->name, name) == 0) return t->val;
+    return 0;
+}
+
 /* Reads the value of a common option into *o; false after printing why not. */
 static bool parse_common(const AppOptionSpec *s, AppOptions *o, int id, const char *flag, const char *value) {
     const char *app = s->app;
@@ -100,17 +108,58 @@ static bool parse_common(const AppOptionSpec *s, AppOptions *o, int id, const ch
     }
 }
 
-/* The message for what getopt_long refused: an unknown option, a missing value or a
- * value given to an option without one. */
+/* Fills names with the table's entries that `prefix` (of length len) begins, and
+ * returns how many; an exact match alone when there is one, as getopt_long takes it. */
+static int prefix_matches(const struct option *table, const char *prefix, size_t len,
+                          const char *names[MAX_OPTIONS]) {
+    int n = 0;
+    for (const struct option *t = table; t->name; t++) {
+        if (strncmp(t->name, prefix, len) != 0) continue;
+        if (strlen(t->name) == len) {
+            names[0] = t->name;
+            return 1;
+        }
+        names[n++] = t->name;
+    }
+    return n;
+}
+
+static int compare_names(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* "option '--s' is ambiguous: --save, --seed, ..." when the prefix names options
+ * with different ids (aliases of one option are not ambiguous); false otherwise. */
+static bool report_ambiguous(const AppOptionSpec *s, const struct option *table, const char *arg) {
+    if (strncmp(arg, "--", 2) != 0) return false;
+    const char *prefix = arg + 2;
+    size_t len = strcspn(prefix, "=");
+    const char *names[MAX_OPTIONS];
+    int n = prefix_matches(table, prefix, len, names);
+    bool distinct = false;
+    for (int i = 1; i < n; i++)
+        if (option_id(table, names[i]) != option_id(table, names[0])) distinct = true;
+    if (!distinct) return false;
+    qsort(names, (size_t)n, sizeof names[0], compare_names);
+    fprintf(stderr, "%s: option '--%.*s' is ambiguous:", s->app, (int)len, prefix);
+    for (int i = 0; i < n; i++) fprintf(stderr, "%s --%s", i ? "," : "", names[i]);
+    fputs(" (see --help)\n", stderr);
+    return true;
+}
+
+/* The message for what getopt_long refused, worded the same in every app: an
+ * ambiguous prefix, an unknown option, a missing value, or a value given to an
+ * option that takes none. */
 static void report_bad_option(const AppOptionSpec *s, const struct option *table, char **argv) {
     const char *arg = argv[optind - 1];
     const char *name = optopt ? option_name(table, optopt) : NULL;
-    if (s->bad_option)
-        fprintf(stderr, "%s: %s '%s' (see --help)\n", s->app, s->bad_option, arg);
-    else if (name)
-        fprintf(stderr, "%s: option '--%s' needs a value (see --help)\n", s->app, name);
-    else
+    if (report_ambiguous(s, table, arg)) return;
+    if (!name)
         fprintf(stderr, "%s: unknown option '%s' (see --help)\n", s->app, arg);
+    else if (strchr(arg, '='))
+        fprintf(stderr, "%s: option '--%s' takes no value (see --help)\n", s->app, name);
+    else
+        fprintf(stderr, "%s: option '--%s' needs a value (see --help)\n", s->app, name);
 }
 
 int app_parse_options(const AppOptionSpec *s, AppOptions *o, int argc, char **argv) {

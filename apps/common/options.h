@@ -86,17 +86,21 @@ typedef struct AppOptionSpec {
     bool (*parse_own)(void *app_options, int id, const char *flag, const char *value);
     void *app_options;
     bool operands; /* takes operands (else "unexpected argument") */
-    /* The message for an unknown option or a missing value, before the quoted
-     * argument; NULL to tell them apart ("unknown option '-x'", "option '--seed'
-     * needs a value"). The apps have always worded this differently, and scripts
-     * may match the words. */
+    /* Ignored: every app now words a refused option the same way (see
+     * app_parse_options). Kept only so that initialisers still setting it compile;
+     * set nothing here. */
     const char *bad_option;
 } AppOptionSpec;
 
 /* Parses argv (GNU long options: --name VALUE, --name=VALUE, unambiguous prefixes)
  * into *o and the app's own options, in order: --help and --version print and end
  * the parse there. Returns -1 to go on, else the status to exit with (APP_EXIT_OK
- * after --help or --version, APP_EXIT_USAGE after printing why the line is refused). */
+ * after --help or --version, APP_EXIT_USAGE after printing why the line is refused).
+ * A refused option reads the same in every app, "<app>: " then one of
+ *   unknown option '--x' (see --help)
+ *   option '--s' is ambiguous: --save, --seed, --summary (see --help)
+ *   option '--seed' needs a value (see --help)
+ *   option '--quiet' takes no value (see --help)                                   */
 int app_parse_options(const AppOptionSpec *spec, AppOptions *o, int argc, char **argv);
 
 #endif
