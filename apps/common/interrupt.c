@@ -31,9 +31,10 @@ const char *app_signal_name(int signo) {
     return signo == SIGINT ? "SIGINT" : signo == SIGTERM ? "SIGTERM" : "a signal";
 }
 
-/* Writes an argument so a POSIX shell reads it back unchanged. */
-static void put_shell_word(FILE *out, const char *word) {
-    bool plain = *word != '\0';
+/* Writes an argument so a POSIX shell reads it back unchanged; as the command word,
+ * one holding '=' is quoted too, or the shell would read an assignment. */
+static void put_shell_word(FILE *out, const char *word, bool command) {
+    bool plain = *word != '\0' && !(command && strchr(word, '='));
     for (const char *c = word; *c; c++)
         if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%", *c)) plain = false;
     if (plain) {
@@ -49,7 +50,11 @@ static void put_shell_word(FILE *out, const char *word) {
 }
 
 void app_print_resume_command(const AppOptions *o, const char *checkpoint) {
-    fprintf(stderr, "resume with: %s", o->app);
+    /* The program as it was started, so the line runs as pasted from the same
+     * directory. */
+    const char *program = o->argc > 0 && o->argv[0] && *o->argv[0] ? o->argv[0] : o->app;
+    fputs("resume with: ", stderr);
+    put_shell_word(stderr, program, true);
     for (int i = 1; i < o->argc; i++) {
         if (strcmp(o->argv[i], "--resume") == 0) {
             i++; /* and its value */
@@ -57,10 +62,10 @@ void app_print_resume_command(const AppOptions *o, const char *checkpoint) {
         }
         if (strncmp(o->argv[i], "--resume=", 9) == 0) continue;
         fputc(' ', stderr);
-        put_shell_word(stderr, o->argv[i]);
+        put_shell_word(stderr, o->argv[i], false);
     }
     fputs(" --resume ", stderr);
-    put_shell_word(stderr, checkpoint);
+    put_shell_word(stderr, checkpoint, false);
     fputc('\n', stderr);
 }
 

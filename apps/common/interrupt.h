@@ -22,7 +22,7 @@ void app_release_stop_signals(void);
 /* "SIGINT", "SIGTERM", or "a signal". */
 const char *app_signal_name(int signo);
 
-/* Prints "resume with: <app> <this command line without any --resume> --resume PATH"
+/* Prints "resume with: <argv[0]> <this command line without any --resume> --resume PATH"
  * to stderr, every word quoted so a POSIX shell reads it back unchanged. */
 void app_print_resume_command(const AppOptions *o, const char *checkpoint);
 

@@ -40,7 +40,7 @@ cat "$tmp/err"
 [ "$rc" = 130 ] || { echo "FAIL: SIGINT exited $rc, expected 130"; exit 1; }
 grep -q "stopped by SIGINT after step [0-9]*; checkpoint written to $tmp/c" "$tmp/err" ||
   { echo "FAIL: no message naming the checkpoint"; exit 1; }
-grep -q "resume with: sonnets .*--resume $tmp/c" "$tmp/err" || { echo "FAIL: no resume command"; exit 1; }
+grep -q "resume with: $sonnets .*--resume $tmp/c" "$tmp/err" || { echo "FAIL: no resume command"; exit 1; }
 stopped="$(sed -n 's/.*after step \([0-9]*\);.*/\1/p' "$tmp/err")"
 [ "$stopped" -lt 24 ] || { echo "FAIL: stopped at step $stopped, too late to compare with a 24-step run"; exit 1; }
 echo "ok: SIGINT exits 130 after step $stopped and names $tmp/c"
