@@ -318,26 +318,48 @@ Tensor *nn_npz_get(const NnNpz *z, const char *name, Arena *arena) {
 /* ---- matching arrays to tensors ---- */
 
 static _Thread_local char g_report[8192];
+static _Thread_local int g_omitted; /* differences that did not fit in g_report */
 const char *nn_npz_mismatches(void) { return g_report; }
 
+/* Room kept at the end of g_report for the closing "and N more" line. */
+#define REPORT_TAIL 40
+
+static void report_clear(void) {
+    g_report[0] = '\0';
+    g_omitted = 0;
+}
+
+/* Appends one difference as a line, whole or not at all: a line that no longer fits
+ * is counted and named by the "and N more" line report_end adds. */
 static void report(int *count, const char *fmt, ...) TENSOR_PRINTF(2, 3);
 static void report(int *count, const char *fmt, ...) {
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
     size_t used = strlen(g_report);
-    if (used + 2 < sizeof g_report) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(g_report + used, sizeof g_report - used - 1, fmt, ap);
-        va_end(ap);
-        strcat(g_report, "\n");
+    if (!g_omitted && n >= 0 && (size_t)n < sizeof line && used + (size_t)n + 1 + REPORT_TAIL < sizeof g_report) {
+        memcpy(g_report + used, line, (size_t)n);
+        memcpy(g_report + used + (size_t)n, "\n", 2);
+    } else {
+        g_omitted++;
     }
     (*count)++;
 }
 
-/* The error for a refused load: as many differences as fit, joined by "; ". */
+static void report_end(void) {
+    size_t used = strlen(g_report);
+    if (g_omitted) snprintf(g_report + used, sizeof g_report - used, "and %d more\n", g_omitted);
+}
+
+/* The error for a refused load: as many whole differences as fit, joined by "; ",
+ * then how many were left out. */
 static int refuse(const char *path, int count) {
-    char summary[360] = "";
+    report_end();
+    char summary[256] = "";
     int shown = 0;
-    for (const char *line = g_report; *line && shown < count;) {
+    for (const char *line = g_report; *line && shown < count - g_omitted;) {
         const char *end = strchr(line, '\n');
         size_t n = end ? (size_t)(end - line) : strlen(line), used = strlen(summary);
         if (used + n + 3 >= sizeof summary) break;
@@ -346,13 +368,18 @@ static int refuse(const char *path, int count) {
         shown++;
         line += n + (end != NULL);
     }
-    return tensor_set_error("%s: does not match the model (%d difference%s): %s%s", path, count,
-                            count == 1 ? "" : "s", summary,
-                            shown < count ? " ... (nn_npz_mismatches() lists all)" : "");
+    char rest[96] = "";
+    if (shown < count)
+        snprintf(rest, sizeof rest, "; and %d more (nn_npz_mismatches() lists all)", count - shown);
+    /* The path is the only part of unbounded length: a long one keeps its end, so the
+     * differences and the count of the rest always show whole. */
+    size_t plen = strlen(path);
+    return tensor_set_error("%s%s: does not match the model (%d difference%s): %s%s", plen > 100 ? "..." : "",
+                            plen > 100 ? path + plen - 97 : path, count, count == 1 ? "" : "s", summary, rest);
 }
 
 int nn_npz_read_into(const NnNpz *z, int n, Tensor *const *ts, bool allow_extra) {
-    g_report[0] = '\0';
+    report_clear();
     for (int i = 0; i < n; i++)
         if (!ts[i] || !ts[i]->name) return tensor_set_error("%s: tensor %d to load is NULL or unnamed", z->path, i);
     int diffs = 0;
@@ -391,7 +418,7 @@ int nn_npz_read_into(const NnNpz *z, int n, Tensor *const *ts, bool allow_extra)
 }
 
 int nn_npz_load_tensors(const char *path, int n, Tensor *const *tensors) {
-    g_report[0] = '\0';
+    report_clear();
     NnNpz *z = nn_npz_open(path);
     if (!z) return -1;
     int rc = nn_npz_read_into(z, n, tensors, false);

@@ -87,25 +87,39 @@ int nn__save_checkpoint(const Model *m, const char *path, const NnTrainState *st
 
 /* ---- reading: a bounds-checked cursor over the whole file ---- */
 
-/* The differences found while reading, joined into one message (the first 8). */
+/* The differences found while reading, joined into one message: whole ones only (the
+ * first 8 that fit), the rest counted by notes_end's "and N more". */
 typedef struct Notes {
-    char msg[1024];
-    int count;
+    char msg[320];
+    int count, shown;
 } Notes;
 
 static void note(Notes *n, const char *fmt, ...) TENSOR_PRINTF(2, 3);
 static void note(Notes *n, const char *fmt, ...) {
-    const size_t cap = sizeof n->msg;
+    char one[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int len = vsnprintf(one, sizeof one, fmt, ap);
+    va_end(ap);
     size_t used = strlen(n->msg);
-    if (n->count < 8 && used + 4 < cap) {
-        if (n->count > 0) strncat(n->msg, "; ", cap - used - 1);
-        used = strlen(n->msg);
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(n->msg + used, cap - used, fmt, ap);
-        va_end(ap);
+    /* Room for "; ", the note, and the closing "; and N more". */
+    if (n->shown == n->count && n->count < 8 && len >= 0 && (size_t)len < sizeof one &&
+        used + 2 + (size_t)len + 24 < sizeof n->msg) {
+        if (n->count) {
+            memcpy(n->msg + used, "; ", 2);
+            used += 2;
+        }
+        memcpy(n->msg + used, one, (size_t)len + 1);
+        n->shown++;
     }
     n->count++;
+}
+
+/* Names how many differences the message leaves out. */
+static void notes_end(Notes *n) {
+    size_t used = strlen(n->msg);
+    if (n->shown < n->count)
+        snprintf(n->msg + used, sizeof n->msg - used, "%sand %d more", n->shown ? "; " : "", n->count - n->shown);
 }
 
 /* What a file holds, found and checked before anything is copied into the model. */
@@ -176,7 +190,7 @@ static bool read_tensor_header(NnCursor *c, Notes *notes, uint32_t i, char name[
 /* The tensors: each must be the model's tensor of the same index, by name and shape;
  * every difference is listed. Records where the model's tensors' values start. */
 static int read_tensors(NnCursor *c, const Model *m, const char *path, uint32_t n, size_t *offsets) {
-    Notes notes = {"", 0};
+    Notes notes = {"", 0, 0};
     if (n != (uint32_t)m->n_params) note(&notes, "the file has %u tensors, the model %d", n, m->n_params);
     for (uint32_t i = 0; i < n && !c->truncated; i++) {
         char name[256] = "";
@@ -195,6 +209,7 @@ static int read_tensors(NnCursor *c, const Model *m, const char *path, uint32_t 
                  tensor_shape_str((int)ndim, shape, got, sizeof got),
                  tensor_shape_str(p->ndim, p->shape, want, sizeof want));
     }
+    notes_end(&notes);
     if (c->truncated)
         return tensor_set_error("%s: file is truncated or malformed%s%s", path, notes.msg[0] ? ": " : "",
                                 notes.msg);

@@ -289,3 +289,51 @@ Test(npz, every_truncation_and_every_byte_flip_is_safe) {
     free(path);
     free(bad);
 }
+
+Test(npz, a_long_mismatch_list_ends_with_how_many_more_never_mid_word) {
+    char *path = test_temp_path("one.npz");
+    Tensor *one = tensor_zeros(NULL, TENSOR_SHAPE(2));
+    one->name = "one";
+    cr_assert_eq(nn_npz_save_tensors(path, 1, &one), 0, "%s", tensor_last_error());
+    /* 400 tensors the file lacks, and the one it has that they do not ask for: far more
+     * than nn_npz_mismatches() and the error message hold. */
+    enum { N = 400 };
+    Tensor *ts[N];
+    char names[N][64];
+    for (int i = 0; i < N; i++) {
+        snprintf(names[i], sizeof names[i], "a_rather_long_tensor_name_number_%03d", i);
+        ts[i] = tensor_zeros(NULL, TENSOR_SHAPE(2));
+        ts[i]->name = names[i];
+    }
+    cr_assert_eq(nn_npz_load_tensors(path, N, ts), -1);
+    const char *e = tensor_last_error();
+    cr_assert(strstr(e, "(401 differences): ") != NULL, "%s", e);
+    const char *list = strstr(e, "): ") + 3, *more = strstr(list, "; and ");
+    cr_assert_not_null(more, "%s", e);
+    int rest = -1, shown = 1;
+    cr_assert_eq(sscanf(more, "; and %d more (nn_npz_mismatches() lists all)", &rest), 1, "%s", e);
+    cr_assert(strstr(more, "more (nn_npz_mismatches() lists all)") != NULL, "%s", e);
+    for (const char *p = list; p < more; p++) shown += strncmp(p, "; ", 2) == 0;
+    cr_assert_eq(shown + rest, 401, "%d shown + %d more in: %s", shown, rest, e);
+    cr_assert(strncmp(more - 24, "is missing from the file", 24) == 0, "a cut difference in: %s", e);
+
+    /* The full list: whole lines, the last one counting those left out. */
+    const char *all = nn_npz_mismatches();
+    int lines = 0, omitted = -1;
+    for (const char *line = all; *line; lines++) {
+        const char *end = strchr(line, '\n');
+        cr_assert_not_null(end, "the list ends with a newline: %s", all);
+        if (end[1] == '\0') {
+            cr_assert_eq(sscanf(line, "and %d more", &omitted), 1, "last line: %.*s", (int)(end - line), line);
+        } else {
+            cr_assert(strncmp(line, "'a_rather_long_tensor_name_number_", 34) == 0 &&
+                          strncmp(end - 24, "is missing from the file", 24) == 0,
+                      "a cut line: %.*s", (int)(end - line), line);
+        }
+        line = end + 1;
+    }
+    cr_assert_eq(lines - 1 + omitted, 401, "%d lines, %d more", lines, omitted);
+    for (int i = 0; i < N; i++) tensor_free(ts[i]);
+    tensor_free(one);
+    free(path);
+}

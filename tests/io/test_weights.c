@@ -165,3 +165,38 @@ Test(weights, save_replaces_the_previous_file_atomically) {
     nn_model_free(a);
     free(path);
 }
+
+/* Embedding > LSTM(units) > ten Dense(units): two of them differ in 23 shapes. */
+static Model *deep_model(int64_t units) {
+    Model *m = nn_sequential();
+    nn_add(m, nn_embedding(.vocab = 5, .dim = 3));
+    nn_add(m, nn_lstm(.units = units));
+    for (int i = 0; i < 10; i++) nn_add(m, nn_dense(.units = units));
+    cr_assert_eq(nn_build(m, NN_SHAPE(TENSOR_I32, 3)), 0, "%s", tensor_last_error());
+    return m;
+}
+
+Test(weights, many_differences_end_with_how_many_more_never_mid_word) {
+    char *path = test_temp_path("deep.weights");
+    Model *a = deep_model(4), *b = deep_model(5);
+    cr_assert_eq(nn_save_weights(a, path, false), 0, "%s", tensor_last_error());
+    cr_assert_neq(nn_load_weights(b, path), 0);
+    const char *e = tensor_last_error();
+    cr_assert(strstr(e, "(23 differences): ") != NULL, "%s", e);
+    /* Whole differences, then "and N more" counting exactly the rest. */
+    const char *list = strstr(e, "): ") + 3, *more = strstr(list, "; and ");
+    cr_assert_not_null(more, "%s", e);
+    int rest = -1, shown = 1;
+    char tail[16] = "";
+    cr_assert_eq(sscanf(more, "; and %d %15s", &rest, tail), 2, "%s", e);
+    cr_assert_str_eq(tail, "more", "%s", e);
+    for (const char *p = list; p < more; p++) shown += strncmp(p, "; ", 2) == 0;
+    cr_assert_eq(shown + rest, 23, "%d shown + %d more in: %s", shown, rest, e);
+    for (const char *p = list; p < more; p = strstr(p, "; ") + 2) {
+        const char *end = strstr(p, "; ");
+        cr_assert(end - p > 14 && strncmp(end - 12, "in the model", 12) == 0, "a cut difference in: %s", e);
+    }
+    nn_model_free(a);
+    nn_model_free(b);
+    free(path);
+}
