@@ -12,6 +12,20 @@ bool app_check_resume_or_load(const AppOptions *o) {
     return false;
 }
 
+bool app_check_fit_outputs(const AppOptions *o, const AppOutput *extra, int n_extra) {
+    const char *checkpoint = app_checkpoint_path(o);
+    const AppOutput outputs[] = {{"--save", o->save},
+                                 {"--plot", o->plot},
+                                 {o->resume && checkpoint == o->resume ? "--resume" : "the checkpoint file",
+                                  checkpoint == o->save ? NULL : checkpoint}};
+    return app_check_outputs(o->app, outputs, 3) && app_check_outputs(o->app, extra, n_extra);
+}
+
+bool app_check_load(const AppOptions *o) {
+    return !o->load ||
+           app_check_readable(o->app, "--load", o->load, APP_WEIGHTS_MAGIC, APP_WEIGHTS_MAGIC_LEN, "lamina weights");
+}
+
 const char *app_checkpoint_path(const AppOptions *o) {
     if (o->save) return o->save;
     if (o->resume) return o->resume;

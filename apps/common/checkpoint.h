@@ -1,11 +1,13 @@
 /* The checkpoint and resume glue of the apps that train through nn_fit (sonnets,
- * sherlock): --resume against --load, which file a checkpoint goes to, nn_fit's
+ * sherlock): --resume against --load, the files a run writes and loads checked before
+ * any work (with paths.h), which file a checkpoint goes to, nn_fit's
  * checkpoint and signal settings, and what a failed, refused or interrupted fit
  * reports and exits with. */
 #ifndef APPS_COMMON_CHECKPOINT_H
 #define APPS_COMMON_CHECKPOINT_H
 
 #include "common/options.h"
+#include "common/paths.h"
 
 #include <lamina/nn/nn.h>
 
@@ -14,6 +16,12 @@
 /* --resume continues training and --load skips it: false after saying so when both
  * are given. */
 bool app_check_resume_or_load(const AppOptions *o);
+
+/* Before any work: every file the run will write (--save, --plot, the checkpoint file
+ * of app_checkpoint_path, and the n_extra files of extra) can be written, and --load,
+ * if given, is a readable lamina weights file. False after saying why not. */
+bool app_check_fit_outputs(const AppOptions *o, const AppOutput *extra, int n_extra);
+bool app_check_load(const AppOptions *o);
 
 /* The checkpoint file: --save, else --resume's file, else the default
  * (AppOptions.default_checkpoint) when --checkpoint-every asks for one; NULL when

@@ -21,6 +21,11 @@ const char *app_data_dir(const char *flag_value) {
 }
 
 char *app_read_corpus(const char *app, const char *dir, const char *file, int64_t *len) {
+    if (app_is_path(file)) { /* a path names its file: no data directory to point at */
+        char *text = nn_read_file(file, len);
+        if (!text) fprintf(stderr, "%s: cannot read the corpus: %s\n", app, tensor_last_error());
+        return text;
+    }
     size_t n = strlen(dir) + strlen(file) + 2;
     char *path = tensor_xmalloc(n);
     snprintf(path, n, "%s/%s", dir, file);

@@ -12,9 +12,10 @@
  * else the repository's data/ folder (fixed at build time). */
 const char *app_data_dir(const char *flag_value);
 
-/* Reads dir/file into a heap buffer. On failure prints
- * "<app>: cannot read the corpus: <reason>" and how to get the data to stderr, and
- * returns NULL (the app then exits with APP_EXIT_USAGE). */
+/* Reads file into a heap buffer: the file itself when app_is_path(file), else dir/file.
+ * On failure prints "<app>: cannot read the corpus: <reason>" (and, for a name in the
+ * data directory, how to get the data) to stderr, and returns NULL (the app then exits
+ * with APP_EXIT_USAGE). */
 char *app_read_corpus(const char *app, const char *dir, const char *file, int64_t *len);
 
 /* Whether a file name given on the command line is read as it stands (a readable file

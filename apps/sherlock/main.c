@@ -28,7 +28,8 @@ static void usage(FILE *out) {
             "AVX-512 machine; --max-steps 50 shows your rate and ETA). --units 256 runs ~4x faster,\n"
             "--units 64 ~30x.\n\n"
             "  --data DIR          corpus directory (default: $DATA_DIR, else the repository's data/)\n"
-            "  --data-file FILE    corpus file inside DIR (default sherlock.txt)\n"
+            "  --data-file FILE    corpus file: a name inside DIR (default sherlock.txt), or a path (one\n"
+            "                      with a '/', or a file readable from here)\n"
             "  --units U           LSTM and hidden Dense width (default 1000)\n"
             "  --embed E           embedding width (default 10)\n"
             "  --epochs N          passes over the training windows (default 1)\n"
@@ -52,9 +53,10 @@ static void usage(FILE *out) {
             "                      restores --units/--embed; without FILE.vocab the vocabulary is rebuilt\n"
             "                      from the corpus, which is deterministic)\n"
             "  --predict PHRASE    print the most likely next words after PHRASE's last 3 known words\n"
+            "                      (needs --load FILE)\n"
             "  --top-k K           how many next words --predict prints (default 5)\n"
-            "  --interactive       read phrases line by line from stdin (the default with --load and no\n"
-            "                      --predict when stdin is a terminal)\n"
+            "  --interactive       read phrases line by line from stdin (needs --load FILE; the default\n"
+            "                      with --load and no --predict when stdin is a terminal)\n"
             "  --summary           print the model table and exit\n"
             "  --plot FILE.svg     draw the training loss (and val_loss after each epoch)\n"
             "  --quiet             no progress display\n"
@@ -73,9 +75,12 @@ static void usage(FILE *out) {
             "infinite loss or gradient stops training naming the step and the parameter (with\n"
             "--check-numerics, the op); the last checkpoint written is kept, never overwritten by it.\n"
             "After --resume, --plot draws the resumed steps.\n\n"
-            "Exit status: 0 on success, 1 when training, loading or I/O fails, 2 for bad options (including\n"
-            "a model too large for this machine's memory), a missing corpus, an unusable --resume file or\n"
-            "a phrase with fewer than 3 known words, 130 / 143 when stopped by SIGINT / SIGTERM.\n");
+            "Exit status: 0 on success, 1 when training, loading or I/O fails (also an unusable --load\n"
+            "file: missing, unreadable or not a weights file, refused before the model is built), 2 for\n"
+            "bad options (including a model too large for this machine's memory, --predict or\n"
+            "--interactive without --load, and a --save, --plot or checkpoint path that cannot be\n"
+            "written: refused before training), a missing corpus, an unusable --resume file or a phrase\n"
+            "with fewer than 3 known words, 130 / 143 when stopped by SIGINT / SIGTERM.\n");
 }
 
 enum { O_UNITS = APP_OPT_OWN, O_EMBED, O_PREDICT, O_TOP_K, O_INTERACTIVE };
@@ -96,6 +101,16 @@ static bool parse_own(void *options, int id, const char *flag, const char *value
     }
 }
 
+/* Before the vocabulary and the model are built: what the run writes (the vocabulary
+ * goes to --save FILE.vocab) and --load's file. Returns -1 to go on, else the status. */
+static int check_files(const Options *o) {
+    char vocab[4096];
+    if (o->common.save) snprintf(vocab, sizeof vocab, "%s.vocab", o->common.save);
+    const AppOutput extra = {"--save (its vocabulary)", o->common.save ? vocab : NULL};
+    if (!app_check_fit_outputs(&o->common, &extra, 1)) return APP_EXIT_USAGE;
+    return app_check_load(&o->common) ? -1 : APP_EXIT_FAILURE;
+}
+
 /* Returns -1 to go on, or the status to exit with (0 after --help or --version). */
 static int parse_options(int argc, char **argv, Options *o) {
     *o = (Options){.common = {.data_file = "sherlock.txt", .epochs = 1, .batch_size = 64, .lr = 1e-3},
@@ -106,7 +121,13 @@ static int parse_options(int argc, char **argv, Options *o) {
                                 .app_options = o, .bad_option = "unknown option or missing value:"};
     int rc = app_parse_options(&spec, &o->common, argc, argv);
     if (rc >= 0) return rc;
-    return app_check_resume_or_load(&o->common) ? -1 : APP_EXIT_USAGE;
+    if (!app_check_resume_or_load(&o->common)) return APP_EXIT_USAGE;
+    if ((o->predict || o->interactive) && !o->common.load) {
+        fprintf(stderr, "%s: %s needs a trained model: give --load FILE (train one first with --save FILE)\n",
+                APP, o->predict ? "--predict" : "--interactive");
+        return APP_EXIT_USAGE;
+    }
+    return check_files(o);
 }
 
 /* Everything a run holds, freed by run_free. */

@@ -25,7 +25,8 @@ static void usage(FILE *out) {
             "                      sequences of 50 words (lower-case, punctuation but - and ' removed,\n"
             "                      words seen 5 times or fewer > <unk>)\n"
             "  --data DIR          corpus directory (default: $DATA_DIR, else the repository's data/)\n"
-            "  --data-file FILE    corpus file inside DIR (default sonnets.txt; tinyshakespeare.txt works too)\n"
+            "  --data-file FILE    corpus file: a name inside DIR (default sonnets.txt; tinyshakespeare.txt\n"
+            "                      works too), or a path (one with a '/', or a file readable from here)\n"
             "  --units N           LSTM width (default 256; 64 for char-many-to-one, 128 for word)\n"
             "  --embed N           embedding width (default 64; 128 for word)\n"
             "  --seq-len N         window length in symbols (default 40; 50 for word)\n"
@@ -65,8 +66,10 @@ static void usage(FILE *out) {
             "infinite loss or gradient stops training naming the step and the parameter (with\n"
             "--check-numerics, the op); the last checkpoint written is kept, never overwritten by it.\n\n"
             "Exit status: 0 on success, 1 when training fails (a NaN loss) or a file cannot be written,\n"
-            "2 for bad options (including sizes beyond the data or this machine's memory), a missing\n"
-            "corpus or an unusable --load or --resume file, 130 / 143 when stopped by SIGINT / SIGTERM.\n");
+            "2 for bad options (including sizes beyond the data or this machine's memory, and a --save,\n"
+            "--plot or checkpoint path that cannot be written: refused before training), a missing\n"
+            "corpus or an unusable --load (missing, unreadable, not a weights file) or --resume file,\n"
+            "130 / 143 when stopped by SIGINT / SIGTERM.\n");
 }
 
 enum { O_MODEL = APP_OPT_OWN, O_UNITS, O_EMBED, O_SEQ_LEN, O_SAMPLE, O_TEMPERATURE, O_PRIME };
@@ -117,6 +120,8 @@ static int parse_options(int argc, char **argv, Options *o) {
     int rc = app_parse_options(&spec, &o->common, argc, argv);
     if (rc >= 0) return rc;
     if (!app_check_resume_or_load(&o->common)) return APP_EXIT_USAGE;
+    /* Before the corpus is read and the model built: what the run writes and loads. */
+    if (!app_check_fit_outputs(&o->common, NULL, 0) || !app_check_load(&o->common)) return APP_EXIT_USAGE;
     AppOptions *c = &o->common;
     if (!c->batch_size) c->batch_size = o->kind == WORD ? 100 : 128;
     if (!o->window) o->window = o->kind == WORD ? 50 : 40;

@@ -9,6 +9,7 @@
 #include "common/data.h"
 #include "common/flags.h"
 #include "common/json.h"
+#include "common/paths.h"
 #include "common/status.h"
 
 #include <ctype.h>
@@ -73,10 +74,11 @@ static void usage(FILE *out) {
             "--batch-size words per thread), writes the training state to the checkpoint file (see\n"
             "--checkpoint) and the vectors so far to --save FILE if given, prints the command that\n"
             "resumes the run and exits 130 (SIGINT) or 143 (SIGTERM); a second Ctrl-C stops at once.\n\n"
-            "Exit status: 0 on success, 1 when training, a query or I/O fails, 2 for bad options (also\n"
-            "sizes beyond this machine's memory), a missing or empty corpus, a corpus with no word\n"
-            "seen --min-count times, or an unusable --resume file; 130 / 143 when stopped by SIGINT /\n"
-            "SIGTERM.\n");
+            "Exit status: 0 on success, 1 when training, a query or I/O fails (also a missing or\n"
+            "unreadable --load file), 2 for bad options (also sizes beyond this machine's memory, and a\n"
+            "--save, --output, --plot or checkpoint path that cannot be written: refused before\n"
+            "training), a missing or empty corpus, a corpus with no word seen --min-count times, or an\n"
+            "unusable --resume file; 130 / 143 when stopped by SIGINT / SIGTERM.\n");
 }
 
 static bool add_to(const char **list, int *n, const char *value, const char *flag) {
@@ -157,6 +159,22 @@ static bool options_agree(const Options *o) {
     return true;
 }
 
+/* Before the corpus is read: every file the run writes can be written (the checkpoint
+ * when one is named or --checkpoint-every asks for it). False after saying why not. */
+static bool check_files(const Options *o) {
+    const AppOptions *c = &o->common;
+    const char *checkpoint = o->checkpoint ? o->checkpoint : c->resume ? c->resume : DEFAULT_CHECKPOINT;
+    const AppOutput outputs[] = {{"--save", c->save}, {"--output", o->output}, {"--plot", c->plot},
+                                 {o->checkpoint ? "--checkpoint" : c->resume ? "--resume" : "the checkpoint file",
+                                  o->checkpoint || c->checkpoint_every ? checkpoint : NULL}};
+    return app_check_outputs(APP, outputs, 4);
+}
+
+/* --load names a file that is missing, unreadable or a directory (after saying so). */
+static bool load_unusable(const Options *o) {
+    return o->common.load && !app_check_readable(APP, "--load", o->common.load, NULL, 0, NULL);
+}
+
 /* Returns -1 to go on, else the exit status. */
 static int parse_options(int argc, char **argv, Options *o) {
     *o = (Options){.common = {.epochs = 5, .lr = 0.025, .seed = 1, .threads = tensor_get_num_threads()},
@@ -173,6 +191,8 @@ static int parse_options(int argc, char **argv, Options *o) {
     int rc = app_parse_options(&spec, &o->common, argc, argv);
     if (rc >= 0) return rc;
     if (!options_agree(o)) return APP_EXIT_USAGE;
+    if (!check_files(o)) return APP_EXIT_USAGE;
+    if (load_unusable(o)) return APP_EXIT_FAILURE;
     if (o->n_corpus == 0) o->corpus[o->n_corpus++] = "sherlock.txt";
     o->common.data_dir = app_data_dir(o->common.data_dir);
     return -1;

@@ -36,13 +36,7 @@ NnW2vCorpus *read_corpus(const Options *o) {
     for (int i = 0; i < o->n_corpus; i++) {
         int64_t len;
         const char *name = o->corpus[i];
-        char *text;
-        if (app_is_path(name)) {
-            if (!(text = nn_read_file(name, &len)))
-                fprintf(stderr, APP ": cannot read the corpus: %s\n", tensor_last_error());
-        } else { /* a name in the data directory, with the hint on how to get the data */
-            text = app_read_corpus(APP, o->common.data_dir, name, &len);
-        }
+        char *text = app_read_corpus(APP, o->common.data_dir, name, &len);
         if (!text) {
             nn_w2v_corpus_free(c);
             return NULL;
