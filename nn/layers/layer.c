@@ -4,6 +4,7 @@
  * The built-in layers live next door (dense.c, embedding.c, dropout.c, ...). */
 #include "nn/layers/layer.h"
 #include "nn/layers/layer_internal.h"
+#include "tensor/orthogonal_internal.h"
 #include "tensor/system.h"
 
 #include <math.h>
@@ -116,7 +117,7 @@ Tensor *nn_layer_param(Layer *layer, const char *name, int ndim, const int64_t *
         TENSOR_CHECK(ndim >= 2, "%s: the orthogonal initialiser needs at least 2 dims, got %d",
                      t->name, ndim);
         int64_t cols = shape[ndim - 1], rows = t->size / (cols ? cols : 1);
-        tensor_fill_orthogonal(x, rows, cols, rng, 1.0f);
+        tensor__fill_orthogonal_fast(x, rows, cols, rng, 1.0f); /* threaded, same values */
         break;
     }
     case NN_INIT_UNIFORM_005:
