@@ -20,8 +20,21 @@ const char *app_data_dir(const char *flag_value) {
     return LAMINA_DEFAULT_DATA_DIR;
 }
 
+/* Whether a name from the command line is read as it stands: it has a '/', or the data
+ * directory has no file of that name and the current directory does. The data
+ * directory comes first, so a stray file here never shadows the corpus asked for. */
+static bool names_path(const char *dir, const char *name) {
+    if (strchr(name, '/')) return true;
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *in_dir = tensor_xmalloc(n);
+    snprintf(in_dir, n, "%s/%s", dir, name);
+    bool in_data_dir = access(in_dir, F_OK) == 0;
+    free(in_dir);
+    return !in_data_dir && access(name, R_OK) == 0;
+}
+
 char *app_read_corpus(const char *app, const char *dir, const char *file, int64_t *len) {
-    if (app_is_path(file)) { /* a path names its file: no data directory to point at */
+    if (names_path(dir, file)) { /* a path names its file: no data directory to point at */
         char *text = nn_read_file(file, len);
         if (!text) fprintf(stderr, "%s: cannot read the corpus: %s\n", app, tensor_last_error());
         return text;
@@ -40,10 +53,8 @@ char *app_read_corpus(const char *app, const char *dir, const char *file, int64_
     return text;
 }
 
-bool app_is_path(const char *name) { return access(name, R_OK) == 0 || strchr(name, '/') != NULL; }
-
 char *app_data_path(const char *dir, const char *name, char *buf, size_t cap) {
-    if (app_is_path(name)) snprintf(buf, cap, "%s", name);
+    if (names_path(dir, name)) snprintf(buf, cap, "%s", name);
     else snprintf(buf, cap, "%s/%s", dir, name);
     return buf;
 }

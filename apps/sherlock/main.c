@@ -29,7 +29,7 @@ static void usage(FILE *out) {
             "--units 64 ~30x.\n\n"
             "  --data DIR          corpus directory (default: $DATA_DIR, else the repository's data/)\n"
             "  --data-file FILE    corpus file: a name inside DIR (default sherlock.txt), or a path (one\n"
-            "                      with a '/', or a file readable from here)\n"
+            "                      with a '/', or a file here that DIR lacks)\n"
             "  --units U           LSTM and hidden Dense width (default 1000)\n"
             "  --embed E           embedding width (default 10)\n"
             "  --epochs N          passes over the training windows (default 1)\n"

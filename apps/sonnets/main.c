@@ -26,7 +26,7 @@ static void usage(FILE *out) {
             "                      words seen 5 times or fewer > <unk>)\n"
             "  --data DIR          corpus directory (default: $DATA_DIR, else the repository's data/)\n"
             "  --data-file FILE    corpus file: a name inside DIR (default sonnets.txt; tinyshakespeare.txt\n"
-            "                      works too), or a path (one with a '/', or a file readable from here)\n"
+            "                      works too), or a path (one with a '/', or a file here that DIR lacks)\n"
             "  --units N           LSTM width (default 256; 64 for char-many-to-one, 128 for word)\n"
             "  --embed N           embedding width (default 64; 128 for word)\n"
             "  --seq-len N         window length in symbols (default 40; 50 for word)\n"
