@@ -133,6 +133,41 @@ static void solve(double *a, int64_t m, int64_t k, const double *l) {
     }
 }
 
+/* Moves a PCG32 generator delta steps ahead in O(log delta) (Brown, "Random number
+ * generation with arbitrary strides"): the state after delta tensor_rng_u32 calls. */
+static void rng_advance(Rng *rng, uint64_t delta) {
+    uint64_t mult = 6364136223846793005ULL, plus = rng->inc, acc_mult = 1, acc_plus = 0;
+    for (; delta > 0; delta >>= 1) {
+        if (delta & 1u) {
+            acc_mult *= mult;
+            acc_plus = acc_plus * mult + plus;
+        }
+        plus = (mult + 1) * plus;
+        mult *= mult;
+    }
+    rng->state = acc_mult * rng->state + acc_plus;
+}
+
+/* tensor_fill_orthogonal's draws into a (column-major m x k): normal e (row-major
+ * index r * cols + c of the rows x cols matrix) takes u32 draws 2e and 2e + 1, so each
+ * thread jumps its own copy of the generator to its first element; the values are the
+ * serial ones, and rng ends where the serial loop leaves it. */
+static void draw_normals(double *a, int64_t rows, int64_t cols, int64_t m, int transpose, Rng *rng) {
+    int64_t n = rows * cols;
+    int chunks = 16;
+#pragma omp parallel for schedule(static)
+    for (int t = 0; t < chunks; t++) {
+        int64_t e0 = n * t / chunks, e1 = n * (t + 1) / chunks;
+        Rng r = *rng;
+        rng_advance(&r, 2 * (uint64_t)e0);
+        for (int64_t e = e0; e < e1; e++) {
+            int64_t row = e / cols, col = e % cols;
+            a[transpose ? row * m + col : col * m + row] = tensor_rng_normal(&r);
+        }
+    }
+    rng_advance(rng, 2 * (uint64_t)n);
+}
+
 /* One CholeskyQR pass on a (column-major m x k), in place; b is scratch for its
  * row-major copy. Returns -1 on breakdown. */
 static int cholesky_qr(double *a, int64_t m, int64_t k, double *g, double *b) {
@@ -158,14 +193,7 @@ void tensor__fill_orthogonal_fast(float *x, int64_t rows, int64_t cols, Rng *rng
     double *a = tensor_xmalloc((size_t)(m * k) * sizeof(double)); /* column-major: a[j*m + i] */
     double *g = tensor_xmalloc((size_t)(k * k) * sizeof(double));
     double *b = tensor_xmalloc((size_t)(m * k) * sizeof(double));
-    /* The same draws in the same order as tensor_fill_orthogonal. */
-    if (transpose) {
-        for (int64_t r = 0; r < rows; r++)
-            for (int64_t c = 0; c < cols; c++) a[r * m + c] = tensor_rng_normal(rng);
-    } else {
-        for (int64_t r = 0; r < rows; r++)
-            for (int64_t c = 0; c < cols; c++) a[c * m + r] = tensor_rng_normal(rng);
-    }
+    draw_normals(a, rows, cols, m, transpose, rng);
     int ok = cholesky_qr(a, m, k, g, b) == 0 && cholesky_qr(a, m, k, g, b) == 0;
     if (ok) {
         for (int64_t r = 0; r < rows; r++)
