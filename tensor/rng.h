@@ -36,7 +36,9 @@ float tensor_rng_normal(Rng *rng);
 void tensor_fill_uniform(float *x, int64_t n, Rng *rng, float lo, float hi);
 /* Normal with the given mean and standard deviation. */
 void tensor_fill_normal(float *x, int64_t n, Rng *rng, float mean, float std);
-/* Glorot (Xavier) uniform: U(-l, l) with l = sqrt(6 / (fan_in + fan_out)), as Keras. */
+/* Glorot (Xavier) uniform: U(-l, l) with l = sqrt(6 / (fan_in + fan_out)), as Keras,
+ * over a (fan_in, fan_out) matrix: fan_in * fan_out values. For other shapes (where the
+ * fans include a receptive field) draw tensor_fill_uniform over the tensor's own size. */
 void tensor_fill_glorot_uniform(float *x, int64_t fan_in, int64_t fan_out, Rng *rng);
 /* Orthogonal rows x cols matrix as Keras's Orthogonal(gain): the Q of a QR
  * factorisation of a normal matrix (of its transpose when rows < cols), with the

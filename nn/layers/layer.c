@@ -109,7 +109,10 @@ Tensor *nn_layer_param(Layer *layer, const char *name, int ndim, const int64_t *
         int64_t fan_in, fan_out;
         fans(ndim, shape, &fan_in, &fan_out);
         TENSOR_CHECK(fan_in + fan_out > 0, "%s: Glorot initialiser on an empty shape", t->name);
-        tensor_fill_glorot_uniform(x, fan_in, fan_out, rng);
+        /* Over the tensor's own size: for 1-D or 3-D and up, fan_in * fan_out counts
+         * the receptive field twice and is not the number of elements. */
+        float limit = (float)sqrt(6.0 / (double)(fan_in + fan_out));
+        tensor_fill_uniform(x, t->size, rng, -limit, limit);
         break;
     }
     case NN_INIT_ORTHOGONAL: {

@@ -264,6 +264,28 @@ Test(layer_base, glorot_uniform_limit_and_moments) {
     nn_layer_free(l);
 }
 
+/* 1-D and 3-D shapes: the fans count a receptive field, so fan_in * fan_out is not the
+ * element count; the initialiser must fill exactly the tensor (ASan sees any overrun)
+ * with the Keras limit sqrt(6 / (fan_in + fan_out)). */
+Test(layer_base, glorot_uniform_fills_exactly_1d_and_3d_params) {
+    Layer *l = dummy();
+    Rng rng;
+    tensor_rng_seed(&rng, 12, 0);
+    Tensor *v = nn_layer_param(l, "vector", 1, (int64_t[]){50}, NN_INIT_GLOROT_UNIFORM, &rng);
+    Tensor *c = nn_layer_param(l, "conv", 3, (int64_t[]){3, 8, 16}, NN_INIT_GLOROT_UNIFORM, &rng);
+    cr_assert_eq(v->size, 50);
+    cr_assert_eq(c->size, 3 * 8 * 16);
+    double lv = sqrt(6.0 / (50 + 50)), lc = sqrt(6.0 / (3 * 8 + 3 * 16));
+    for (int64_t i = 0; i < v->size; i++) cr_assert(fabsf(tensor_f32(v)[i]) <= lv);
+    bool reached = false;
+    for (int64_t i = 0; i < c->size; i++) {
+        cr_assert(fabsf(tensor_f32(c)[i]) <= lc, "conv[%lld] beyond the limit", (long long)i);
+        reached |= fabsf(tensor_f32(c)[i]) > 0.9 * lc;
+    }
+    cr_assert(reached, "the values should come near the limit");
+    nn_layer_free(l);
+}
+
 Test(layer_base, orthogonal_is_orthonormal) {
     Layer *l = dummy();
     Rng rng;
