@@ -133,21 +133,6 @@ static void solve(double *a, int64_t m, int64_t k, const double *l) {
     }
 }
 
-/* Moves a PCG32 generator delta steps ahead in O(log delta) (Brown, "Random number
- * generation with arbitrary strides"): the state after delta tensor_rng_u32 calls. */
-static void rng_advance(Rng *rng, uint64_t delta) {
-    uint64_t mult = 6364136223846793005ULL, plus = rng->inc, acc_mult = 1, acc_plus = 0;
-    for (; delta > 0; delta >>= 1) {
-        if (delta & 1u) {
-            acc_mult *= mult;
-            acc_plus = acc_plus * mult + plus;
-        }
-        plus = (mult + 1) * plus;
-        mult *= mult;
-    }
-    rng->state = acc_mult * rng->state + acc_plus;
-}
-
 /* tensor_fill_orthogonal's draws into a (column-major m x k): normal e (row-major
  * index r * cols + c of the rows x cols matrix) takes u32 draws 2e and 2e + 1, so each
  * thread jumps its own copy of the generator to its first element; the values are the
@@ -159,13 +144,13 @@ static void draw_normals(double *a, int64_t rows, int64_t cols, int64_t m, int t
     for (int t = 0; t < chunks; t++) {
         int64_t e0 = n * t / chunks, e1 = n * (t + 1) / chunks;
         Rng r = *rng;
-        rng_advance(&r, 2 * (uint64_t)e0);
+        tensor_rng_advance(&r, 2 * (uint64_t)e0);
         for (int64_t e = e0; e < e1; e++) {
             int64_t row = e / cols, col = e % cols;
             a[transpose ? row * m + col : col * m + row] = tensor_rng_normal(&r);
         }
     }
-    rng_advance(rng, 2 * (uint64_t)n);
+    tensor_rng_advance(rng, 2 * (uint64_t)n);
 }
 
 /* One CholeskyQR pass on a (column-major m x k), in place; b is scratch for its

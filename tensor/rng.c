@@ -22,6 +22,21 @@ uint32_t tensor_rng_u32(Rng *rng) {
     return (xorshifted >> rot) | (xorshifted << ((-rot) & 31u));
 }
 
+/* Brown, "Random number generation with arbitrary strides" (1994): delta LCG steps
+ * compose into one affine map, built by squaring. */
+void tensor_rng_advance(Rng *rng, uint64_t delta) {
+    uint64_t mult = 6364136223846793005ULL, plus = rng->inc, acc_mult = 1, acc_plus = 0;
+    for (; delta > 0; delta >>= 1) {
+        if (delta & 1u) {
+            acc_mult *= mult;
+            acc_plus = acc_plus * mult + plus;
+        }
+        plus = (mult + 1) * plus;
+        mult *= mult;
+    }
+    rng->state = acc_mult * rng->state + acc_plus;
+}
+
 uint32_t tensor_rng_below(Rng *rng, uint32_t bound) {
     TENSOR_CHECK(bound > 0, "tensor_rng_below: bound must be positive");
     /* Reject the low values that would make the modulo uneven. */

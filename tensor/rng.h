@@ -21,6 +21,10 @@ void tensor_rng_seed(Rng *rng, uint64_t seed, uint64_t stream);
 /* Next 32 random bits. */
 uint32_t tensor_rng_u32(Rng *rng);
 
+/* Moves the generator delta draws ahead in O(log delta): the state after delta calls
+ * of tensor_rng_u32. tensor_rng_uniform takes one draw, tensor_rng_normal two. */
+void tensor_rng_advance(Rng *rng, uint64_t delta);
+
 /* Uniform integer in [0, bound) without modulo bias; bound must be > 0. */
 uint32_t tensor_rng_below(Rng *rng, uint32_t bound);
 

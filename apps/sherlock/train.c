@@ -33,7 +33,8 @@ Model *make_model(const Options *o, int64_t classes) {
     nn_add(m, nn_lstm(.units = o->units));
     nn_add(m, nn_dense(.units = o->units, .activation = NN_RELU));
     nn_add(m, nn_dense(.units = classes, .activation = NN_SOFTMAX));
-    if (nn_build(m, NN_SHAPE(TENSOR_I32, CONTEXT)) != 0 ||
+    /* The initial values wait for training: --summary and --load never need them. */
+    if (nn_build_opts(m, NN_SHAPE(TENSOR_I32, CONTEXT), &(NnBuildOpts){.defer_init = true}) != 0 ||
         nn_compile(m, .loss = NN_SPARSE_CATEGORICAL_CROSSENTROPY,
                    .optimizer = nn_adam(.lr = (float)o->common.lr)) != 0) {
         fprintf(stderr, "%s: cannot build the model: %s\n", APP, tensor_last_error());

@@ -84,8 +84,9 @@ Model *make_model(const Options *o, int64_t vocab) {
         nn_add(m, nn_lstm(.units = o->units, .return_sequences = true));
         nn_add(m, nn_time_distributed(nn_dense(.units = vocab, .activation = NN_SOFTMAX)));
     }
-    /* The time axis is left unknown (None), so generation can step one symbol at a time. */
-    if (nn_build(m, NN_SHAPE(TENSOR_I32, -1)) != 0 ||
+    /* The time axis is left unknown (None), so generation can step one symbol at a time.
+     * The initial values wait for training: --summary and --load never need them. */
+    if (nn_build_opts(m, NN_SHAPE(TENSOR_I32, -1), &(NnBuildOpts){.defer_init = true}) != 0 ||
         nn_compile(m, .loss = NN_SPARSE_CATEGORICAL_CROSSENTROPY,
                    .optimizer = nn_adam(.lr = (float)o->common.lr)) != 0) {
         fprintf(stderr, APP ": cannot build the model: %s\n", tensor_last_error());

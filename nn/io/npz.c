@@ -87,6 +87,7 @@ int nn_npz_save_tensors(const char *path, int n, Tensor *const *tensors) {
 int nn_save_npz(const Model *m, const char *path) {
     if (!m) return tensor_set_error("nn_save_npz: the model is NULL");
     if (!m->param_buf) return tensor_set_error("%s: save weights: the model is not built", path ? path : "");
+    nn__model_draw_init((Model *)m); /* fixes values already determined: m is unchanged */
     return nn_npz_save_tensors(path, m->n_params, m->params);
 }
 
@@ -429,5 +430,7 @@ int nn_npz_load_tensors(const char *path, int n, Tensor *const *tensors) {
 int nn_load_npz(Model *m, const char *path) {
     if (!m) return tensor_set_error("nn_load_npz: the model is NULL");
     if (!m->param_buf) return tensor_set_error("%s: build the model before loading weights", path ? path : "");
-    return nn_npz_load_tensors(path, m->n_params, m->params);
+    int rc = nn_npz_load_tensors(path, m->n_params, m->params);
+    if (rc == 0) nn__model_loaded(m); /* every parameter is replaced */
+    return rc;
 }

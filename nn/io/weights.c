@@ -45,6 +45,7 @@ static void put_train_state(NnBytes *b, const NnTrainState *st) {
 /* Writes weights, optionally optimizer state and training state, atomically. */
 static int save_file(const Model *m, const char *path, bool with_optimizer, const NnTrainState *st) {
     if (!m->param_buf) return tensor_set_error("save weights: the model is not built");
+    nn__model_draw_init((Model *)m); /* fixes values already determined: m is unchanged */
     Optimizer *opt = m->optimizer;
     bool save_opt = (with_optimizer || st) && opt;
     NnBytes b = {0};
@@ -277,6 +278,7 @@ static int read_train_state(NnCursor *c, const char *path, bool want_history, Nn
 
 /* Everything checked: the values (and the optimizer's state when it is its own). */
 static void copy_into_model(Model *m, const char *file, const Loaded *l) {
+    nn__model_loaded(m); /* every parameter is replaced */
     for (int i = 0; i < m->n_params; i++)
         memcpy(m->params[i]->data, file + l->offsets[i], (size_t)m->params[i]->size * sizeof(float));
     if (!l->load_opt) return;

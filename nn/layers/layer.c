@@ -4,7 +4,6 @@
  * The built-in layers live next door (dense.c, embedding.c, dropout.c, ...). */
 #include "nn/layers/layer.h"
 #include "nn/layers/layer_internal.h"
-#include "tensor/orthogonal_internal.h"
 #include "tensor/system.h"
 
 #include <math.h>
@@ -22,24 +21,6 @@ void nn_layer_init(Layer *layer, const LayerVTable *vt, const char *base_name) {
 }
 
 /* ---- parameters ---- */
-
-/* Keras's compute_fans: 2-D (in, out); 1-D n -> (n, n); higher ranks treat the leading
- * dims as a receptive field (convolution kernels). */
-static void fans(int ndim, const int64_t *shape, int64_t *fan_in, int64_t *fan_out) {
-    if (ndim == 0) {
-        *fan_in = *fan_out = 1;
-    } else if (ndim == 1) {
-        *fan_in = *fan_out = shape[0];
-    } else if (ndim == 2) {
-        *fan_in = shape[0];
-        *fan_out = shape[1];
-    } else {
-        int64_t receptive = 1;
-        for (int i = 0; i < ndim - 2; i++) receptive *= shape[i];
-        *fan_in = shape[ndim - 2] * receptive;
-        *fan_out = shape[ndim - 1] * receptive;
-    }
-}
 
 /* A heap float32 tensor whose name string lives in the same allocation as its header,
  * so tensor_free() releases everything and the name can never dangle or leak. */
@@ -95,48 +76,7 @@ Tensor *nn_layer_param(Layer *layer, const char *name, int ndim, const int64_t *
         return NULL;
     }
     Tensor *t = param_tensor(layer->name, name, ndim, shape);
-    float *x = t->data;
-    bool random = init == NN_INIT_GLOROT_UNIFORM || init == NN_INIT_ORTHOGONAL ||
-                  init == NN_INIT_UNIFORM_005;
-    TENSOR_CHECK(!random || rng != NULL, "%s: a random initialiser needs an Rng, got NULL", t->name);
-    switch (init) {
-    case NN_INIT_ZEROS:
-        break; /* already zero */
-    case NN_INIT_ONES:
-        for (int64_t i = 0; i < t->size; i++) x[i] = 1.0f;
-        break;
-    case NN_INIT_GLOROT_UNIFORM: {
-        int64_t fan_in, fan_out;
-        fans(ndim, shape, &fan_in, &fan_out);
-        TENSOR_CHECK(fan_in + fan_out > 0, "%s: Glorot initialiser on an empty shape", t->name);
-        /* Over the tensor's own size: for 1-D or 3-D and up, fan_in * fan_out counts
-         * the receptive field twice and is not the number of elements. */
-        float limit = (float)sqrt(6.0 / (double)(fan_in + fan_out));
-        tensor_fill_uniform(x, t->size, rng, -limit, limit);
-        break;
-    }
-    case NN_INIT_ORTHOGONAL: {
-        /* Keras flattens all leading dims into the rows. */
-        TENSOR_CHECK(ndim >= 2, "%s: the orthogonal initialiser needs at least 2 dims, got %d",
-                     t->name, ndim);
-        int64_t cols = shape[ndim - 1], rows = t->size / (cols ? cols : 1);
-        tensor__fill_orthogonal_fast(x, rows, cols, rng, 1.0f); /* threaded, same values */
-        break;
-    }
-    case NN_INIT_UNIFORM_005:
-        tensor_fill_uniform(x, t->size, rng, -0.05f, 0.05f);
-        break;
-    case NN_INIT_LSTM_BIAS: {
-        /* Keras unit_forget_bias: gates i, f, c, o; the forget quarter starts at 1. */
-        TENSOR_CHECK(ndim == 1 && shape[0] % 4 == 0,
-                     "%s: the LSTM bias initialiser needs a 1-D shape divisible by 4", t->name);
-        int64_t h = shape[0] / 4;
-        for (int64_t i = h; i < 2 * h; i++) x[i] = 1.0f;
-        break;
-    }
-    default:
-        tensor_fatal(__FILE__, __LINE__, "%s: unknown initialiser %d", t->name, (int)init);
-    }
+    nn__init_param(t, init, rng);
     layer->params = tensor_xrealloc(layer->params, (size_t)(layer->n_params + 1) * sizeof(Tensor *));
     layer->params[layer->n_params++] = t;
     return t;

@@ -9,4 +9,31 @@
  * (tensor_last_error) if it is empty or too long. */
 int nn__layer_set_name(Layer *layer, const char *type, const char *name);
 
+/* ---- initialisers (init.c) ---- */
+
+/* A random initialisation not drawn yet: drawing init into param from rng gives the
+ * values building would have given it. */
+typedef struct NnPendingInit {
+    Tensor *param;
+    NnInit init;
+    Rng rng;
+} NnPendingInit;
+typedef struct NnPendingInits {
+    NnPendingInit *items;
+    int n;
+} NnPendingInits;
+
+/* Initialises a new parameter (its data zeroed) with init from rng; stops with a
+ * message naming it if init cannot apply to its shape. While a sink is set, a random
+ * initialisation is recorded there instead and rng moved past the draws it takes, so
+ * the generator ends where drawing would have left it. */
+void nn__init_param(Tensor *t, NnInit init, Rng *rng);
+/* Sets (or with NULL clears) this thread's sink for nn__init_param. */
+void nn__init_defer(NnPendingInits *sink);
+/* Draws every pending initialisation into its parameter (wherever its data lives
+ * now), then empties the list. */
+void nn__init_draw_pending(NnPendingInits *pending);
+/* Empties the list without drawing (the parameters were given other values). */
+void nn__init_forget_pending(NnPendingInits *pending);
+
 #endif

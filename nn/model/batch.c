@@ -58,6 +58,7 @@ int nn__model_prepare(Model *m, const Tensor *x, const Tensor *y, const char *wh
         if (nn_build(m, in) != 0) return -1;
     }
     if (nn__model_check_input(m, x, what) != 0) return -1;
+    nn__model_draw_init(m);
     if (y) {
         bool sparse = m->loss == NN_SPARSE_CATEGORICAL_CROSSENTROPY;
         if (sparse && y->dtype != TENSOR_I32)

@@ -145,15 +145,17 @@ int nn__model_pack(Model *m) {
     return 0;
 }
 
-int nn_build(Model *m, NnShape input) {
+int nn_build_opts(Model *m, NnShape input, const NnBuildOpts *opts) {
     if (m->failed) return tensor_set_error("%s", m->error);
     if (m->custom) return model_fail(m, "nn_build is for Sequential models");
     if (m->built) return 0;
     if (m->n_layers == 0) return model_fail(m, "the model has no layers");
     NnShape shape = input;
+    if (opts && opts->defer_init) nn__init_defer(&m->pending);
     for (int i = 0; i < m->n_layers; i++) {
         Layer *layer = m->layers[i];
         if (nn_layer_build(layer, shape, &m->rng) != 0) {
+            nn__init_defer(NULL);
             char s[128];
             nn_shape_str(&shape, s, sizeof s);
             if (i == 0)
@@ -165,10 +167,21 @@ int nn_build(Model *m, NnShape input) {
         }
         shape = layer->out_shape;
     }
+    nn__init_defer(NULL);
     m->input = input;
     m->built = true;
     return nn__model_pack(m);
 }
+
+int nn_build(Model *m, NnShape input) { return nn_build_opts(m, input, NULL); }
+
+void nn__model_draw_init(Model *m) {
+    if (m->pending.n) nn__init_draw_pending(&m->pending);
+}
+
+void nn__model_loaded(Model *m) { nn__init_forget_pending(&m->pending); }
+
+bool nn_model_initialised(const Model *m) { return m->param_buf && m->pending.n == 0; }
 
 static const char *loss_name(NnLoss loss) {
     switch (loss) {
@@ -225,6 +238,7 @@ bool nn__model_loss_uses_logits(const Model *m) {
 }
 
 Tensor *nn__model_forward(Model *m, Tape *tape, Tensor *x, bool training, bool logits) {
+    nn__model_draw_init(m);
     NnCallCtx ctx = {.training = training, .rng = &m->rng};
     Tensor *h = x;
     for (int i = 0; i < m->n_layers; i++) {
@@ -354,11 +368,13 @@ int nn_model_layer_count(const Model *m) { return m->n_layers; }
 
 Layer *nn_model_layer(const Model *m, int i) {
     TENSOR_CHECK(i >= 0 && i < m->n_layers, "model has %d layers, asked for layer %d", m->n_layers, i);
+    nn__model_draw_init((Model *)m); /* the caller may read its parameters */
     return m->layers[i];
 }
 
 Tensor *const *nn_model_params(const Model *m, int *count) {
     if (count) *count = m->n_params;
+    nn__model_draw_init((Model *)m); /* the caller may read the values */
     return m->params;
 }
 
@@ -422,6 +438,7 @@ void nn_model_free(Model *m) {
     for (int i = 0; i < m->n_layers; i++) nn_layer_free(m->layers[i]);
     free(m->layers);
     free(m->params);
+    nn__init_forget_pending(&m->pending);
     tensor_aligned_free(m->param_buf);
     tensor_aligned_free(m->grad_buf);
     nn_optimizer_free(m->optimizer);

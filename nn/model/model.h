@@ -41,6 +41,21 @@ void nn_model_seed(Model *m, uint64_t seed);
  * layer that does not fit the previous one is reported naming both layers. */
 int nn_build(Model *m, NnShape input);
 
+typedef struct NnBuildOpts {
+    /* Give parameters their shapes now and their random initial values on first use
+     * (fit, evaluate, predict, a save, nn_model_params, nn_model_layer), unless a
+     * load replaces them all first: a model built only to print its summary or to
+     * load weights into never draws them (an LSTM(1000)'s orthogonal kernel takes a
+     * second). The values drawn are exactly nn_build's. A Layer pointer kept from
+     * before nn_add reads zeros until then: fetch layers with nn_model_layer. */
+    bool defer_init;
+} NnBuildOpts;
+/* nn_build with options. */
+int nn_build_opts(Model *m, NnShape input, const NnBuildOpts *opts);
+
+/* Whether the model is built and every parameter holds its value (drawn or loaded). */
+bool nn_model_initialised(const Model *m);
+
 typedef struct NnCompileOpts {
     NnLoss loss;          /* required */
     Optimizer *optimizer; /* the model takes ownership; default Adam with Keras defaults */

@@ -4,6 +4,7 @@
 #ifndef NN_MODEL_INTERNAL_H
 #define NN_MODEL_INTERNAL_H
 
+#include "nn/layers/layer_internal.h"
 #include "nn/model/model.h"
 
 struct Model {
@@ -20,6 +21,9 @@ struct Model {
     float *param_buf;      /* all parameter values, contiguous */
     float *grad_buf;       /* all gradients, same layout */
     int64_t n_floats;
+    /* Initial values not drawn yet (nn_build_opts with defer_init): drawn by the first
+     * use that reads the parameters, forgotten by a load that replaces them all. */
+    NnPendingInits pending;
 
     bool compiled;
     NnLoss loss;
@@ -31,6 +35,12 @@ struct Model {
     Rng rng;               /* dropout masks during training */
     int64_t steps;         /* optimizer steps taken */
 };
+
+/* Draws the initial values nn_build_opts deferred, if any: every function that reads
+ * or updates parameter values calls this first. */
+void nn__model_draw_init(Model *m);
+/* After a load has written every parameter: the deferred values are never needed. */
+void nn__model_loaded(Model *m);
 
 /* Moves every layer parameter into the flat buffers (once, after building). */
 int nn__model_pack(Model *m);

@@ -26,6 +26,19 @@ Test(rng, same_seed_same_numbers_other_seed_other_numbers) {
     cr_assert_gt(differ, 90);
 }
 
+Test(rng, advance_equals_that_many_draws) {
+    const uint64_t deltas[] = {0, 1, 2, 3, 63, 64, 1000, 123457};
+    for (size_t k = 0; k < sizeof deltas / sizeof deltas[0]; k++) {
+        Rng stepped, jumped;
+        tensor_rng_seed(&stepped, 9, 3);
+        jumped = stepped;
+        for (uint64_t i = 0; i < deltas[k]; i++) tensor_rng_u32(&stepped);
+        tensor_rng_advance(&jumped, deltas[k]);
+        cr_assert_eq(jumped.state, stepped.state, "advance by %llu", (unsigned long long)deltas[k]);
+        cr_assert_eq(tensor_rng_u32(&jumped), tensor_rng_u32(&stepped));
+    }
+}
+
 Test(rng, uniform_and_below_ranges) {
     Rng r;
     tensor_rng_seed(&r, 1, 1);
