@@ -33,10 +33,21 @@ static bool names_path(const char *dir, const char *name) {
     return !in_data_dir && access(name, R_OK) == 0;
 }
 
+void app_warn_not_text(const char *app, const char *path, const char *text, int64_t len) {
+    NnTextCheck c = nn_text_check(text, len);
+    if (c.invalid + c.control == 0) return;
+    double share = 100.0 * nn_text_check_share(&c);
+    fprintf(stderr,
+            "%s: warning: %s: %.*f%% of its %lld bytes are not UTF-8 text (%lld malformed, read as U+FFFD or\n"
+            "  a space; %lld in control characters): is it the right file, in UTF-8?\n",
+            app, path, share < 0.1 ? 3 : 1, share, (long long)c.bytes, (long long)c.invalid, (long long)c.control);
+}
+
 char *app_read_corpus(const char *app, const char *dir, const char *file, int64_t *len) {
     if (names_path(dir, file)) { /* a path names its file: no data directory to point at */
         char *text = nn_read_file(file, len);
         if (!text) fprintf(stderr, "%s: cannot read the corpus: %s\n", app, tensor_last_error());
+        else app_warn_not_text(app, file, text, *len);
         return text;
     }
     size_t n = strlen(dir) + strlen(file) + 2;
@@ -49,6 +60,8 @@ char *app_read_corpus(const char *app, const char *dir, const char *file, int64_
                 "  Run scripts/get-data.sh to fill the repository's data/ folder, or point --data DIR\n"
                 "  (or DATA_DIR) at a folder holding %s.\n",
                 app, tensor_last_error(), file);
+    else
+        app_warn_not_text(app, path, text, *len);
     free(path);
     return text;
 }

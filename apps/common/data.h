@@ -16,8 +16,14 @@ const char *app_data_dir(const char *flag_value);
  * file of that name and the current directory does), else dir/file.
  * On failure prints "<app>: cannot read the corpus: <reason>" (and, for a name in the
  * data directory, how to get the data) to stderr, and returns NULL (the app then exits
- * with APP_EXIT_USAGE). */
+ * with APP_EXIT_USAGE). A corpus that is partly not UTF-8 text gets the warning of
+ * app_warn_not_text. */
 char *app_read_corpus(const char *app, const char *dir, const char *file, int64_t *len);
+
+/* Prints "<app>: warning: <path>: N% of its bytes are not UTF-8 text ..." to stderr
+ * when text (len bytes, read from path) has malformed UTF-8 or control characters
+ * other than tab, line breaks and form feed (nn_text_check); prints nothing otherwise. */
+void app_warn_not_text(const char *app, const char *path, const char *text, int64_t len);
 
 /* The file a name stands for, by app_read_corpus's rule: the name itself, or dir/name;
  * written to buf (cap bytes), which is returned. */

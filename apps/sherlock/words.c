@@ -93,15 +93,19 @@ static int32_t *phrase_ids(const NnTokenizer *tok, const char *phrase, int64_t *
     return ids;
 }
 
-int predict(Model *m, const NnTokenizer *tok, const char *phrase, int64_t top_k, Prediction *last) {
-    int64_t n;
+int predict(Model *m, const NnTokenizer *tok, const char *raw_phrase, int64_t top_k, Prediction *last) {
+    int64_t n, phrase_len;
+    /* Malformed bytes as U+FFFD, as the vocabulary spells them: nothing echoed is invalid UTF-8. */
+    char *phrase = nn_text_replace_invalid(raw_phrase, (int64_t)strlen(raw_phrase), &phrase_len);
     int32_t *ids = phrase_ids(tok, phrase, &n);
     if (n < CONTEXT) {
         fprintf(stderr, "%s: \"%s\" has %lld known word%s; the model reads the last %d known words of a phrase\n",
                 APP, phrase, (long long)n, n == 1 ? "" : "s", CONTEXT);
         free(ids);
+        free(phrase);
         return APP_EXIT_USAGE;
     }
+    free(phrase);
     Tensor *x = tensor_i32_from_array(NULL, TENSOR_SHAPE(1, CONTEXT), ids + n - CONTEXT);
     Tensor *probs = nn_predict(m, x, 1);
     char context[1024] = "";

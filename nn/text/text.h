@@ -14,6 +14,25 @@
  * reason for a missing, unreadable or non-regular file (a directory, say). */
 char *nn_read_file(const char *path, int64_t *len);
 
+/* How much of a text is not UTF-8 text: bytes that are not part of a well-formed
+ * UTF-8 character (each one is read as U+FFFD by the vocabularies and the tokenizer,
+ * as a space by the 27-symbol scheme), and the bytes of control characters other than
+ * tab, line feed, vertical tab, form feed and carriage return (C0, DEL and C1). */
+typedef struct NnTextCheck {
+    int64_t bytes;   /* the text's length */
+    int64_t invalid; /* bytes of malformed UTF-8 */
+    int64_t control; /* bytes of unwanted control characters (well-formed UTF-8) */
+} NnTextCheck;
+/* Counts text[0..len) (never past len; NUL bytes count as control characters).
+ * Cannot fail. */
+NnTextCheck nn_text_check(const char *text, int64_t len);
+/* (invalid + control) / bytes, 0 for an empty text: the share a program warns about. */
+double nn_text_check_share(const NnTextCheck *check);
+/* A copy of text[0..len) with each malformed byte replaced by U+FFFD, so it can be
+ * printed as UTF-8 (NUL-terminated heap buffer, free with free(); length to *out_len).
+ * Aborts only when out of memory. */
+char *nn_text_replace_invalid(const char *text, int64_t len, int64_t *out_len);
+
 /* ---- the 27-symbol scheme: 0 = space, 1..26 = a..z ---- */
 #define NN_CHAR27_SIZE 27
 /* Maps each UTF-8 character of text to a symbol: letters are lower-cased, anything

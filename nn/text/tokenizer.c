@@ -73,7 +73,9 @@ static void tok__reserve(char **buf, size_t *cap, size_t used, size_t more) {
  * or returns false at the end. Separators: ASCII whitespace (so CRLF and tabs split
  * words; Keras splits on " " after turning its default filters, which include \t
  * and \n, into spaces), filter characters (after lower-casing, as Keras), and NUL
- * bytes (words are C strings). Invalid UTF-8 bytes are kept as word characters. */
+ * bytes (words are C strings). Each invalid UTF-8 byte becomes U+FFFD inside its
+ * word, as Python's errors="replace" reading would give: words are always valid UTF-8,
+ * so printing or saving them never writes malformed text. */
 static bool tok__next_word(const NnTokenizer *tok, const char *text, int64_t len, int64_t *pos,
                            char **buf, size_t *cap) {
     size_t used = 0;
@@ -81,10 +83,8 @@ static bool tok__next_word(const NnTokenizer *tok, const char *text, int64_t len
     while (i < len) {
         uint32_t cp;
         int k = nn__utf8_decode(text + i, len - i, &cp);
-        if (k < 0) { /* an invalid byte: part of the word, verbatim */
-            tok__reserve(buf, cap, used, 1);
-            (*buf)[used++] = text[i++];
-            continue;
+        if (k < 0) {
+            cp = NN__UTF8_REPLACEMENT, k = 1;
         }
         i += k;
         if (tok->lower) cp = tok__lower(cp);
@@ -221,20 +221,18 @@ int32_t nn_tokenizer_index(const NnTokenizer *tok, const char *word) {
     if (tok->oov && strcmp(word, tok->oov) == 0) return 1;
     /* Lower-case the query the way texts are (nothing else: "cat." is not "cat"). */
     int64_t len = (int64_t)strlen(word);
-    char *norm = tensor_xmalloc((size_t)len * 2 + 1); /* lower-casing never grows a character */
+    /* Lower-casing at most doubles a character; an invalid byte becomes U+FFFD (3 bytes),
+     * as in fitted words. */
+    char *norm = tensor_xmalloc((size_t)len * 3 + 1);
     size_t used = 0;
     for (int64_t i = 0; i < len;) {
         uint32_t cp;
         int k = nn__utf8_decode(word + i, len - i, &cp);
-        if (k < 0 || !tok->lower) {
-            int nb = k < 0 ? 1 : k;
-            memcpy(norm + used, word + i, (size_t)nb);
-            used += (size_t)nb;
-            i += nb;
-            continue;
+        if (k < 0) {
+            cp = NN__UTF8_REPLACEMENT, k = 1;
         }
         i += k;
-        used += (size_t)nn__utf8_encode(tok__lower(cp), norm + used);
+        used += (size_t)nn__utf8_encode(tok->lower ? tok__lower(cp) : cp, norm + used);
     }
     norm[used] = '\0';
     int32_t index = tok__lookup(tok, norm);

@@ -13,6 +13,9 @@
  * at or past text[avail]. */
 int nn__utf8_decode(const char *text, int64_t avail, uint32_t *cp);
 
+/* What an invalid byte is read as where a character must be produced. */
+#define NN__UTF8_REPLACEMENT 0xFFFDu
+
 /* Writes the UTF-8 encoding of a code point (<= U+10FFFF) to out; returns 1..4. */
 int nn__utf8_encode(uint32_t cp, char *out);
 

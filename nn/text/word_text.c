@@ -7,6 +7,7 @@
 #include "tensor/error.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,13 +34,18 @@ static char wt__map(uint32_t cp) {
 char *nn_word_text_normalize(const char *text, int64_t len, int64_t *out_len) {
     TENSOR_CHECK(len >= 0 && (text != NULL || len == 0) && out_len != NULL,
                  "nn_word_text_normalize: bad arguments (text %p, len %lld)", (const void *)text, (long long)len);
-    char *out = tensor_xmalloc((size_t)len + 1); /* never grows: each mapping shortens or keeps */
+    /* Each mapping shortens or keeps a character, except an invalid byte, which becomes
+     * U+FFFD (3 bytes). */
+    TENSOR_CHECK((uint64_t)len <= (SIZE_MAX - 1) / 3, "nn_word_text_normalize: text too long (%lld bytes)",
+                 (long long)len);
+    char *out = tensor_xmalloc((size_t)len * 3 + 1);
     int64_t n = 0;
     for (int64_t i = 0; i < len;) {
         uint32_t cp;
         int k = nn__utf8_decode(text + i, len - i, &cp);
-        if (k < 0) { /* an invalid byte: kept, the tokenizer treats it as a letter */
-            out[n++] = text[i++];
+        if (k < 0) { /* an invalid byte: U+FFFD, a letter to the tokenizer, never malformed output */
+            n += nn__utf8_encode(NN__UTF8_REPLACEMENT, out + n);
+            i++;
             continue;
         }
         char c = wt__map(cp);

@@ -17,8 +17,9 @@
  * punctuation turned into spaces and typographic apostrophes (U+2018, U+2019, U+201B,
  * U+02BC) into '\''. Case is left alone (the tokenizer lower-cases). ASCII
  * punctuation other than - and ', and the punctuation of Latin-1 and of the General
- * Punctuation block (dashes, quotes, ellipsis, ...), count as punctuation; invalid
- * UTF-8 bytes are kept. Writes the new length to *out_len. */
+ * Punctuation block (dashes, quotes, ellipsis, ...), count as punctuation; each
+ * invalid UTF-8 byte becomes U+FFFD, so the result is always valid UTF-8. Writes the
+ * new length to *out_len. */
 char *nn_word_text_normalize(const char *text, int64_t len, int64_t *out_len);
 
 /* A finished tokenizer over text with the pipeline above (oov token "<unk>",

@@ -192,13 +192,20 @@ Test(tokenizer, empty_and_filter_only_texts) {
 
 Test(tokenizer, hostile_bytes) {
     NnTokenizer *t = nn_tokenizer();
-    /* CRLF and NUL separate words; invalid UTF-8 bytes stay inside their word. */
+    /* CRLF and NUL separate words; each invalid UTF-8 byte becomes U+FFFD inside its
+     * word, so every word is valid UTF-8, and a lookup spelled either way finds it. */
     const char text[] = "one\r\ntwo\r\n\0three caf\xff x\x80y \xe2\x82";
     nn_tokenizer_fit(t, text, (int64_t)sizeof text - 1);
     cr_assert_eq(nn_tokenizer_finish(t), 0);
     const char *words[] = {"one", "two", "three", "caf\xff", "x\x80y", "\xe2\x82"};
+    const char *stored[] = {"one", "two", "three", "caf\xef\xbf\xbd", "x\xef\xbf\xbdy",
+                            "\xef\xbf\xbd\xef\xbf\xbd"};
     cr_assert_eq(nn_tokenizer_vocab_size(t), 6);
-    for (int i = 0; i < 6; i++) cr_assert_eq(nn_tokenizer_index(t, words[i]), i + 1, "word %d", i);
+    for (int i = 0; i < 6; i++) {
+        cr_assert_eq(nn_tokenizer_index(t, words[i]), i + 1, "word %d", i);
+        cr_assert_eq(nn_tokenizer_index(t, stored[i]), i + 1, "word %d as stored", i);
+        cr_assert_str_eq(nn_tokenizer_word(t, i + 1), stored[i]);
+    }
     cr_assert_eq(nn_tokenizer_index(t, "one\r"), 0);
     /* Encoding reads exactly len bytes: "one two" cut to "one tw". */
     char *cut = malloc(6);

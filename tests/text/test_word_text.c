@@ -13,8 +13,32 @@ Test(word_text, normalize_keeps_hyphen_and_apostrophe) {
     int64_t n;
     char *out = nn_word_text_normalize(s, (int64_t)strlen(s), &n);
     cr_assert_eq((int64_t)strlen(out), n);
-    cr_assert_str_eq(out, "Thy beauty's use  'tis well-spent   O      Love     caf\xc3\xa9 \xff");
+    cr_assert_str_eq(out, "Thy beauty's use  'tis well-spent   O      Love     caf\xc3\xa9 \xef\xbf\xbd");
     free(out);
+}
+
+/* Invalid bytes become U+FFFD, one each, so the words a model prints are valid UTF-8;
+ * the counts of nn_text_check say how many there were. */
+Test(word_text, invalid_bytes_become_replacement_characters) {
+    const char s[] = "caf\xe9 x\x80\x80y \xe2\x82";
+    int64_t n;
+    char *out = nn_word_text_normalize(s, (int64_t)sizeof s - 1, &n);
+    cr_assert_str_eq(out, "caf\xef\xbf\xbd x\xef\xbf\xbd\xef\xbf\xbdy \xef\xbf\xbd\xef\xbf\xbd");
+    NnTextCheck c = nn_text_check(out, n);
+    cr_assert_eq(c.invalid + c.control, 0, "the normalised text is valid UTF-8 text");
+    free(out);
+    NnTokenizer *tok = nn_word_text_tokenizer("caf\xe9 caf\xe9 tea", 13, 0);
+    cr_assert_not_null(tok, "%s", tensor_last_error());
+    cr_assert_str_eq(nn_tokenizer_word(tok, 2), "caf\xef\xbf\xbd");
+    int64_t n_ids;
+    char *unknown = NULL;
+    int32_t *ids = nn_word_text_encode(tok, "caf\xe9 milk\xff", 10, &n_ids, &unknown);
+    cr_assert_eq(n_ids, 2);
+    cr_assert_eq(ids[0], 2, "the same bytes find the same word");
+    cr_assert_str_eq(unknown, "milk\xef\xbf\xbd");
+    free(ids);
+    free(unknown);
+    nn_tokenizer_free(tok);
 }
 
 static const char *corpus = "The cat and the dog. THE CAT, the cat's hat; the-end! "
