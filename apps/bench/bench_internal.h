@@ -88,6 +88,10 @@ typedef struct W2vData {
     char paths[MAX_CORPORA][4096];
 } W2vData;
 
+/* The test sets bench --word2vec scores with, looked for in the data directory. */
+#define ANALOGY_FILE "questions-words.txt"
+#define WORDSIM_FILE "wordsim353.tsv"
+
 /* bench --word2vec: rounds of ours (and gensim with --peers), then the summary. */
 int run_word2vec(const Options *o);
 

@@ -12,18 +12,31 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+/* The test sets in the data directory: a missing one is said and its score left out;
+ * one that cannot be used (no question or pair in it) is an error. */
+static int w2v_load_tests(const Options *o, W2vData *d) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", o->common.data_dir, ANALOGY_FILE);
+    if (access(path, F_OK) != 0)
+        fprintf(stderr, APP ": %s is missing: no analogy accuracy (scripts/get-data.sh fetches it)\n", path);
+    else if (!(d->analogies = nn_analogy_read(path)))
+        return fprintf(stderr, APP ": cannot use the analogies: %s\n", tensor_last_error()), APP_EXIT_USAGE;
+    snprintf(path, sizeof path, "%s/%s", o->common.data_dir, WORDSIM_FILE);
+    if (access(path, F_OK) != 0)
+        fprintf(stderr, APP ": %s is missing: no WordSim-353 rho (scripts/get-data.sh fetches it)\n", path);
+    else if (!(d->similarity = nn_similarity_read(path)))
+        return fprintf(stderr, APP ": cannot use the word pairs: %s\n", tensor_last_error()), APP_EXIT_USAGE;
+    return APP_EXIT_OK;
+}
+
 /* Reads and tokenises the corpora and the test sets; returns an exit status. */
 static int w2v_load(const Options *o, W2vData *d) {
     d->corpus = nn_w2v_corpus_new();
     for (int i = 0; i < o->n_corpus; i++) {
         int64_t len;
         app_data_path(o->common.data_dir, o->corpus[i], d->paths[i], sizeof d->paths[i]);
-        char *text = nn_read_file(d->paths[i], &len);
-        if (!text) {
-            fprintf(stderr, APP ": cannot read the corpus: %s (give --data DIR or --corpus FILE)\n",
-                    tensor_last_error());
-            return APP_EXIT_USAGE;
-        }
+        char *text = app_read_corpus(APP, o->common.data_dir, o->corpus[i], &len);
+        if (!text) return APP_EXIT_USAGE;
         nn_w2v_corpus_add(d->corpus, text, len);
         free(text);
     }
@@ -31,12 +44,7 @@ static int w2v_load(const Options *o, W2vData *d) {
         fprintf(stderr, APP ": %s\n", tensor_last_error());
         return APP_EXIT_USAGE;
     }
-    char path[4200];
-    snprintf(path, sizeof path, "%s/questions-words.txt", o->common.data_dir);
-    if (access(path, R_OK) == 0) d->analogies = nn_analogy_read(path);
-    snprintf(path, sizeof path, "%s/wordsim353.tsv", o->common.data_dir);
-    if (access(path, R_OK) == 0) d->similarity = nn_similarity_read(path);
-    return APP_EXIT_OK;
+    return w2v_load_tests(o, d);
 }
 
 static W2vRun run_ours_w2v(const Options *o, const W2vData *d, uint64_t seed) {
@@ -51,8 +59,18 @@ static W2vRun run_ours_w2v(const Options *o, const W2vData *d, uint64_t seed) {
     }
     r.ok = true;
     r.words_per_s = st.words_per_s;
-    if (d->analogies) r.analogy = nn_analogy_evaluate(wv, d->analogies, 30000);
-    if (d->similarity) r.wordsim = nn_similarity_evaluate(wv, d->similarity);
+    if (d->analogies) {
+        r.analogy = nn_analogy_evaluate(wv, d->analogies, 30000);
+        if (isnan(r.analogy))
+            fprintf(stderr, APP ": no analogy could be asked: all %lld questions have a word outside the 30000 most "
+                            "frequent\n", (long long)d->analogies->n_questions);
+    }
+    if (d->similarity) {
+        r.wordsim = nn_similarity_evaluate(wv, d->similarity);
+        if (isnan(r.wordsim))
+            fprintf(stderr, APP ": no WordSim-353 rho: %lld of %lld pairs have both words in the vocabulary\n",
+                    (long long)d->similarity->used, (long long)d->similarity->n_pairs);
+    }
     nn_word_vectors_free(wv);
     nn_w2v_free(m);
     return r;
@@ -94,6 +112,15 @@ static void run_gensim_round(const Options *o, const W2vData *d, int r, W2vRun *
     if (!peer->ok) fprintf(stderr, APP ": the gensim peer failed (round %d)\n", r + 1);
 }
 
+/* One row of the summary; a quality without a test set (or without a question it
+ * could ask) shows as "-", never as "nan". */
+static void print_summary_row(const char *who, const W2vSummary *s) {
+    char an[32] = "-", ws[32] = "-";
+    if (isfinite(s->analogy)) snprintf(an, sizeof an, "%.2f%%", 100 * s->analogy);
+    if (isfinite(s->wordsim)) snprintf(ws, sizeof ws, "%.4f", s->wordsim);
+    printf("  %-11s%11.0f  %14.0f  %14s  %22s\n", who, s->min, s->median, an, ws);
+}
+
 /* The summary over the rounds: one JSON line, or the table. */
 static void report_rounds(const Options *o, const W2vData *d, const W2vRun *ours, const W2vRun *peer,
                           const char *version) {
@@ -123,13 +150,18 @@ static void report_rounds(const Options *o, const W2vData *d, const W2vRun *ours
         return;
     }
     printf("             words/s min  words/s median  analogy (mean)  WordSim-353 rho (mean)\n");
-    printf("  lamina     %11.0f  %14.0f  %13.2f%%  %22.4f\n", a.min, a.median, 100 * a.analogy, a.wordsim);
+    print_summary_row("lamina", &a);
     if (g.n) {
-        printf("  gensim %-4s%10.0f  %14.0f  %13.2f%%  %22.4f\n", version, g.min, g.median, 100 * g.analogy,
-               g.wordsim);
-        printf("  ours/gensim words/s: %.2fx (median), %.2fx (min); analogy %+.2f points, rho %+.4f\n",
-               a.median / g.median, a.min / g.min, 100 * (a.analogy - g.analogy), a.wordsim - g.wordsim);
+        char who[16];
+        snprintf(who, sizeof who, "gensim %s", version);
+        print_summary_row(who, &g);
+        printf("  ours/gensim words/s: %.2fx (median), %.2fx (min)", a.median / g.median, a.min / g.min);
+        if (isfinite(a.analogy) && isfinite(g.analogy)) printf("; analogy %+.2f points", 100 * (a.analogy - g.analogy));
+        if (isfinite(a.wordsim) && isfinite(g.wordsim)) printf("; rho %+.4f", a.wordsim - g.wordsim);
+        printf("\n");
     }
+    if (!d->analogies || !d->similarity)
+        printf("  (a score shown as - has no test set in %s: see the messages above)\n", o->common.data_dir);
 }
 
 /* Rounds alternate ours and gensim, round r training with seed r + 1 on both sides. */

@@ -238,6 +238,13 @@ NnAnalogySet *nn_analogy_read(const char *path) {
         free(set);
         return NULL;
     }
+    if (set->n_questions == 0) { /* an empty or foreign file would score NaN: say why instead */
+        tensor_set_error("%s: no analogy question (a line of four words \"a b c d\") in the file (%lld malformed "
+                         "line%s)",
+                         path, (long long)set->malformed, set->malformed == 1 ? "" : "s");
+        nn_analogy_set_free(set);
+        return NULL;
+    }
     return set;
 }
 
@@ -286,6 +293,13 @@ NnSimilaritySet *nn_similarity_read(const char *path) {
     NnSimilaritySet *set = tensor_xcalloc(1, sizeof *set);
     if (for_each_line(path, similarity_line, set) != 0) {
         free(set);
+        return NULL;
+    }
+    if (set->n_pairs == 0) {
+        tensor_set_error("%s: no word pair (a line \"word1<TAB>word2<TAB>score\") in the file (%lld malformed "
+                         "line%s)",
+                         path, (long long)set->malformed, set->malformed == 1 ? "" : "s");
+        nn_similarity_set_free(set);
         return NULL;
     }
     return set;

@@ -60,8 +60,9 @@ typedef struct NnAnalogySet {
 } NnAnalogySet;
 
 /* Reads a questions-words.txt file. Questions before any header go to a section named
- * "(no section)". Returns NULL with tensor_last_error() set only when the file cannot
- * be read. Free with nn_analogy_set_free. */
+ * "(no section)". Returns NULL with tensor_last_error() naming the path when the file
+ * cannot be read or holds no question at all (empty, or no line of four words), so a
+ * wrong file is an error rather than an accuracy of NaN. Free with nn_analogy_set_free. */
 NnAnalogySet *nn_analogy_read(const char *path);
 /* Frees an analogy set and its strings. Accepts NULL. */
 void nn_analogy_set_free(NnAnalogySet *set);
@@ -69,7 +70,8 @@ void nn_analogy_set_free(NnAnalogySet *set);
 /* Answers every question with 3CosAdd restricted to the `restrict` most frequent rows
  * (gensim's restrict_vocab; 0: all), words compared case-insensitively; fills the
  * per-section and total counts and returns the accuracy correct / (correct +
- * incorrect), NaN when nothing could be asked. Questions are batched through one
+ * incorrect), NaN when nothing could be asked (every question has a word outside the
+ * restricted vocabulary: set->skipped == set->n_questions; a caller says so). Questions are batched through one
  * matrix product per block. */
 double nn_analogy_evaluate(const NnWordVectors *wv, NnAnalogySet *set, int64_t restrict_rows);
 
@@ -89,13 +91,15 @@ typedef struct NnSimilaritySet {
 
 /* Reads a WordSim-353 / SimLex-999 file (lines "w1\tw2\tscore"; blank lines and lines
  * starting with '#' ignored; blanks around fields trimmed). NULL with
- * tensor_last_error() only when the file cannot be read. */
+ * tensor_last_error() naming the path when the file cannot be read or holds no pair
+ * at all (empty, only comments, or no well-formed line). */
 NnSimilaritySet *nn_similarity_read(const char *path);
 /* Frees a similarity set and its strings. Accepts NULL. */
 void nn_similarity_set_free(NnSimilaritySet *set);
 
 /* Spearman rho between the file's scores and the cosines of the pairs whose words are
- * both known (case-insensitively); fills used and skipped. NaN below 2 pairs. */
+ * both known (case-insensitively); fills used and skipped. NaN below 2 pairs used
+ * (every pair out of the vocabulary, say: a caller reports used and skipped). */
 double nn_similarity_evaluate(const NnWordVectors *wv, NnSimilaritySet *set);
 
 /* ---- a map of the vectors ---- */

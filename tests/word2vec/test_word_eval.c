@@ -151,6 +151,56 @@ Test(word_eval, similarity_file_and_spearman_of_cosines) {
     nn_similarity_set_free(set);
 }
 
+/* A file without one usable line is an error naming the file, never a set that
+ * scores NaN: empty, comments and headers only, or lines of the other format. */
+Test(word_eval, files_without_a_usable_line_are_errors) {
+    const char *bad[] = {"", "\n\n", ": capital-common-countries\n: family\n", "a\tb\t1\nc\td\t2\n",
+                         "\x89PNG\r\n\x1a\n\x01\x02"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        const char *path = write_tmp("bad_q.txt", bad[i]);
+        cr_assert_null(nn_analogy_read(path), "analogy file %zu was accepted", i);
+        cr_assert(strstr(tensor_last_error(), path) && strstr(tensor_last_error(), "no analogy question"), "%s",
+                  tensor_last_error());
+        unlink(path);
+    }
+    const char *bad_pairs[] = {"", "# only a comment\n", "king queen 9\nman woman 8\n", "a\tb\tlots\n",
+                               "a b c d\n"};
+    for (size_t i = 0; i < sizeof bad_pairs / sizeof *bad_pairs; i++) {
+        const char *path = write_tmp("bad_s.tsv", bad_pairs[i]);
+        cr_assert_null(nn_similarity_read(path), "similarity file %zu was accepted", i);
+        cr_assert(strstr(tensor_last_error(), path) && strstr(tensor_last_error(), "no word pair"), "%s",
+                  tensor_last_error());
+        unlink(path);
+    }
+    const char *path = write_tmp("bad_s.tsv", "a\tb\tlots\nc d\n");
+    cr_assert_null(nn_similarity_read(path));
+    cr_assert(strstr(tensor_last_error(), "2 malformed lines"), "%s", tensor_last_error());
+    unlink(path);
+}
+
+/* Words all outside the vocabulary: the sets read, and the counts say why the score
+ * is NaN (nothing asked, everything skipped). */
+Test(word_eval, all_out_of_vocabulary_is_told_by_the_counts) {
+    const char *path = write_tmp("oov_q.txt", ": s\nfoo bar baz qux\nfoo bar baz quux\n");
+    NnAnalogySet *an = nn_analogy_read(path);
+    cr_assert_not_null(an, "%s", tensor_last_error());
+    unlink(path);
+    path = write_tmp("oov_s.tsv", "foo\tbar\t1\nbaz\tqux\t2\n");
+    NnSimilaritySet *sim = nn_similarity_read(path);
+    cr_assert_not_null(sim, "%s", tensor_last_error());
+    unlink(path);
+    NnWordVectors *wv = royal();
+    cr_assert(isnan(nn_analogy_evaluate(wv, an, 0)));
+    cr_assert_eq(an->skipped, 2);
+    cr_assert_eq(an->correct + an->incorrect, 0);
+    cr_assert(isnan(nn_similarity_evaluate(wv, sim)));
+    cr_assert_eq(sim->used, 0);
+    cr_assert_eq(sim->skipped, 2);
+    nn_word_vectors_free(wv);
+    nn_analogy_set_free(an);
+    nn_similarity_set_free(sim);
+}
+
 Test(word_eval, pca_finds_the_main_directions) {
     /* Points along (1, 1, 0) with a little spread along (0, 0, 1): the first
      * component carries the positions, the second the spread. */
