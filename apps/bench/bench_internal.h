@@ -22,7 +22,7 @@ typedef struct Config {
     bool per_step; /* a target per time step (many-to-many) */
 } Config;
 
-/* The peers' configs A-D (../shared/peers/README.md). */
+/* The configs A-D, which scripts/peers/lstm_torch.py builds in PyTorch too. */
 extern const Config CONFIGS[4];
 
 enum { MAX_CORPORA = 16 };
@@ -69,7 +69,10 @@ int run_child(const Config *c, const Options *o);
 /* Runs argv (with extra environment settings "K=V", NULL-terminated) and captures its
  * stdout into a heap string; writes the child's peak RSS in MB. NULL on failure. */
 char *run_capture(char *const argv[], const char *const env[], double *maxrss_mb);
-/* The number after "key": in s at or after `from` (NaN when absent). */
+/* Runs argv with its stdout and stderr thrown away; returns its exit status, or -1 if
+ * it could not be started or was killed. */
+int run_quiet(char *const argv[]);
+/* The number after "key": in s at or after `from` (NaN when absent or null). */
 double json_field(const char *s, const char *from, const char *key);
 /* One config measured by this program re-executed with --child at `threads`. */
 Result run_ours(const Config *c, const Options *o, int threads);
@@ -96,6 +99,15 @@ typedef struct W2vData {
 int run_word2vec(const Options *o);
 
 /* ---- the peers (peers.c) ---- */
+
+/* The peer scripts, in Options.peers_dir (the repository's scripts/peers/). */
+#define TORCH_SCRIPT "lstm_torch.py"
+#define GENSIM_SCRIPT "word2vec_gensim.py"
+
+/* Checks that the peer script is in o->peers_dir (else says where it should be and
+ * returns -1) and keeps in o->pythons the interpreters that can run it, saying what to
+ * install for each one left out; with none left, turns o->peers off. */
+int find_peers(Options *o, const char *script);
 
 /* PyTorch at its best thread setting over every --python given. */
 Result run_torch(const Config *c, const Options *o);

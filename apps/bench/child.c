@@ -5,6 +5,7 @@
 #include "bench/bench_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,10 +59,27 @@ char *run_capture(char *const argv[], const char *const env[], double *maxrss_mb
 }
 
 double json_field(const char *s, const char *from, const char *key) {
-    char pat[64];
+    char pat[64], *end;
     snprintf(pat, sizeof pat, "\"%s\":", key);
     const char *p = strstr(from ? from : s, pat);
-    return p ? strtod(p + strlen(pat), NULL) : NAN;
+    if (!p) return NAN;
+    double v = strtod(p + strlen(pat), &end);
+    return end == p + strlen(pat) ? NAN : v; /* null, or no number */
+}
+
+int run_quiet(char *const argv[]) {
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        if (null >= 0) dup2(null, STDOUT_FILENO), dup2(null, STDERR_FILENO);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 

@@ -1,8 +1,7 @@
-/* bench: training and inference throughput of the peers' LSTM configs A-D (see
- * ../shared/peers/README.md), built with the nn API exactly like the PyTorch script,
- * with ms/step (min and median of the repetitions), tokens/s, GFLOP/s and peak RSS;
- * --peers runs torch_lstm_bench.py at PyTorch's best thread setting and prints the
- * ratios. Each measurement runs in a fresh process (this program re-executed with
+/* bench: training and inference throughput of the LSTM configs A-D, built with the nn
+ * API exactly like scripts/peers/lstm_torch.py builds them in PyTorch, with ms/step
+ * (min and median of the repetitions), tokens/s, GFLOP/s and peak RSS; --peers runs
+ * that script at PyTorch's best thread setting and prints the ratios. Each measurement runs in a fresh process (this program re-executed with
  * --child), so peak memory figures never mix. --word2vec measures word2vec training
  * instead (words/s and the vectors' quality), next to gensim's with --peers.
  * `bench --help` lists the options. This file: the options and the choice of mode. */
@@ -13,13 +12,13 @@
 #include "common/status.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static void usage(FILE *out) {
     fprintf(out,
             "Usage: bench [OPTIONS]\n"
-            "Training and inference throughput of the LSTM configs of ../shared/peers/README.md:\n");
+            "Training and inference throughput of four LSTM models (C is sherlock's, 8,638 words + padding):\n");
     for (int k = 0; k < 4; k++)
         fprintf(out, "  %s  %s; batch %lld, length %lld\n", CONFIGS[k].name, CONFIGS[k].layers,
                 (long long)CONFIGS[k].batch, (long long)CONFIGS[k].T);
@@ -35,11 +34,14 @@ static void usage(FILE *out) {
             "                      the min of the mins and the median of the medians\n"
             "  --train / --infer   measure only training / only inference (default both)\n"
             "  --scaling           also run at 1 thread and print the speed-up of --threads\n"
-            "  --peers             also run PyTorch's torch_lstm_bench.py (same steps and reps) at its\n"
-            "                      best setting and print ours/PyTorch: torch 1.x with 1 OpenMP thread\n"
-            "                      + OpenBLAS N, or N threads with OMP_WAIT_POLICY=passive; torch 2.x\n"
-            "                      with N threads spinning or passive; the fastest is kept\n"
-            "  --peers-dir DIR     where torch_lstm_bench.py is (default <source>/../shared/peers)\n"
+            "  --peers             also time the same models in PyTorch (DIR/lstm_torch.py, same steps,\n"
+            "                      reps and warm-up) at its best setting and print ours/PyTorch: torch\n"
+            "                      1.x with 1 OpenMP thread + OpenBLAS N, or N threads with\n"
+            "                      OMP_WAIT_POLICY=passive; torch 2.x with N threads spinning or passive;\n"
+            "                      the fastest is kept. An interpreter without torch is skipped, saying\n"
+            "                      what to install (apt-get install python3-torch)\n"
+            "  --peers-dir DIR     where the peer scripts are (default: $LAMINA_PEERS_DIR, else the\n"
+            "                      repository's scripts/peers, found from the source path built in)\n"
             "  --python PATH       an interpreter with torch (and gensim for --word2vec); repeat it to\n"
             "                      compare against the fastest of several, e.g. Debian's torch and a\n"
             "                      newer one from PyPI in a venv (default /usr/bin/python3)\n"
@@ -62,33 +64,29 @@ static void usage(FILE *out) {
             "  --data DIR          the data directory (default: $DATA_DIR, else the repository's data/)\n"
             "  --rounds N          training runs (default 3)\n"
             "  --hogwild           our threads without rounds (fast, not reproducible)\n"
-            "  --peers             also train gensim (from --python) with the same settings, threads\n"
-            "                      and seed after each of ours, timing only its train(), and print\n"
-            "                      ours/gensim and both qualities\n");
+            "  --peers             also train gensim (DIR/word2vec_gensim.py under --python; apt-get\n"
+            "                      install python3-gensim) with the same settings, threads and seed\n"
+            "                      after each of ours, timing only its train(), and print ours/gensim\n"
+            "                      and both qualities\n"
+            "A test set missing from the data directory is named and its score shown as -.\n");
 }
 
-/* <source>/../shared/peers, the source directory taken from this file's path
- * (<source>/apps/bench/main.c), written <source>/apps/../../shared/peers. */
+/* Where the peer scripts are: $LAMINA_PEERS_DIR if set, else <source>/scripts/peers,
+ * the source directory taken from this file's path (<source>/apps/bench/main.c; CMake
+ * compiles with absolute paths), else scripts/peers under the current directory. */
 static void default_peers_dir(char *buf, size_t len) {
-    const char *file = __FILE__, *slash = strrchr(file, '/');
-    size_t apps = slash ? (size_t)(slash - file) : 0; /* the length of <source>/apps/ */
-    while (apps > 0 && file[apps - 1] != '/') apps--;
-    if (!slash || file[0] != '/' || apps == 0) {
-        snprintf(buf, len, "../shared/peers");
+    const char *env = getenv("LAMINA_PEERS_DIR");
+    if (env && *env) {
+        snprintf(buf, len, "%s", env);
         return;
     }
-    snprintf(buf, len, "%.*s/../../shared/peers", (int)(apps - 1), file);
+    const char *file = __FILE__, *tail = strstr(file, "/apps/bench/main.c");
+    if (file[0] != '/' || !tail) {
+        snprintf(buf, len, "scripts/peers");
+        return;
+    }
+    snprintf(buf, len, "%.*s/scripts/peers", (int)(tail - file), file);
 }
-
-static bool pythons_runnable(const Options *o) {
-    for (int p = 0; p < o->n_pythons; p++)
-        if (access(o->pythons[p], X_OK) != 0) {
-            fprintf(stderr, APP ": cannot run %s (give --python)\n", o->pythons[p]);
-            return false;
-        }
-    return true;
-}
-
 
 enum { O_CONFIG = APP_OPT_OWN, O_STEPS, O_REPS, O_WARMUP, O_ROUNDS, O_TRAIN, O_INFER, O_SCALING, O_PEERS,
        O_PEERS_DIR, O_PYTHON, O_CHILD, O_WORD2VEC, O_CORPUS, O_HOGWILD };
@@ -181,16 +179,9 @@ static int check_mode(Options *o, const Parsing *p) {
         o->common.data_dir = app_data_dir(o->common.data_dir);
         if (!o->n_corpus) o->corpus[o->n_corpus++] = "brown_1.txt", o->corpus[o->n_corpus++] = "brown_2.txt";
         if (!p->rounds_given) o->rounds = 3;
-        if (o->peers && !pythons_runnable(o)) return APP_EXIT_USAGE;
-    } else if (o->peers && !o->child) {
-        char script[4096];
-        snprintf(script, sizeof script, "%s/torch_lstm_bench.py", o->peers_dir);
-        if (access(script, R_OK) != 0) {
-            fprintf(stderr, APP ": cannot find %s (give --peers-dir)\n", script);
-            return APP_EXIT_USAGE;
-        }
-        if (!pythons_runnable(o)) return APP_EXIT_USAGE;
     }
+    if (o->peers && !o->child && find_peers(o, o->word2vec ? GENSIM_SCRIPT : TORCH_SCRIPT) != 0)
+        return APP_EXIT_USAGE;
     return -1;
 }
 

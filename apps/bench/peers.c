@@ -1,12 +1,54 @@
-/* bench's peers, run as child processes: PyTorch's torch_lstm_bench.py under every
- * interpreter given, at the thread settings that can be its best, and gensim trained
- * with word2vec's defaults by a script passed on the command line. */
+/* bench's peers, run as child processes: scripts/peers/lstm_torch.py under every
+ * interpreter given, at the thread settings that can be its best, and
+ * scripts/peers/word2vec_gensim.py (gensim with word2vec's defaults). Interpreters
+ * without the module are skipped, saying what to install. */
 #include "bench/bench_internal.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* Whether python can import module (its messages hidden). */
+static bool can_import(const char *python, const char *module) {
+    char code[64];
+    snprintf(code, sizeof code, "import %s", module);
+    char *argv[] = {(char *)python, "-c", code, NULL};
+    return run_quiet(argv) == 0;
+}
+
+int find_peers(Options *o, const char *script) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", o->peers_dir, script);
+    if (access(path, R_OK) != 0) {
+        fprintf(stderr,
+                APP ": cannot find the peer script %s: it is in the repository's scripts/peers/; give\n"
+                "  --peers-dir DIR or set LAMINA_PEERS_DIR\n", path);
+        return -1;
+    }
+    const bool torch = !strcmp(script, TORCH_SCRIPT);
+    const char *module = torch ? "torch" : "gensim", *package = torch ? "python3-torch" : "python3-gensim";
+    int kept = 0;
+    for (int p = 0; p < o->n_pythons; p++) {
+        const char *py = o->pythons[p];
+        if (access(py, X_OK) != 0)
+            fprintf(stderr, APP ": cannot run %s: skipping that peer (apt-get install %s, or give --python)\n", py,
+                    package);
+        else if (!can_import(py, module))
+            fprintf(stderr,
+                    APP ": %s has no %s module: skipping that peer (apt-get install %s, or pip install %s in a\n"
+                    "  venv and give --python VENV/bin/python)\n", py, module, package, module);
+        else
+            o->pythons[kept++] = py;
+    }
+    o->n_pythons = kept;
+    if (!kept) {
+        fprintf(stderr, APP ": no interpreter with %s: measuring lamina alone\n", module);
+        o->peers = false;
+    }
+    return 0;
+}
 
 /* How the peer's threads are set: torch 1 OpenMP thread with OpenBLAS N (Debian's
  * torch 1.x), or N OpenMP threads waiting passively or spinning (its default). */
@@ -15,32 +57,38 @@ typedef enum TorchSetting { TORCH_OMP1_BLAS_N, TORCH_N_PASSIVE, TORCH_N_ACTIVE }
 /* torch_lstm_bench.py under one interpreter at one thread setting. */
 static Result run_torch_setting(const Config *c, const Options *o, const char *python, int threads,
                                 TorchSetting setting) {
-    char script[4096], t[16], s[16], r[16], omp[32], blas[40];
+    char script[4200], t[16], s[16], r[16], w[16], v[24], b[24], len[24], omp[32], blas[40];
     const bool omp1 = setting == TORCH_OMP1_BLAS_N;
-    snprintf(script, sizeof script, "%s/torch_lstm_bench.py", o->peers_dir);
+    snprintf(script, sizeof script, "%s/" TORCH_SCRIPT, o->peers_dir);
     snprintf(t, sizeof t, "%d", omp1 ? 1 : threads);
     snprintf(s, sizeof s, "%d", o->steps);
     snprintf(r, sizeof r, "%d", o->reps);
+    snprintf(w, sizeof w, "%d", o->warmup);
+    snprintf(v, sizeof v, "%lld", (long long)c->vocab); /* the sizes come from here: one model on both sides */
+    snprintf(b, sizeof b, "%lld", (long long)c->batch);
+    snprintf(len, sizeof len, "%lld", (long long)c->T);
     snprintf(omp, sizeof omp, "OMP_NUM_THREADS=%d", omp1 ? 1 : threads);
     snprintf(blas, sizeof blas, "OPENBLAS_NUM_THREADS=%d", threads);
     const char *env[] = {omp, blas, setting == TORCH_N_PASSIVE ? "OMP_WAIT_POLICY=passive" : NULL, NULL};
-    char *argv[] = {(char *)python, script, (char *)c->name, t, s, r, NULL};
+    char *argv[] = {(char *)python, script, "--config", (char *)c->name, "--vocab", v, "--batch", b,
+                    "--length", len, "--threads", t, "--steps", s, "--reps", r, "--warmup", w,
+                    o->train ? "--train" : "--infer", o->train && o->infer ? "--infer" : NULL, NULL};
     Result res = {0};
     char *out = run_capture(argv, env, &res.rss);
     if (!out) return res;
     const char *sect[2] = {strstr(out, "\"train\""), strstr(out, "\"infer\"")};
-    const char *v = strstr(out, "\"torch\": \"");
-    if (sect[0] && sect[1]) {
+    const char *ver = strstr(out, "\"torch\": \"");
+    if ((sect[0] || !o->train) && (sect[1] || !o->infer)) {
         res.ok = true;
         for (int md = 0; md < 2; md++) {
-            res.min[md] = json_field(out, sect[md], "ms_per_step_min");
-            res.med[md] = json_field(out, sect[md], "ms_per_step_median");
+            res.min[md] = sect[md] ? json_field(out, sect[md], "ms_per_step_min") : NAN;
+            res.med[md] = sect[md] ? json_field(out, sect[md], "ms_per_step_median") : NAN;
         }
         const char *names[] = {"OMP=1 OPENBLAS=%d", "OMP=%d passive", "OMP=%d"};
         char how[48];
         snprintf(how, sizeof how, names[setting], threads);
-        snprintf(res.setting, sizeof res.setting, "torch %.*s %s", v ? (int)strcspn(v + 10, "\"+") : 1,
-                 v ? v + 10 : "?", how);
+        snprintf(res.setting, sizeof res.setting, "torch %.*s %s", ver ? (int)strcspn(ver + 10, "\"+") : 1,
+                 ver ? ver + 10 : "?", how);
     }
     free(out);
     return res;
@@ -82,47 +130,16 @@ Result run_torch(const Config *c, const Options *o) {
     return best;
 }
 
-/* gensim with the app's defaults (the settings of ../shared/peers/gensim_word2vec.py),
- * the same tokenisation, timing only train() as ours times only nn_w2v_train. argv:
- * threads seed data_dir corpus... Prints one JSON line. */
-static const char GENSIM_SCRIPT[] =
-    "import json, re, sys, time\n"
-    "from gensim.models import Word2Vec\n"
-    "threads, seed, data = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]\n"
-    "sents = []\n"
-    "for f in sys.argv[4:]:\n"
-    "    for line in open(f, encoding='utf-8'):\n"
-    "        toks = re.sub(r'[^a-z]+', ' ', line.lower()).split()\n"
-    "        if toks:\n"
-    "            sents.append(toks)\n"
-    "m = Word2Vec(sg=1, hs=0, negative=5, vector_size=100, window=5, min_count=5, sample=1e-3, alpha=0.025,\n"
-    "             min_alpha=1e-4, workers=threads, epochs=5, seed=seed)\n"
-    "m.build_vocab(sents)\n"
-    "t0 = time.perf_counter()\n"
-    "m.train(sents, total_examples=m.corpus_count, epochs=m.epochs)\n"
-    "dt = time.perf_counter() - t0\n"
-    "kv = m.wv\n"
-    "def score(f):\n"
-    "    try:\n"
-    "        return f()\n"
-    "    except OSError:\n"
-    "        return float('nan')\n"
-    "an = score(lambda: kv.evaluate_word_analogies(data + '/questions-words.txt', restrict_vocab=30000,\n"
-    "                                              case_insensitive=True)[0])\n"
-    "ws = score(lambda: float(kv.evaluate_word_pairs(data + '/wordsim353.tsv')[1][0]))\n"
-    "import gensim\n"
-    "print(json.dumps({'words_per_s': sum(map(len, sents)) * m.epochs / dt, 'analogy': an, 'wordsim353': ws,\n"
-    "                  'version': gensim.__version__}).replace('NaN', 'null'))\n";
-
 W2vRun run_gensim(const Options *o, const char *python, const W2vData *d, uint64_t seed, char *version,
                   size_t cap) {
     char t[16], sd[32];
     snprintf(t, sizeof t, "%d", o->common.threads);
     snprintf(sd, sizeof sd, "%llu", (unsigned long long)seed);
-    /* python -c SCRIPT ARGS: the script sees ARGS from sys.argv[1]. */
-    char *argv[6 + MAX_CORPORA + 1] = {(char *)python, "-c", (char *)GENSIM_SCRIPT, t, sd,
+    char script[4200];
+    snprintf(script, sizeof script, "%s/" GENSIM_SCRIPT, o->peers_dir);
+    char *argv[8 + MAX_CORPORA + 1] = {(char *)python, script, "--threads", t, "--seed", sd, "--data",
                                        (char *)o->common.data_dir};
-    for (int i = 0; i < o->n_corpus; i++) argv[6 + i] = (char *)d->paths[i];
+    for (int i = 0; i < o->n_corpus; i++) argv[8 + i] = (char *)d->paths[i];
     double rss;
     W2vRun r = {.analogy = NAN, .wordsim = NAN};
     char *out = run_capture(argv, NULL, &rss);

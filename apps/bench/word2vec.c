@@ -118,7 +118,7 @@ static void print_summary_row(const char *who, const W2vSummary *s) {
     char an[32] = "-", ws[32] = "-";
     if (isfinite(s->analogy)) snprintf(an, sizeof an, "%.2f%%", 100 * s->analogy);
     if (isfinite(s->wordsim)) snprintf(ws, sizeof ws, "%.4f", s->wordsim);
-    printf("  %-11s%11.0f  %14.0f  %14s  %22s\n", who, s->min, s->median, an, ws);
+    printf("  %-12s%10.0f  %14.0f  %14s  %22s\n", who, s->min, s->median, an, ws);
 }
 
 /* The summary over the rounds: one JSON line, or the table. */
