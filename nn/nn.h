@@ -1,8 +1,8 @@
 /* lamina's public API for building and training models: include this one header,
- * #include <lamina/nn/nn.h>. It brings in the layers, models, optimizers, metrics, file
- * formats, text utilities, sampling and word2vec, plus the tensor and autograd APIs they are
- * built on (for custom layers and ops). The list of public headers is
- * cmake/public-headers.txt; nothing else is installed. */
+ * #include <lamina/nn/nn.h>. It brings in the layers, models, optimizers, metrics, the
+ * progress bar, file formats, text utilities, sampling and word2vec, plus the tensor and
+ * autograd APIs they are built on (for custom layers and ops). The list of public
+ * headers is cmake/public-headers.txt; nothing else is installed. */
 #ifndef NN_NN_H
 #define NN_NN_H
 
@@ -17,6 +17,7 @@
 #include <lamina/nn/model/metrics.h>
 #include <lamina/nn/model/model.h>
 #include <lamina/nn/model/optim.h>
+#include <lamina/nn/model/progress.h>
 #include <lamina/nn/model/sample.h>
 #include <lamina/nn/text/text.h>
 #include <lamina/nn/text/word_text.h>

@@ -2,7 +2,7 @@
  * progress, callbacks, checkpoints, resume, stop signals, history). Batches, steps and
  * evaluation come from batch.c; the built-in callbacks are in callbacks.c. */
 #include "nn/model/model_internal.h"
-#include "nn/model/progress_internal.h"
+#include "nn/model/progress.h"
 #include "tensor/system.h"
 
 #include <math.h>
@@ -119,7 +119,7 @@ typedef struct Epoch {
     int64_t s, steps;         /* steps taken, and planned (max_steps may cut it short) */
     bool resumed;             /* it continues the checkpoint's epoch */
     EpochSums sums;
-    NnProgress progress;
+    NnProgbar progress;
 } Epoch;
 
 /* Writes a checkpoint saying the run stands at step `step` of epoch `epoch`, whose
@@ -238,8 +238,9 @@ static void epoch_begin(Fit *f, Epoch *e, int epoch) {
     e->s = epoch == f->first_epoch ? f->resume_step : 0;
     e->steps = f->steps_per_epoch;
     if (o->max_steps && e->s + o->max_steps - taken < e->steps) e->steps = e->s + o->max_steps - taken;
-    nn__progress_epoch_start(&e->progress, stderr, o->quiet, epoch, f->epochs, e->steps);
     e->resumed = epoch == f->first_epoch && o->resume_path;
+    nn_progbar_start(&e->progress, &(NnProgbarOpts){.epoch = epoch, .epochs = f->epochs, .total = e->steps,
+                                                    .first_step = e->s, .unit = "samples", .quiet = o->quiet});
     if (e->resumed) e->sums = f->resume_sums;
 }
 
@@ -256,7 +257,7 @@ static bool fit_step(Fit *f, Epoch *e) {
     Tensor *yb = nn__model_gather(m->tape, f->y, f->order + first, count);
     double loss;
     if (nn__model_train_step(m, xb, yb, &loss, m->accuracy ? &sums->correct : NULL, &sums->predictions) != 0) {
-        if (!o->quiet) fputc('\n', stderr);
+        nn_progbar_break(&e->progress);
         name_kept_checkpoint(f->kept_path, f->kept_step);
         f->rc = -1;
         return false;
@@ -264,7 +265,8 @@ static bool fit_step(Fit *f, Epoch *e) {
     e->s++;
     sums->loss_sum += loss * (double)count;
     sums->seen += count;
-    nn__progress_update(&e->progress, e->s, sums->loss_sum / (double)sums->seen, sums->seen);
+    NnMetric loss_now = {"loss", sums->loss_sum / (double)sums->seen, false};
+    nn_progbar_update(&e->progress, e->s, sums->seen - (e->resumed ? f->resume_sums.seen : 0), 1, &loss_now);
     /* The end of the epoch writes its own checkpoint (fit_epoch_end). */
     bool periodic = o->checkpoint_path && o->checkpoint_every &&
                     (m->steps - f->start_steps) % o->checkpoint_every == 0 && e->s < e->steps;
@@ -290,7 +292,6 @@ static bool fit_step(Fit *f, Epoch *e) {
         return false;
     }
     if (interrupted) {
-        if (!o->quiet) fputc('\n', stderr);
         f->h->signal = pending_signal;
         return false;
     }
@@ -322,13 +323,14 @@ static void fit_epoch_end(Fit *f, Epoch *e) {
     NnEpochLogs logs = {.epoch = e->epoch, .epochs = f->epochs,
                         .loss = sums->seen ? sums->loss_sum / (double)sums->seen : NAN, .val_loss = NAN,
                         .accuracy = NAN, .val_accuracy = NAN, .steps = m->steps};
-    double elapsed = tensor_seconds() - e->progress.start;
+    double elapsed = tensor_seconds() - e->progress.o.start;
     logs.samples_per_s =
         elapsed > 0 ? (double)(sums->seen - (e->resumed ? f->resume_sums.seen : 0)) / elapsed : 0;
     if (m->accuracy && sums->predictions) logs.accuracy = (double)sums->correct / (double)sums->predictions;
     if (f->vx) fit_validate(f, &logs);
-    nn__progress_epoch_end(&e->progress, e->s, logs.loss, logs.accuracy, logs.val_loss, logs.val_accuracy,
-                           sums->seen);
+    const NnMetric shown[] = {{"loss", logs.loss, false}, {"accuracy", logs.accuracy, true},
+                              {"val_loss", logs.val_loss, false}, {"val_accuracy", logs.val_accuracy, true}};
+    nn_progbar_finish(&e->progress, 4, shown);
     bool finished_epoch = e->s >= f->steps_per_epoch;
     /* A checkpoint inside an epoch (max_steps, a callback) resumes that epoch; its
      * history holds only finished epochs, so it is written before this one is added. */
@@ -375,7 +377,10 @@ NnHistory *nn_fit_opts(Model *m, Tensor *x, Tensor *y, const NnFitOpts *o) {
         Epoch e;
         epoch_begin(&f, &e, epoch);
         while (e.s < e.steps && fit_step(&f, &e)) continue;
-        if (f.rc != 0 || f.h->signal) break;
+        if (f.rc != 0 || f.h->signal) {
+            nn_progbar_break(&e.progress); /* a failure's message starts a line of its own */
+            break;
+        }
         fit_epoch_end(&f, &e);
         if (f.rc != 0) break;
     }
