@@ -9,7 +9,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 /* Four floats per parameter (value, gradient, Adam's two moments) and a step's
  * activations (about 16 floats per LSTM unit per word, 4 per class). */
@@ -58,13 +57,6 @@ int evaluate(Model *m, const Tensor *vx, const Tensor *vy, Metrics *r) {
     return 0;
 }
 
-static void format_duration(double s, char *buf, size_t len) {
-    if (!(s >= 0) || s > 1e7) snprintf(buf, len, "?");
-    else if (s >= 3600) snprintf(buf, len, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
-    else if (s >= 60) snprintf(buf, len, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
-    else snprintf(buf, len, "%.0fs", s);
-}
-
 static void curve_add(Curve *c, double loss, bool flush) {
     if (!flush) c->sum += loss, c->in_block++;
     if (c->in_block == 0 || (!flush && c->in_block < c->block)) return;
@@ -101,11 +93,11 @@ typedef struct Trainer {
     const Tensor *vx, *vy;
     Metrics *r;
     Curve *curve;
-    bool tty;
-    int64_t total;                    /* steps the run takes, from its start */
-    int64_t epoch, every, steps_here; /* the epoch shown; a plain line every `every` steps */
+    NnProgbar bar;                    /* the epoch's line on stderr */
+    int epochs;                       /* the epochs the run takes (--max-steps may cut them) */
+    int64_t epoch, steps_here;        /* the epoch shown; steps taken in this process */
     int64_t samples, epoch_samples;   /* windows trained on in this process / this epoch */
-    double epoch_clock, last_draw, train_time; /* train_time leaves evaluation out */
+    double epoch_clock, train_time;   /* train_time leaves evaluation out */
     int status;                       /* set when an evaluation fails */
 } Trainer;
 
@@ -115,23 +107,16 @@ static int on_batch_end(Model *m, const NnBatchLogs *l, void *user) {
     if (l->epoch != t->epoch) { /* the first step of an epoch in this process */
         t->epoch = l->epoch;
         t->epoch_samples = 0;
-        t->last_draw = 0;
-        t->every = l->epoch_steps / 10 > 1 ? l->epoch_steps / 10 : 1;
+        nn_progbar_start(&t->bar, &(NnProgbarOpts){.epoch = l->epoch, .epochs = t->epochs,
+                                                   .total = l->epoch_steps, .first_step = l->step - 1,
+                                                   .unit = "samples", .quiet = t->o->common.quiet,
+                                                   .start = t->epoch_clock});
     }
     t->steps_here++;
     t->samples += l->samples;
     t->epoch_samples += l->samples;
     curve_add(t->curve, l->loss, false);
-    double now = tensor_seconds(), trained = t->train_time + (now - t->epoch_clock);
-    bool last = l->step == l->epoch_steps;
-    if (t->o->common.quiet || (t->tty ? !last && now - t->last_draw < 0.1 : !last && l->step % t->every != 0))
-        return 0;
-    t->last_draw = now;
-    char eta[32];
-    format_duration((double)(t->total - l->steps) * trained / (double)t->steps_here, eta, sizeof eta);
-    fprintf(stderr, "%sepoch %d/%lld  step %lld/%lld  loss %.4f  %.0f samples/s  ETA %s%s", t->tty ? "\r" : "",
-            l->epoch, (long long)t->o->common.epochs, (long long)l->step, (long long)l->epoch_steps, l->mean_loss,
-            (double)t->epoch_samples / (now - t->epoch_clock), eta, t->tty ? "\033[K" : "\n");
+    nn_progbar_update(&t->bar, l->step, t->epoch_samples, 1, &(NnMetric){"loss", l->mean_loss, false});
     return 0;
 }
 
@@ -144,8 +129,8 @@ static int on_epoch_end(Model *m, const NnEpochLogs *logs, void *user) {
     r->loss = logs->loss;
     r->steps = logs->steps;
     if (evaluate(m, t->vx, t->vy, r) != 0) {
-        fprintf(stderr, "%s%s: evaluation failed: %s\n", t->tty && !t->o->common.quiet ? "\n" : "", APP,
-                tensor_last_error());
+        nn_progbar_break(&t->bar);
+        fprintf(stderr, "%s: evaluation failed: %s\n", APP, tensor_last_error());
         t->status = APP_EXIT_FAILURE;
         return 1;
     }
@@ -153,10 +138,10 @@ static int on_epoch_end(Model *m, const NnEpochLogs *logs, void *user) {
         t->curve->val_step[t->curve->n_val] = t->steps_here;
         t->curve->val[t->curve->n_val++] = r->val_loss;
     }
-    if (!t->o->common.quiet)
-        fprintf(stderr, "%sepoch %d/%lld: loss %.4f  val_loss %.4f  top1 %.4f  top5 %.4f%s\n", t->tty ? "\r" : "",
-                logs->epoch, (long long)t->o->common.epochs, r->loss, r->val_loss, r->top1, r->top5,
-                t->tty ? "\033[K" : "");
+    if (t->epoch == logs->epoch) /* a step of it ran here */
+        nn_progbar_finish(&t->bar, 4,
+                          (const NnMetric[]){{"loss", r->loss, false}, {"val_loss", r->val_loss, false},
+                                             {"top1", r->top1, true}, {"top5", r->top5, true}});
     t->epoch_clock = tensor_seconds();
     return 0;
 }
@@ -165,10 +150,11 @@ int train(Model *m, const Options *o, const Tensor *x, const Tensor *y, int64_t 
           const Tensor *vy, Metrics *r, Curve *curve) {
     const AppOptions *c = &o->common;
     int64_t batch = c->batch_size, per_epoch = (n_train + batch - 1) / batch;
-    Trainer t = {.o = o, .vx = vx, .vy = vy, .r = r, .curve = curve, .tty = isatty(STDERR_FILENO),
-                 .total = c->epochs * per_epoch};
-    if (c->max_steps && c->max_steps < t.total) t.total = c->max_steps;
-    curve->block = t.total / 200 > 1 ? t.total / 200 : 1;
+    int64_t total = c->epochs * per_epoch; /* steps the run takes, from its start */
+    if (c->max_steps && c->max_steps < total) total = c->max_steps;
+    Trainer t = {.o = o, .vx = vx, .vy = vy, .r = r, .curve = curve,
+                 .epochs = (int)((total + per_epoch - 1) / per_epoch)};
+    curve->block = total / 200 > 1 ? total / 200 : 1;
     NnCallback callbacks = {.on_epoch_end = on_epoch_end, .on_batch_end = on_batch_end, .user = &t};
     NnFitOpts fit = {.batch_size = batch, .epochs = c->epochs, .seed = c->seed, .quiet = true,
                      .max_steps = c->max_steps, .callbacks = &callbacks, .n_callbacks = 1};
@@ -179,9 +165,9 @@ int train(Model *m, const Options *o, const Tensor *x, const Tensor *y, int64_t 
     tensor_free(tx);
     tensor_free(ty);
     int status = t.status;
-    if (!h) return app_fit_failed(c, m, t.tty && !c->quiet && t.steps_here);
+    if (!h) return app_fit_failed(c, m, t.bar.open);
     if (h->signal) {
-        status = app_fit_interrupted(c, m, h->signal, t.tty && !c->quiet);
+        status = app_fit_interrupted(c, m, h->signal, t.bar.open);
     } else if (status == 0 && isnan(r->val_loss)) { /* a resumed run that had already finished */
         r->steps = nn_model_steps(m);
         if (h->epochs > 0) r->loss = h->loss[h->epochs - 1];

@@ -80,24 +80,16 @@ typedef struct StepHistory {
     int64_t steps;
 } StepHistory;
 
-/* Keras-like progress on stderr: redrawn in place on a terminal, else a line every
- * tenth of an epoch. */
-typedef struct Progress {
-    bool quiet, tty;
-    double start, last_draw;
-    int64_t total, first, next_line; /* first: the epoch's step this process started at */
-} Progress;
-
 /* The state the fit callbacks share: progress, the per-step history and samples. */
 typedef struct Trainer {
     const Options *o;
     const Data *d;
     Sampler *sampler;
     StepHistory steps;
-    Progress progress;
+    NnProgbar progress;         /* the epoch's line on stderr */
     int epoch, run_epochs;      /* the epoch shown, and how many the run takes */
     int64_t planned, val_every; /* total steps; val_loss every val_every steps (0: per epoch only) */
-    int64_t epoch_steps, epoch_step, epoch_tokens, tokens;
+    int64_t epoch_tokens, tokens;
     double started, train_seconds;
     double epoch_clock; /* when the coming epoch's first step began */
 } Trainer;

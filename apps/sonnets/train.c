@@ -1,13 +1,13 @@
 /* sonnets' training: the windows of the symbol stream (every position of the first
- * 90%, non-overlapping windows of the held-out 10%), the Keras-like progress display,
- * the per-step loss history for --plot, and the nn_fit run with its callbacks. */
+ * 90%, non-overlapping windows of the held-out 10%), the nn_fit run with its
+ * callbacks, which draw the progress bar and record the per-step loss history for
+ * --plot. */
 #include "sonnets/sonnets_internal.h"
 
 #include "common/status.h"
 
 #include <math.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 /* Refuses a window longer than the data (exit status, or 0): the first 90% and the
  * held-out 10% must each hold one window and the symbol after it. */
@@ -57,44 +57,24 @@ static void step_push(StepHistory *h, double loss, double val) {
     h->val[h->steps++] = val;
 }
 
-static void progress_update(Progress *p, int epoch, int epochs, int64_t step, double loss, int64_t tokens) {
-    if (p->quiet) return;
-    double now = tensor_seconds(), elapsed = now - p->start;
-    if (p->tty ? now - p->last_draw < 0.1 && step != p->total : step < p->next_line) return;
-    p->last_draw = now;
-    p->next_line = step + (p->total + 9) / 10;
-    double eta = elapsed / (double)(step - p->first) * (double)(p->total - step);
-    if (p->tty) {
-        int filled = (int)(30.0 * (double)step / (double)p->total);
-        fprintf(stderr, "\rEpoch %d/%d %lld/%lld [%.*s%s%.*s] - loss: %.4f - %.0f tokens/s - ETA: %.0fs\033[K", epoch,
-                epochs, (long long)step, (long long)p->total, filled, "==============================",
-                filled < 30 ? ">" : "", filled < 30 ? 29 - filled : 0, "..............................", loss,
-                (double)tokens / elapsed, eta);
-    } else {
-        fprintf(stderr, "Epoch %d/%d %lld/%lld - loss: %.4f - %.0f tokens/s - ETA: %.0fs\n", epoch, epochs,
-                (long long)step, (long long)p->total, loss, (double)tokens / elapsed, eta);
-    }
-    fflush(stderr);
-}
-
 static int on_batch_end(Model *m, const NnBatchLogs *logs, void *user) {
     Trainer *t = user;
     int64_t row = t->d->x->size / t->d->x->shape[0];
     if (logs->epoch != t->epoch) { /* the first step of an epoch in this process */
         t->epoch = logs->epoch;
         t->epoch_tokens = 0;
-        t->progress = (Progress){.quiet = t->o->common.quiet, .tty = isatty(fileno(stderr)),
-                                 .start = t->epoch_clock, .total = logs->epoch_steps, .first = logs->step - 1};
+        nn_progbar_start(&t->progress, &(NnProgbarOpts){.epoch = logs->epoch, .epochs = t->run_epochs,
+                                                        .total = logs->epoch_steps, .first_step = logs->step - 1,
+                                                        .unit = "tokens", .quiet = t->o->common.quiet,
+                                                        .start = t->epoch_clock});
     }
-    t->epoch_steps = logs->epoch_steps;
-    t->epoch_step = logs->step;
     t->epoch_tokens += logs->samples * row;
     t->tokens += logs->samples * row;
     while (t->steps.steps < logs->steps - 1) step_push(&t->steps, NAN, NAN); /* before a --resume */
     step_push(&t->steps, logs->loss, NAN);
     if (t->val_every && logs->steps % t->val_every == 0 && logs->step < logs->epoch_steps)
         nn_evaluate(m, t->d->vx, t->d->vy, t->o->common.batch_size, &t->steps.val[t->steps.steps - 1], NULL);
-    progress_update(&t->progress, logs->epoch, t->run_epochs, logs->step, logs->mean_loss, t->epoch_tokens);
+    nn_progbar_update(&t->progress, logs->step, t->epoch_tokens, 1, &(NnMetric){"loss", logs->mean_loss, false});
     return 0;
 }
 
@@ -102,13 +82,9 @@ static int on_epoch_end(Model *m, const NnEpochLogs *logs, void *user) {
     Trainer *t = user;
     if (t->epoch != logs->epoch) return 0; /* no step of it ran here */
     if (t->val_every && t->steps.steps > 0) t->steps.val[t->steps.steps - 1] = logs->val_loss;
-    double elapsed = tensor_seconds() - t->progress.start;
-    t->train_seconds += elapsed;
-    if (!t->o->common.quiet)
-        fprintf(stderr, "%sEpoch %d/%d %lld/%lld - %.1fs - loss: %.4f - val_loss: %.4f - %.0f tokens/s%s\n",
-                t->progress.tty ? "\r" : "", logs->epoch, t->run_epochs, (long long)t->epoch_step,
-                (long long)t->epoch_steps, elapsed, logs->loss, logs->val_loss, (double)t->epoch_tokens / elapsed,
-                t->progress.tty ? "\033[K" : "");
+    t->train_seconds += tensor_seconds() - t->progress.o.start;
+    const NnMetric shown[] = {{"loss", logs->loss, false}, {"val_loss", logs->val_loss, false}};
+    nn_progbar_finish(&t->progress, 2, shown);
     if (logs->steps < t->planned) {
         char heading[48];
         snprintf(heading, sizeof heading, "sample after epoch %d", logs->epoch);

@@ -11,24 +11,30 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 /* What the training callbacks need. */
 typedef struct TrainContext {
-    bool tty;               /* stderr is a terminal: progress redraws one line */
+    NnProgbar bar;          /* one line for the whole run, started at the first report */
+    bool started, resumed;
     const char *checkpoint; /* where training state goes */
 } TrainContext;
 
+enum { BAR_STEPS = 10000 }; /* the bar counts ten-thousandths of the run */
+
 static void on_progress(const NnW2vProgress *p, void *user) {
-    static double last_line;
-    bool tty = ((const TrainContext *)user)->tty, last = p->fraction >= 1.0;
-    if (!tty && !last && p->seconds - last_line < 5.0) return; /* a line every 5 s in logs */
-    last_line = p->seconds;
-    double eta = p->fraction > 0 ? p->seconds * (1.0 - p->fraction) / p->fraction : NAN;
-    fprintf(stderr, "%sepoch %d/%d [%3.0f%%] alpha %.5f  loss %.4f  %.0f words/s  %s %.0fs%s", tty ? "\r" : "",
-            p->epoch, p->epochs, 100.0 * p->fraction, p->alpha, p->loss, p->words_per_s, last ? "took" : "ETA",
-            last ? p->seconds : eta, tty && !last ? "   " : "\n");
-    fflush(stderr);
+    TrainContext *ck = user;
+    int64_t step = (int64_t)(p->fraction * BAR_STEPS);
+    if (step > BAR_STEPS) step = BAR_STEPS;
+    if (!ck->started) { /* a resumed run's ETA counts from its first report */
+        nn_progbar_start(&ck->bar, &(NnProgbarOpts){.epochs = p->epochs, .total = BAR_STEPS,
+                                                    .first_step = ck->resumed ? step : 0, .unit = "words",
+                                                    .percent = true, .start = tensor_seconds() - p->seconds});
+        ck->started = true;
+    }
+    ck->bar.o.epoch = p->epoch; /* the first thread's epoch, as the bar spans them all */
+    const NnMetric metrics[] = {{"loss", p->loss, false}, {"alpha", p->alpha, true}};
+    nn_progbar_update(&ck->bar, step, (int64_t)(p->words_per_s * p->seconds), 2, metrics);
+    if (p->fraction >= 1.0) nn_progbar_finish(&ck->bar, 2, metrics);
 }
 
 NnW2vCorpus *read_corpus(const Options *o) {
@@ -85,9 +91,9 @@ static int write_checkpoint(NnWord2Vec *m, void *user) {
 /* After a signal stopped training between rounds: the state to the checkpoint, the
  * vectors so far to --save, and how to resume. Returns the exit status. */
 static int report_stopped(const Options *o, NnWord2Vec *m, const NnW2vStats *stats,
-                          const NnWordVectors *wv, const TrainContext *ck) {
+                          const NnWordVectors *wv, TrainContext *ck) {
     int signo = (int)*app_stop_flag();
-    if (ck->tty && !o->common.quiet) fputc('\n', stderr);
+    nn_progbar_break(&ck->bar);
     if (nn_w2v_save_state(m, ck->checkpoint) != 0) {
         fprintf(stderr, APP ": stopped by a signal, but cannot write the checkpoint: %s\n",
                 tensor_last_error());
@@ -119,7 +125,7 @@ int train(const Options *o, const NnW2vCorpus *corpus, NnW2vStats *stats, NnWord
     const int64_t per_pass = nn_w2v_corpus_raw_words(corpus);
     const int64_t batch =
         c->batch_size ? c->batch_size : nn_w2v_default_batch_words(corpus, c->epochs, c->threads);
-    TrainContext ck = {.tty = isatty(fileno(stderr)),
+    TrainContext ck = {.resumed = c->resume != NULL,
                        .checkpoint = o->checkpoint ? o->checkpoint : c->resume ? c->resume : DEFAULT_CHECKPOINT};
     NnWord2Vec *m = nn_w2v(corpus, .dim = o->dim, .window = (int)o->window, .negative = (int)o->negative,
                            .sample = o->sample, .no_sample = o->sample == 0, .iter = c->epochs,
