@@ -2,7 +2,7 @@
  * averaged over seeds (geometric mean: the curves are compared on a log scale), with
  * the decay per step fitted to each curve, the distance where it falls below 1e-6 of
  * its value at the end, and the LSTM's forget-gate check. */
-#include "gradflow_internal.h"
+#include "gradflow/gradflow_internal.h"
 
 #include "common/json.h"
 #include "common/status.h"

@@ -3,7 +3,7 @@
  * the LSTM's forget gates account for it), how long a lag each can learn to bridge,
  * and what a step of each costs. `gradflow --help` lists the options. This file: the
  * command line. */
-#include "gradflow_internal.h"
+#include "gradflow/gradflow_internal.h"
 
 #include "common/flags.h"
 #include "common/paths.h"
@@ -28,6 +28,7 @@ static void usage(FILE *out) {
             "  --recurrent-init I  orthogonal (default, Keras's) or normal (N(0, 0.05^2), Keras's RandomNormal)\n"
             "  --task NAME         memory: recall, adding or both (default)\n"
             "  --lags L,L,...      memory: lags to train at (default 10,50,100,200,500; at most 8)\n"
+            "  --layers L,L,...    memory: which of rnn, gru, lstm to train (default all three)\n"
             "  --updates N         memory: optimizer steps per layer, task and lag (default 300)\n"
             "  --symbols K         memory: symbols to recall (default 8; chance is 1/K)\n"
             "  --batch-size N      memory: sequences per step (default 32); scan: batch (default 1)\n"
@@ -52,13 +53,13 @@ static void usage(FILE *out) {
 
 enum {
     O_MODE = APP_OPT_OWN, O_LENGTH, O_UNITS, O_INPUT_DIM, O_SEEDS, O_FORGET_BIAS, O_RECURRENT_INIT, O_TASK,
-    O_LAGS, O_UPDATES, O_SYMBOLS, O_EMBED, O_REPS, O_PEERS, O_PYTHON, O_PEERS_DIR
+    O_LAGS, O_LAYERS, O_UPDATES, O_SYMBOLS, O_EMBED, O_REPS, O_PEERS, O_PYTHON, O_PEERS_DIR
 };
 
 static const AppOption OWN_OPTIONS[] = {
     {"mode", O_MODE, true},       {"length", O_LENGTH, true},         {"units", O_UNITS, true},
     {"input-dim", O_INPUT_DIM, true}, {"seeds", O_SEEDS, true},       {"forget-bias", O_FORGET_BIAS, true},
-    {"recurrent-init", O_RECURRENT_INIT, true}, {"task", O_TASK, true}, {"lags", O_LAGS, true},
+    {"recurrent-init", O_RECURRENT_INIT, true}, {"task", O_TASK, true}, {"lags", O_LAGS, true}, {"layers", O_LAYERS, true},
     {"updates", O_UPDATES, true}, {"symbols", O_SYMBOLS, true},       {"embed", O_EMBED, true},
     {"reps", O_REPS, true},       {"peers", O_PEERS, false},          {"python", O_PYTHON, true},
     {"peers-dir", O_PEERS_DIR, true}, {NULL, 0, false}};
@@ -79,6 +80,23 @@ static bool parse_lags(Options *o, const char *flag, const char *value) {
         o->n_lags++;
     }
     return o->n_lags > 0 || refuse(flag, value, "comma-separated lags from 1 to 100000");
+}
+
+static bool parse_layers(Options *o, const char *flag, const char *value) {
+    static const char *const names[3] = {"rnn", "gru", "lstm"};
+    char buf[64];
+    const char *expected = "a comma-separated list of rnn, gru and lstm";
+    if (strlen(value) >= sizeof buf) return refuse(flag, value, expected);
+    strcpy(buf, value);
+    memset(o->layer_on, 0, sizeof o->layer_on);
+    bool any = false;
+    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+        int k = 0;
+        while (k < 3 && strcmp(tok, names[k]) != 0) k++;
+        if (k == 3) return refuse(flag, value, expected);
+        o->layer_on[k] = any = true;
+    }
+    return any || refuse(flag, value, expected);
 }
 
 static bool parse_choice(const char *flag, const char *value, const char *const *names, int n, int *out) {
@@ -114,6 +132,7 @@ static bool parse_own(void *options, int id, const char *flag, const char *value
         o->task_adding = c != 0;
         return true;
     case O_LAGS: return parse_lags(o, flag, value);
+    case O_LAYERS: return parse_layers(o, flag, value);
     case O_UPDATES: return app_parse_int(APP, flag, value, 1, 10000000, &o->updates);
     case O_SYMBOLS: return app_parse_int(APP, flag, value, 2, 256, &o->symbols);
     case O_EMBED: return app_parse_int(APP, flag, value, 1, 65536, &o->embed);
@@ -129,7 +148,7 @@ static bool parse_own(void *options, int id, const char *flag, const char *value
 static int parse_options(int argc, char **argv, Options *o) {
     *o = (Options){.common = {.lr = 0.01}, .seeds = 5, .init = {.forget_bias = 1.0}, .updates = 300,
                    .symbols = 8, .lags = {10, 50, 100, 200, 500}, .n_lags = 5, .task_recall = true,
-                   .task_adding = true, .embed = 128, .reps = 20, .python = "/usr/bin/python3"};
+                   .task_adding = true, .layer_on = {true, true, true}, .embed = 128, .reps = 20, .python = "/usr/bin/python3"};
     const uint32_t accepts = APP_OPT_BIT(APP_OPT_SEED) | APP_OPT_BIT(APP_OPT_THREADS) |
                              APP_OPT_BIT(APP_OPT_BATCH_SIZE) | APP_OPT_BIT(APP_OPT_LR) | APP_OPT_BIT(APP_OPT_PLOT) |
                              APP_OPT_BIT(APP_OPT_QUIET) | APP_OPT_BIT(APP_OPT_JSON) |

@@ -3,7 +3,7 @@
  * dL/dh_t (and dL/dc_t) is no output gradient, so the state at t is computed first
  * (without a tape) and the rest of the sequence is run from it as an initial state
  * that requires a gradient. Every number is the library's own backward. */
-#include "gradflow_internal.h"
+#include "probe.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -40,8 +40,9 @@ int gf_distances(int64_t T, int max, int64_t *dist) {
     for (int k = 0; k < max && T > 0; k++) {
         double u = max > 1 ? top * k / (max - 1) : 0.0;
         int64_t d = (int64_t)llround(expm1(u));
-        if (d > T - 1) d = T - 1;
-        if (n == 0 || d > dist[n - 1]) dist[n++] = d;
+        if (n > 0 && d <= dist[n - 1]) d = dist[n - 1] + 1; /* where the spacing is below a step */
+        if (d > T - 1) break;
+        dist[n++] = d;
     }
     return n;
 }

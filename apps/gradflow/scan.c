@@ -3,7 +3,7 @@
  * --reps timed runs after two untimed ones; with --peers, the same shapes through
  * scripts/peers/gradflow_scan.py (a NumPy scan as in the notebooks, PyTorch's nn.RNN,
  * nn.GRU and nn.LSTM at their best thread count), in the same run, as ratios. */
-#include "gradflow_internal.h"
+#include "gradflow/gradflow_internal.h"
 
 #include "common/json.h"
 #include "common/status.h"
