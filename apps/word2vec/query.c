@@ -113,9 +113,11 @@ int write_plot(const Options *o, const NnWordVectors *wv) {
     int status = APP_EXIT_OK;
     int64_t n = o->plot_words < wv->size ? o->plot_words : wv->size;
     float *xy = malloc((size_t)(2 * n) * sizeof *xy);
+    char title[96]; /* the words come most frequent first, so they keep their labels */
+    snprintf(title, sizeof title, "word vectors: PCA of the %lld most frequent words", (long long)n);
     if (!xy || nn_word_vectors_pca2(wv, n, xy) != 0 ||
-        nn_plot_scatter_svg(o->common.plot, "word vectors: PCA of the most frequent words", n, xy,
-                            (const char *const *)wv->words) != 0) {
+        nn_plot_scatter_svg(o->common.plot, title, "PC 1 (first principal component)",
+                            "PC 2 (second principal component)", n, xy, (const char *const *)wv->words) != 0) {
         fprintf(stderr, APP ": cannot write the plot: %s\n", tensor_last_error());
         status = APP_EXIT_FAILURE;
     } else {
