@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* A word's row: exact, else lower-cased; reports unknown words. */
 static int64_t lookup(const NnWordVectors *wv, const char *word) {
@@ -24,10 +25,27 @@ static int64_t lookup(const NnWordVectors *wv, const char *word) {
     return row;
 }
 
+/* The fewest decimals (3 to 7) at which every two different values of cos[0..n) print
+ * differently: after a short run neighbours are close, and 0.323 next to 0.323 reads as
+ * a tie that is not there. */
+static int neighbour_decimals(int64_t n, const float *cos) {
+    int d = 3;
+    for (int64_t i = 0; i + 1 < n; i++) {
+        char a[32], b[32];
+        for (; d < 7; d++) {
+            snprintf(a, sizeof a, "%.*f", d, cos[i]);
+            snprintf(b, sizeof b, "%.*f", d, cos[i + 1]);
+            if (cos[i] == cos[i + 1] || strcmp(a, b) != 0) break;
+        }
+    }
+    return d;
+}
+
 static void print_neighbours(const NnWordVectors *wv, const char *what, int64_t n, const int64_t *rows,
                              const float *cos) {
+    int d = neighbour_decimals(n, cos);
     printf("%s:", what);
-    for (int64_t i = 0; i < n; i++) printf(" %s (%.3f)%s", wv->words[rows[i]], cos[i], i + 1 < n ? "," : "");
+    for (int64_t i = 0; i < n; i++) printf(" %s (%.*f)%s", wv->words[rows[i]], d, cos[i], i + 1 < n ? "," : "");
     printf("\n");
 }
 
