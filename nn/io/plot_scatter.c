@@ -63,19 +63,25 @@ static NnPlotBox plot__spot(int k, double x, double y, double w, double h) {
     return (NnPlotBox){lx[k], ty[k], lx[k] + w, ty[k] + h};
 }
 
+static bool plot__dot_under(NnPlotBox b, double x, double y) {
+    return x + DOT_R > b.left && x - DOT_R < b.right && y + DOT_R > b.top && y - DOT_R < b.bottom;
+}
+
 /* How many points other than self lie under box b (up to a dot's radius). */
 static int64_t plot__dots_under(NnPlotBox b, int64_t n, const double *px, const double *py, int64_t self) {
     int64_t k = 0;
-    for (int64_t j = 0; j < n; j++)
-        k += j != self && isfinite(px[j]) && px[j] + DOT_R > b.left && px[j] - DOT_R < b.right &&
-             py[j] + DOT_R > b.top && py[j] - DOT_R < b.bottom;
+    for (int64_t j = 0; j < n; j++) k += j != self && isfinite(px[j]) && plot__dot_under(b, px[j], py[j]);
     return k;
 }
 
-/* The free spot for point i covering the fewest other points, or -1 if none is free. */
+/* The free spot for point i covering the fewest other points, or -1 if none is free:
+ * free means overlapping no placed label nor the point of one, so every labelled point
+ * stays in sight; a point already under a label gets none (it would read as another's). */
 static int plot__best_spot(const NnPlotAxes *a, int64_t i, const double *px, const double *py, int64_t n,
                            double w, double h, const NnPlotBox *boxes, const int64_t *order, int64_t n_placed,
                            NnPlotBox *out) {
+    for (int64_t j = 0; j < n_placed; j++)
+        if (plot__dot_under(boxes[order[j]], px[i], py[i])) return -1;
     int best = -1;
     int64_t best_dots = 0;
     for (int k = 0; k < 8; k++) {
@@ -83,7 +89,10 @@ static int plot__best_spot(const NnPlotAxes *a, int64_t i, const double *px, con
         if (b.left < a->left + 1 || b.right > a->right - 1 || b.top < a->top + 1 || b.bottom > a->bottom - 1)
             continue;
         bool free_spot = true;
-        for (int64_t j = 0; free_spot && j < n_placed; j++) free_spot = !plot__overlap(b, boxes[order[j]]);
+        for (int64_t j = 0; free_spot && j < n_placed; j++) {
+            int64_t o = order[j];
+            free_spot = !plot__overlap(b, boxes[o]) && !plot__dot_under(b, px[o], py[o]);
+        }
         if (!free_spot) continue;
         int64_t dots = n <= DOT_CHECK_MAX ? plot__dots_under(b, n, px, py, i) : 0;
         if (best < 0 || dots < best_dots) best = k, best_dots = dots, *out = b;

@@ -469,9 +469,9 @@ static bool boxes_overlap(NnPlotBox a, NnPlotBox b) {
     return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
 }
 
-/* A dense cloud of labelled points: the labels placed never overlap one another, stay
- * inside the plot area and touch their point; the first (most frequent) keeps its
- * label, and some of the crowd are thinned out. */
+/* A dense cloud of labelled points: the labels placed never overlap one another nor
+ * cover a labelled point, stay inside the plot area and touch their point; the first
+ * (most frequent) keeps its label, and some of the crowd are thinned out. */
 Test(plot, scatter_labels_do_not_overlap) {
     enum { N = 300 };
     static float xy[2 * N];
@@ -503,6 +503,10 @@ Test(plot, scatter_labels_do_not_overlap) {
         cr_assert_geq(b.right - b.left + 1e-9, nn__plot_text_width(labels[i], 11), "the box holds the text");
         for (int j = 0; j < i; j++)
             cr_assert(!placed[j] || !boxes_overlap(b, boxes[j]), "labels %d and %d overlap", j, i);
+        for (int j = 0; j < N; j++) /* a labelled point is never under another's label */
+            cr_assert(j == i || !placed[j] || !(px[j] > b.left - 2.5 && px[j] < b.right + 2.5 &&
+                                                  py[j] > b.top - 2.5 && py[j] < b.bottom + 2.5),
+                      "label %d covers labelled point %d", i, j);
     }
     /* Far-apart points all keep their labels. */
     float sparse[] = {0, 0, 1, 1, 2, 0, 0, 2, 2, 2};
