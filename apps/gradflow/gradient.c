@@ -151,8 +151,8 @@ static void print_fit(const char *layer, const char *what, Fit f, int64_t T) {
 
 static const char *const KEYS[N_LAYERS] = {"simple_rnn", "gru", "lstm"};
 
-/* log10 v, or NaN (left out of the plot) below float32's normal range. */
-static double log_point(double v) { return v >= 1.2e-38 ? log10(v) : NAN; }
+/* v, or NaN (left out of the plot) below float32's normal range. */
+static double log_point(double v) { return v >= 1.2e-38 ? v : NAN; }
 
 static int plot(const Options *o, const Curves *cv, int n, const int64_t *dist) {
     double xs[MAX_DIST], ys[5][MAX_DIST];
@@ -168,7 +168,7 @@ static int plot(const Options *o, const Curves *cv, int n, const int64_t *dist) 
     char title[160];
     snprintf(title, sizeof title, "Gradient of a loss on the last output, T = %lld, %lld units", (long long)o->length,
              (long long)o->units);
-    if (nn_plot_series_svg(o->common.plot, title, "distance T - t (steps)", "log10 gradient norm", 5, s) != 0) {
+    if (nn_plot_series_log_svg(o->common.plot, title, "distance T - t (steps)", "gradient norm (log scale)", 5, s) != 0) {
         fprintf(stderr, APP ": %s\n", tensor_last_error());
         return -1;
     }

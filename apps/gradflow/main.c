@@ -26,10 +26,12 @@ static void usage(FILE *out) {
             "  --seeds N           gradient: average over N seeds (default 5), seeds --seed .. --seed+N-1\n"
             "  --forget-bias X     LSTM forget-gate bias (default 1, Keras's unit_forget_bias)\n"
             "  --recurrent-init I  orthogonal (default, Keras's) or normal (N(0, 0.05^2), Keras's RandomNormal)\n"
-            "  --task NAME         memory: recall, adding or both (default)\n"
+            "  --task NAME         memory: recall (a symbol, blanks, a query L steps later: name the symbol),\n"
+            "                      adding (values and two markers, one in [0, L/10], one in [L/2, L]: their\n"
+            "                      sum), or both (default)\n"
             "  --lags L,L,...      memory: lags to train at (default 10,50,100,200,500; at most 8)\n"
             "  --layers L,L,...    memory: which of rnn, gru, lstm to train (default all three)\n"
-            "  --updates N         memory: optimizer steps per layer, task and lag (default 300)\n"
+            "  --updates N         memory: optimizer steps per layer, task and lag (default 1000)\n"
             "  --symbols K         memory: symbols to recall (default 8; chance is 1/K)\n"
             "  --batch-size N      memory: sequences per step (default 32); scan: batch (default 1)\n"
             "  --lr X              memory: Adam learning rate (default 0.01)\n"
@@ -146,7 +148,7 @@ static bool parse_own(void *options, int id, const char *flag, const char *value
 
 /* Returns -1 to go on, or the status to exit with (0 after --help or --version). */
 static int parse_options(int argc, char **argv, Options *o) {
-    *o = (Options){.common = {.lr = 0.01}, .seeds = 5, .init = {.forget_bias = 1.0}, .updates = 300,
+    *o = (Options){.common = {.lr = 0.01}, .seeds = 5, .init = {.forget_bias = 1.0}, .updates = 1000,
                    .symbols = 8, .lags = {10, 50, 100, 200, 500}, .n_lags = 5, .task_recall = true,
                    .task_adding = true, .layer_on = {true, true, true}, .embed = 128, .reps = 20, .python = "/usr/bin/python3"};
     const uint32_t accepts = APP_OPT_BIT(APP_OPT_SEED) | APP_OPT_BIT(APP_OPT_THREADS) |

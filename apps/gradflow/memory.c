@@ -1,8 +1,8 @@
 /* --mode memory: the long-lag tasks, each layer trained for the same number of updates
  * on fresh random batches and scored on held-out sequences.
- *   recall: step 0 shows one of K symbols (one-hot), steps 1..L-1 show random
- *     distractor symbols, step L a query marker; the answer is the first symbol, L steps
- *     back. Accuracy; chance is 1/K.
+ *   recall: step 0 shows one of K symbols (one-hot), steps 1..L-1 are blank, step L
+ *     shows a query marker; the answer is the symbol, L steps back. Accuracy; chance
+ *     is 1/K.
  *   adding: two channels, a value in U(0, 1) and a marker; two steps are marked, one
  *     in [0, L/10], one in [L/2, L]; the answer is the sum of their values. MSE; always
  *     answering 1 scores 1/6.
@@ -34,7 +34,6 @@ static void make_batch(Task task, int64_t K, int64_t L, Rng *rng, Tensor *x, Ten
         if (task == TASK_RECALL) {
             const int32_t first = (int32_t)tensor_rng_below(rng, (uint32_t)K);
             s[first] = 1.0f;
-            if (getenv("GF_DISTRACT")) for (int64_t t = 1; t < L; t++) s[t * D + tensor_rng_below(rng, (uint32_t)K)] = 1.0f;
             s[L * D + K] = 1.0f; /* the query */
             tensor_i32(y)[b] = first;
         } else {

@@ -142,8 +142,8 @@ static void plot__legend(FILE *f, const NnPlotAxes *a, int n_series, const NnPlo
     fprintf(f, "</g>\n");
 }
 
-int nn_plot_series_svg(const char *path, const char *title, const char *xlabel, const char *ylabel, int n_series,
-                       const NnPlotSeries *series) {
+int nn__plot_curves(const char *path, const char *title, const char *xlabel, const char *ylabel, int n_series,
+                    const NnPlotSeries *series, bool log_y) {
     if (n_series < 0 || (n_series > 0 && !series))
         return tensor_set_error("plot: %d series given without their values", n_series);
     for (int s = 0; s < n_series; s++)
@@ -151,6 +151,7 @@ int nn_plot_series_svg(const char *path, const char *title, const char *xlabel, 
             return tensor_set_error("plot: series %d has length %lld but no values", s, (long long)series[s].n);
     bool any, integer_x;
     NnPlotAxes a = plot__curve_axes(n_series, series, &any, &integer_x);
+    a.log_y = log_y;
     FILE *f = nn__plot_open(path);
     if (!f) return -1;
     nn__plot_frame(f, &a, title, xlabel, ylabel, integer_x);
@@ -164,6 +165,11 @@ int nn_plot_series_svg(const char *path, const char *title, const char *xlabel, 
     }
     if (drawn > 1) plot__legend(f, &a, n_series, series);
     return nn__plot_finish(f, path);
+}
+
+int nn_plot_series_svg(const char *path, const char *title, const char *xlabel, const char *ylabel, int n_series,
+                       const NnPlotSeries *series) {
+    return nn__plot_curves(path, title, xlabel, ylabel, n_series, series, false);
 }
 
 int nn_plot_curves_svg(const char *path, const char *title, const char *xlabel, const char *ylabel, int n_series,

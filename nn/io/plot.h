@@ -27,6 +27,12 @@ typedef struct NnPlotSeries {
 int nn_plot_series_svg(const char *path, const char *title, const char *xlabel, const char *ylabel, int n_series,
                        const NnPlotSeries *series);
 
+/* nn_plot_series_svg on a logarithmic y axis (quantities over many orders of magnitude:
+ * gradient norms, errors): ticks at powers of ten labelled 1e-6, 1e-3, ...; a y that is
+ * zero, negative, NaN or infinite is left out like a NaN. Returns as nn_plot_series_svg. */
+int nn_plot_series_log_svg(const char *path, const char *title, const char *xlabel, const char *ylabel,
+                           int n_series, const NnPlotSeries *series);
+
 /* One line per series: ys[s][0..lens[s]) against x = 1, 2, ... (epochs or steps); names
  * may be NULL. The same as nn_plot_series_svg with x NULL. */
 int nn_plot_curves_svg(const char *path, const char *title, const char *xlabel, const char *ylabel,

@@ -129,6 +129,7 @@ static void plot__grid_and_ticks(FILE *f, const NnPlotAxes *a, bool integer_x) {
     int dx, dy;
     double sx = plot__step(a->x_step, a->x1 - a->x0, 8, &dx), sy = plot__step(a->y_step, a->y1 - a->y0, 6, &dy);
     if (integer_x && sx < 1) sx = 1, dx = 0;
+    if (a->log_y) sy = fmax(1.0, round(sy)), dy = 0; /* whole powers of ten only */
     double tx[64], ty[64];
     int nx = plot__ticks(a->x0, a->x1, sx, tx, 64), ny = plot__ticks(a->y0, a->y1, sy, ty, 64);
     fprintf(f, "<g stroke=\"#e6e6e6\" stroke-width=\"1\">\n");
@@ -151,7 +152,8 @@ static void plot__grid_and_ticks(FILE *f, const NnPlotAxes *a, bool integer_x) {
     }
     fprintf(f, "</g>\n<g fill=\"#333333\" text-anchor=\"end\">\n");
     for (int i = 0; i < ny; i++) {
-        plot__tick_label(label, sizeof label, ty[i], dy);
+        if (a->log_y) snprintf(label, sizeof label, "1e%d", (int)round(ty[i]));
+        else plot__tick_label(label, sizeof label, ty[i], dy);
         double y = nn__plot_py(a, ty[i]);
         fprintf(f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#333333\"/>", a->left - 5, y,
                 a->left, y);

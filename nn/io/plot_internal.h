@@ -4,6 +4,8 @@
 #ifndef NN_PLOT_INTERNAL_H
 #define NN_PLOT_INTERNAL_H
 
+#include "nn/io/plot.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@ typedef struct NnPlotAxes {
     double left, top, right, bottom;   /* the plot area in pixels */
     double width, height;              /* the canvas */
     double x_step, y_step;             /* tick spacing in data units; 0: choose */
+    bool log_y;                        /* y is log10 of the data: ticks at powers of ten, "1e-6" */
 } NnPlotAxes;
 
 /* A label's box in pixels (y down: top < bottom). */
@@ -49,6 +52,11 @@ int nn__plot_finish(FILE *f, const char *path);
  * integer_x the x ticks are whole numbers (epochs, steps). */
 void nn__plot_frame(FILE *f, const NnPlotAxes *a, const char *title, const char *xlabel, const char *ylabel,
                     bool integer_x);
+
+/* nn_plot_series_svg's drawing; with log_y the series' y values are already log10 of
+ * the data and the y ticks are labelled as the powers of ten they stand for. */
+int nn__plot_curves(const char *path, const char *title, const char *xlabel, const char *ylabel, int n_series,
+                    const NnPlotSeries *series, bool log_y);
 
 /* The scatter map's axes for the finite points of xy[0..2n): the same pixels per data
  * unit on x and y, the plot area's aspect following the data's (within the canvas),
