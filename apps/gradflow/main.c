@@ -43,8 +43,10 @@ static void usage(FILE *out) {
             "  --peers-dir DIR     where gradflow_scan.py is (default $LAMINA_PEERS_DIR, else the\n"
             "                      repository's scripts/peers)\n"
             "  --seed N            seed for weights, inputs and tasks (default 0)\n"
-            "  --threads N         kernel threads (default: all cores)\n"
-            "  --plot FILE.svg     gradient: the norms against distance (log scale); memory: the table\n"
+            "  --threads N         kernel threads (gradient, memory: default 1, their matrices are too small\n"
+            "                      to share; scan: the most it tries, default all cores)\n"
+            "  --plot FILE.svg     gradient: the norms against distance (log scale); memory: the skill per\n"
+            "                      lag (0 at chance, 1 solved) of each layer and task\n"
             "  --quiet             no progress on stderr\n"
             "  --json              end stdout with one JSON line (decay rates; the memory table; timings)\n"
             "  --version           print the version and exit\n"
@@ -177,6 +179,7 @@ int main(int argc, char **argv) {
     int rc = parse_options(argc, argv, &o);
     if (rc >= 0) return rc;
     if (o.common.threads) tensor_set_num_threads(o.common.threads);
+    else if (o.mode != MODE_SCAN) tensor_set_num_threads(1);
     switch (o.mode) {
     case MODE_GRADIENT: return gf_run_gradient(&o);
     case MODE_MEMORY: return gf_run_memory(&o);
