@@ -70,20 +70,18 @@ static void curve_add(Curve *c, double loss, bool flush) {
 
 int write_plot(const char *path, Curve *c) {
     curve_add(c, 0, true);
-    double *val = malloc((size_t)(c->n ? c->n : 1) * sizeof *val);
-    if (!val) abort();
-    for (int64_t i = 0; i < c->n; i++) val[i] = NAN;
-    for (int64_t e = 0; e < c->n_val; e++) {
-        int64_t i = (c->val_step[e] - 1) / c->block;
-        val[i < c->n ? i : c->n - 1] = c->val[e];
-    }
-    char xlabel[64];
-    snprintf(xlabel, sizeof xlabel, c->block > 1 ? "steps (x%lld)" : "steps", (long long)c->block);
-    const char *names[] = {"loss", "val_loss"};
-    const double *ys[] = {c->loss, val};
-    const int64_t lens[] = {c->n, c->n};
-    int rc = nn_plot_curves_svg(path, "sherlock: next-word loss", xlabel, "cross-entropy", 2, names, ys, lens);
-    free(val);
+    /* A loss point is the mean over a block of steps, drawn at the block's middle step;
+     * a val_loss point sits at the step it was measured after. */
+    double *x = malloc((size_t)(c->n ? c->n : 1) * sizeof *x), val_x[64];
+    if (!x) return tensor_set_error("out of memory for the plot's %lld points", (long long)c->n);
+    for (int64_t i = 0; i < c->n; i++) x[i] = (double)(i * c->block) + (double)(c->block + 1) / 2;
+    for (int64_t e = 0; e < c->n_val; e++) val_x[e] = (double)c->val_step[e];
+    char name[64];
+    snprintf(name, sizeof name, c->block > 1 ? "loss (mean of %lld steps)" : "loss", (long long)c->block);
+    NnPlotSeries series[] = {{.name = name, .x = x, .y = c->loss, .n = c->n},
+                             {.name = "val_loss", .x = val_x, .y = c->val, .n = c->n_val}};
+    int rc = nn_plot_series_svg(path, "sherlock: next-word loss", "step", "cross-entropy (nats)", 2, series);
+    free(x);
     return rc;
 }
 
