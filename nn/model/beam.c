@@ -109,7 +109,7 @@ static void finish(Search *s, double logp, int64_t len, int32_t last, int64_t pr
     if (f.score > s->fin[w].score) s->fin[w] = f;
 }
 
-/* Writes live beam j's sequence after `steps` steps, the prime first, into s->seq;
+/* Writes live beam j's sequence after `steps` steps, the prime first, into out;
  * returns its length. */
 static int64_t spell(const Search *s, int64_t steps, int64_t j, int32_t *out) {
     memcpy(out, s->prime, (size_t)s->n_prime * sizeof *out);
@@ -124,6 +124,7 @@ static int64_t spell(const Search *s, int64_t steps, int64_t j, int32_t *out) {
 static int64_t block_ngrams(Search *s, int64_t steps, int64_t j) {
     const int64_t n = s->o->no_repeat_ngram, len = spell(s, steps, j, s->seq);
     int64_t marked = 0;
+    if (len < n) return 0; /* no n-gram yet */
     const int32_t *tail = s->seq + len - (n - 1);
     for (int64_t i = 0; i + n <= len; i++) {
         if (n > 1 && memcmp(s->seq + i, tail, (size_t)(n - 1) * sizeof *tail) != 0) continue;

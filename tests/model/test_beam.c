@@ -292,6 +292,10 @@ Test(beam, ngram_blocking_semantics) {
     r = nn_beam_search(&bm, prime, 1, .width = 1, .max_tokens = 5, .no_repeat_ngram = 2);
     assert_tokens(&r->hyps[0], (const int32_t[]){0, 1, 1, 0, 2}, 5);
     nn_beam_result_free(r);
+    /* 4-grams: shorter sequences block nothing; 0 0 0 0 may appear once. */
+    r = nn_beam_search(&bm, prime, 1, .width = 1, .max_tokens = 6, .no_repeat_ngram = 4);
+    assert_tokens(&r->hyps[0], (const int32_t[]){0, 0, 0, 1, 1, 1}, 6);
+    nn_beam_result_free(r);
     /* Unigrams: no token twice, the prime included; with nothing left the beam ends. */
     r = nn_beam_search(&bm, prime, 1, .width = 2, .max_tokens = 6, .no_repeat_ngram = 1);
     assert_tokens(&r->hyps[0], (const int32_t[]){1, 2, 3}, 3);
