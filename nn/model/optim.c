@@ -19,6 +19,8 @@ struct Optimizer {
     bool nesterov;
     int64_t n;          /* parameter count the state was sized for (0 before the first step) */
     int64_t iterations; /* steps taken */
+    bool scheduled;     /* lr follows `schedule` of iterations */
+    NnLrSchedule schedule;
     float *state[2];    /* Adam: m, v; SGD with momentum: velocity */
 };
 
@@ -78,8 +80,8 @@ float *nn_optimizer_state_buffer(Optimizer *opt, int k, int64_t n) {
 
 void nn_optimizer_step(Optimizer *opt, int64_t n, float *params, const float *grads) {
     for (int k = 0; k < nn_optimizer_state_count(opt); k++) nn_optimizer_state_buffer(opt, k, n);
+    float lr = nn_optimizer_lr(opt); /* Keras: the schedule at the steps taken before this one */
     opt->iterations++;
-    float lr = opt->lr;
     if (opt->kind == OPT_ADAM) {
         float b1 = opt->beta1, b2 = opt->beta2, eps = opt->epsilon;
         double t = (double)opt->iterations;
@@ -102,12 +104,29 @@ void nn_optimizer_step(Optimizer *opt, int64_t n, float *params, const float *gr
     }
 }
 
-float nn_optimizer_lr(const Optimizer *opt) { return opt->lr; }
+float nn_optimizer_lr(const Optimizer *opt) {
+    return opt->scheduled ? (float)nn_lr_schedule_at(&opt->schedule, opt->iterations) : opt->lr;
+}
 
 void nn_optimizer_set_lr(Optimizer *opt, float lr) {
     TENSOR_CHECK(lr > 0 && isfinite(lr), "%s: learning rate %g must be positive", nn_optimizer_name(opt), lr);
+    TENSOR_CHECK(!opt->scheduled, "%s: the learning rate follows a %s schedule and cannot be set",
+                 nn_optimizer_name(opt), nn_lr_schedule_name(opt->schedule.kind));
     opt->lr = lr;
 }
+
+int nn_optimizer_set_schedule(Optimizer *opt, const NnLrSchedule *schedule) {
+    if (!schedule) {
+        opt->scheduled = false;
+        return 0;
+    }
+    if (nn_lr_schedule_check(schedule) != 0) return -1;
+    opt->schedule = *schedule;
+    opt->scheduled = true;
+    return 0;
+}
+
+const NnLrSchedule *nn_optimizer_schedule(const Optimizer *opt) { return opt->scheduled ? &opt->schedule : NULL; }
 
 const char *nn_optimizer_name(const Optimizer *opt) { return opt->kind == OPT_ADAM ? "Adam" : "SGD"; }
 

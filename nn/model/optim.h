@@ -1,5 +1,6 @@
 /* Optimizers over a flat parameter buffer: a step is one loop over all parameters,
- * with per-parameter state (momentum, Adam moments) kept in flat buffers too. */
+ * with per-parameter state (momentum, Adam moments) kept in flat buffers too; and the
+ * learning-rate schedules they can follow. */
 #ifndef NN_OPTIM_H
 #define NN_OPTIM_H
 
@@ -7,6 +8,51 @@
 #include <stdint.h>
 
 typedef struct Optimizer Optimizer;
+
+/* ---- learning-rate schedules (Keras's keras.optimizers.schedules) ----
+ * The learning rate as a function of a 0-based count t. Handed to an optimizer
+ * (nn_optimizer_set_schedule), t is the number of optimizer steps taken before the
+ * update, as in Keras's `Adam(learning_rate=CosineDecay(...))`; under the
+ * LearningRateScheduler callback (callbacks.h) t is the 0-based epoch index. Values are
+ * computed in double and used rounded to float. */
+
+typedef enum NnLrScheduleKind {
+    NN_LR_CONSTANT = 0, /* initial_lr at every t */
+    /* initial_lr * decay_rate^floor(t / decay_steps): the classic step decay (Keras's
+     * ExponentialDecay with staircase=True) */
+    NN_LR_STEP,
+    /* Keras's ExponentialDecay: initial_lr * decay_rate^(t / decay_steps), the
+     * exponent floored with staircase */
+    NN_LR_EXPONENTIAL,
+    /* Keras's CosineDecay: with warmup_target > 0, a linear warmup from initial_lr to
+     * warmup_target over warmup_steps; then from the peak p (warmup_target, else
+     * initial_lr) p * ((1 - alpha) * 0.5 * (1 + cos(pi * u / decay_steps)) + alpha),
+     * u the steps since the warmup, held at decay_steps (so the lr stays alpha * p) */
+    NN_LR_COSINE,
+    NN_LR_KIND_COUNT, /* how many there are (not a kind) */
+} NnLrScheduleKind;
+
+typedef struct NnLrSchedule {
+    NnLrScheduleKind kind;
+    double initial_lr;     /* the lr at t = 0; > 0 (cosine with a warmup: >= 0) */
+    int64_t decay_steps;   /* step, exponential, cosine: > 0 */
+    double decay_rate;     /* step, exponential: the factor per decay_steps, > 0 */
+    bool staircase;        /* exponential: floor the exponent */
+    double alpha;          /* cosine: the final lr as a fraction of the peak, in [0, 1] */
+    int64_t warmup_steps;  /* cosine: steps of linear warmup, >= 0 */
+    double warmup_target;  /* cosine: the lr the warmup ends at (0: no warmup, Keras's None) */
+} NnLrSchedule;
+
+/* Checks a schedule's fields. Returns 0, or -1 with tensor_last_error() naming the
+ * field and the range it must be in. */
+int nn_lr_schedule_check(const NnLrSchedule *s);
+
+/* The learning rate at t >= 0. Stops with a message for a schedule that
+ * nn_lr_schedule_check refuses or a negative t. */
+double nn_lr_schedule_at(const NnLrSchedule *s, int64_t t);
+
+/* "constant", "step", "exponential" or "cosine". */
+const char *nn_lr_schedule_name(NnLrScheduleKind kind);
 
 typedef struct NnSgdOpts {
     float lr;       /* default 0.01 (Keras) */
@@ -36,10 +82,21 @@ Optimizer *nn_adam_new(const NnAdamOpts *opts);
  * step, sized n). The same optimizer must always see the same n. */
 void nn_optimizer_step(Optimizer *opt, int64_t n, float *params, const float *grads);
 
-/* Learning rate now, and a new one (for schedules and apps' --lr); set_lr stops with a
- * message unless lr is positive and finite. */
+/* The learning rate the next step uses, and a new one (for callbacks and apps' --lr);
+ * set_lr stops with a message unless lr is positive and finite, or when the optimizer
+ * follows a schedule (Keras refuses to set it then too). */
 float nn_optimizer_lr(const Optimizer *opt);
 void nn_optimizer_set_lr(Optimizer *opt, float lr);
+
+/* Makes the learning rate follow a schedule of the optimizer's step count, as Keras's
+ * optimizers given a LearningRateSchedule: the update after t steps (t from 0) uses
+ * nn_lr_schedule_at(schedule, t), so the schedule's state is the step count a
+ * checkpoint already keeps. The schedule is copied. NULL goes back to the fixed rate
+ * the optimizer had. Returns 0, or -1 with tensor_last_error() set (as
+ * nn_lr_schedule_check). */
+int nn_optimizer_set_schedule(Optimizer *opt, const NnLrSchedule *schedule);
+/* The schedule the optimizer follows (owned by it), or NULL. */
+const NnLrSchedule *nn_optimizer_schedule(const Optimizer *opt);
 
 /* "Adam" or "SGD". */
 const char *nn_optimizer_name(const Optimizer *opt);
