@@ -165,9 +165,11 @@ static int plot(const Options *o, const Curves *cv, int n, const int64_t *dist) 
     const NnPlotSeries s[5] = {{"SimpleRNN dL/dh_t", xs, ys[0], n}, {"GRU dL/dh_t", xs, ys[1], n},
                                {"LSTM dL/dh_t", xs, ys[2], n},      {"LSTM dL/dc_t", xs, ys[3], n},
                                {"LSTM forget-gate term", xs, ys[4], n}};
-    char title[160];
-    snprintf(title, sizeof title, "Gradient of a loss on the last output, T = %lld, %lld units", (long long)o->length,
-             (long long)o->units);
+    char title[200];
+    snprintf(title, sizeof title, "Gradient of a loss on the last output, T = %lld, %lld units%s", (long long)o->length,
+             (long long)o->units, o->init.recurrent_normal ? ", recurrent N(0, 0.05^2)" : "");
+    if (o->init.forget_bias != 1.0)
+        snprintf(title + strlen(title), sizeof title - strlen(title), ", forget bias %g", o->init.forget_bias);
     if (nn_plot_series_log_svg(o->common.plot, title, "distance T - t (steps)", "gradient norm (log scale)", 5, s) != 0) {
         fprintf(stderr, APP ": %s\n", tensor_last_error());
         return -1;
