@@ -54,7 +54,7 @@ int find_peers(Options *o, const char *script) {
  * torch 1.x), or N OpenMP threads waiting passively or spinning (its default). */
 typedef enum TorchSetting { TORCH_OMP1_BLAS_N, TORCH_N_PASSIVE, TORCH_N_ACTIVE } TorchSetting;
 
-/* torch_lstm_bench.py under one interpreter at one thread setting. */
+/* lstm_torch.py under one interpreter at one thread setting. */
 static Result run_torch_setting(const Config *c, const Options *o, const char *python, int threads,
                                 TorchSetting setting) {
     char script[4200], t[16], s[16], r[16], w[16], v[24], b[24], len[24], omp[32], blas[40];

@@ -44,7 +44,7 @@ typedef struct NnW2vCorpus NnW2vCorpus;
 /* An empty corpus to add text to; free with nn_w2v_corpus_free. Never NULL. */
 NnW2vCorpus *nn_w2v_corpus_new(void);
 
-/* Tokenises text like ../shared/peers/gensim_word2vec.py (Python's lower(), then
+/* Tokenises text as scripts/peers/word2vec_gensim.py feeds gensim (Python's lower(), then
  * every character other than a-z is a space): one sentence per line ("\n", "\r" and
  * "\r\n" end lines, as Python's universal newlines), ASCII letters lower-cased, every
  * other byte a separator — except U+0130 and U+212A, which Python lower-cases to "i"
