@@ -76,11 +76,11 @@ static void usage(FILE *out) {
             "--checkpoint) and the vectors so far to --save FILE if given, prints the command that\n"
             "resumes the run and exits 130 (SIGINT) or 143 (SIGTERM); a second Ctrl-C stops at once.\n\n"
             "Exit status: 0 on success, 1 when training, a query or I/O fails (also a missing or\n"
-            "unreadable --load file, and an --eval-* file that is missing or has no usable line: no\n"
-            "question or no pair in it), 2 for bad options (also sizes beyond this machine's memory, and a\n"
-            "--save, --output, --plot or checkpoint path that cannot be written: refused before\n"
-            "training), a missing or empty corpus, a corpus with no word seen --min-count times, or an\n"
-            "unusable --resume file; 130 / 143 when stopped by SIGINT / SIGTERM.\n");
+            "unreadable --load file), 2 for bad options (also sizes beyond this machine's memory, a\n"
+            "--save, --output, --plot or checkpoint path that cannot be written, and an --eval-* file\n"
+            "that is missing or has no usable line: all refused before training), a missing or empty\n"
+            "corpus, a corpus with no word seen --min-count times, or an unusable --resume file;\n"
+            "130 / 143 when stopped by SIGINT / SIGTERM.\n");
 }
 
 static bool add_to(const char **list, int *n, const char *value, const char *flag) {
@@ -300,17 +300,18 @@ int main(int argc, char **argv) {
     NnW2vCorpus *corpus = NULL;
     NnWordVectors *wv = NULL;
     NnW2vStats stats = {.words_per_s = NAN, .loss = NAN, .seconds = NAN};
-    Scores scores = {0};
+    Scores scores;
+    if ((rc = read_evaluations(&o, &scores)) != 0) return rc;
     rc = o.common.load ? load_vectors(&o, &wv) : train_vectors(&o, &corpus, &stats, &wv);
     if (rc < 0) {
         int status = save_vectors(&o, wv);
         if (run_queries(&o, wv) != 0) status = APP_EXIT_FAILURE;
-        if (run_evaluations(&o, wv, &scores) != 0) status = APP_EXIT_FAILURE;
+        run_evaluations(&o, wv, &scores);
         if (o.common.plot && write_plot(&o, wv) != 0) status = APP_EXIT_FAILURE;
         if (o.common.json) write_json(&o, corpus, &stats, wv, &scores);
         rc = status;
     }
-    nn_analogy_set_free(scores.analogies);
+    scores_free(&scores);
     nn_word_vectors_free(wv);
     nn_w2v_corpus_free(corpus);
     return rc;

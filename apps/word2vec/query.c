@@ -79,52 +79,76 @@ int run_queries(const Options *o, const NnWordVectors *wv) {
     return status;
 }
 
-/* Accuracy on --eval-analogies, per section and in total. */
-static int evaluate_analogies(const Options *o, const NnWordVectors *wv, Scores *s) {
+int read_evaluations(const Options *o, Scores *s) {
     char path[4096];
-    app_data_path(o->common.data_dir, o->eval_analogies, path, sizeof path);
-    NnAnalogySet *an = nn_analogy_read(path);
-    if (!an) {
-        fprintf(stderr, APP ": cannot read the analogies: %s\n", tensor_last_error());
-        return APP_EXIT_FAILURE;
+    *s = (Scores){.analogy = NAN};
+    if (o->eval_analogies) {
+        app_data_path(o->common.data_dir, o->eval_analogies, path, sizeof path);
+        if (!(s->analogies = nn_analogy_read(path))) {
+            fprintf(stderr, APP ": --eval-analogies: %s\n", tensor_last_error());
+            return APP_EXIT_USAGE;
+        }
     }
-    s->analogies = an;
-    s->analogy = nn_analogy_evaluate(wv, an, o->restrict_vocab);
-    printf("analogies (%s, %lld most frequent words):\n", path, (long long)o->restrict_vocab);
-    for (int i = 0; i < an->n_sections; i++) {
-        const NnAnalogySection *sec = &an->sections[i];
-        int64_t asked = sec->correct + sec->incorrect;
-        printf("  %-28s %5lld/%-5lld %6.2f%%  (%lld skipped)\n", sec->name, (long long)sec->correct,
-               (long long)asked, asked ? 100.0 * (double)sec->correct / (double)asked : 0.0,
-               (long long)sec->skipped);
+    for (int i = 0; i < o->n_eval_similarity; i++) {
+        s->similarity[i] = NAN;
+        app_data_path(o->common.data_dir, o->eval_similarity[i], path, sizeof path);
+        if (!(s->sets[i] = nn_similarity_read(path))) {
+            fprintf(stderr, APP ": --eval-similarity: %s\n", tensor_last_error());
+            scores_free(s);
+            return APP_EXIT_USAGE;
+        }
     }
-    printf("  %-28s %5lld/%-5lld %6.2f%%  (%lld skipped, %lld malformed lines)\n", "total",
-           (long long)an->correct, (long long)(an->correct + an->incorrect), 100.0 * s->analogy,
-           (long long)an->skipped, (long long)an->malformed);
     return APP_EXIT_OK;
 }
 
-int run_evaluations(const Options *o, const NnWordVectors *wv, Scores *s) {
-    int status = APP_EXIT_OK;
+void scores_free(Scores *s) {
+    nn_analogy_set_free(s->analogies);
     s->analogies = NULL;
-    s->analogy = NAN;
-    if (o->eval_analogies) status = evaluate_analogies(o, wv, s);
-    char path[4096];
-    for (int i = 0; i < o->n_eval_similarity; i++) {
-        app_data_path(o->common.data_dir, o->eval_similarity[i], path, sizeof path);
-        NnSimilaritySet *set = nn_similarity_read(path);
-        s->similarity[i] = NAN;
-        if (!set) {
-            fprintf(stderr, APP ": cannot read the similarity pairs: %s\n", tensor_last_error());
-            status = APP_EXIT_FAILURE;
-            continue;
-        }
-        s->similarity[i] = nn_similarity_evaluate(wv, set);
-        printf("similarity (%s): Spearman rho %.4f on %lld pairs (%lld skipped, %lld malformed lines)\n", path,
-               s->similarity[i], (long long)set->used, (long long)set->skipped, (long long)set->malformed);
-        nn_similarity_set_free(set);
+    for (int i = 0; i < MAX_LIST; i++) {
+        nn_similarity_set_free(s->sets[i]);
+        s->sets[i] = NULL;
     }
-    return status;
+}
+
+/* Accuracy on --eval-analogies, per section and in total; a set whose every question
+ * has a word outside the vocabulary says so instead of scoring 0/0. */
+static void evaluate_analogies(const Options *o, const NnWordVectors *wv, Scores *s) {
+    NnAnalogySet *an = s->analogies;
+    double accuracy = nn_analogy_evaluate(wv, an, o->restrict_vocab);
+    int64_t asked = an->correct + an->incorrect;
+    s->analogy = asked ? accuracy : NAN;
+    printf("analogies (%s, %lld most frequent words):\n", o->eval_analogies, (long long)o->restrict_vocab);
+    if (!asked) {
+        printf("  no question could be asked: all %lld have a word outside the %lld most frequent\n",
+               (long long)an->n_questions, (long long)o->restrict_vocab);
+        return;
+    }
+    for (int i = 0; i < an->n_sections; i++) {
+        const NnAnalogySection *sec = &an->sections[i];
+        int64_t n = sec->correct + sec->incorrect;
+        if (n) printf("  %-28s %5lld/%-5lld %6.2f%%  (%lld skipped)\n", sec->name, (long long)sec->correct,
+                      (long long)n, 100.0 * (double)sec->correct / (double)n, (long long)sec->skipped);
+        else printf("  %-28s     -/-         -   (all %lld skipped)\n", sec->name, (long long)sec->skipped);
+    }
+    printf("  %-28s %5lld/%-5lld %6.2f%%  (%lld skipped, %lld malformed lines)\n", "total", (long long)an->correct,
+           (long long)asked, 100.0 * s->analogy, (long long)an->skipped, (long long)an->malformed);
+}
+
+int run_evaluations(const Options *o, const NnWordVectors *wv, Scores *s) {
+    if (s->analogies) evaluate_analogies(o, wv, s);
+    for (int i = 0; i < o->n_eval_similarity; i++) {
+        NnSimilaritySet *set = s->sets[i];
+        double rho = nn_similarity_evaluate(wv, set);
+        s->similarity[i] = set->used >= 2 ? rho : NAN; /* a rank correlation needs two pairs */
+        if (set->used < 2)
+            printf("similarity (%s): no Spearman rho: %lld of %lld pairs have both words in the vocabulary\n",
+                   o->eval_similarity[i], (long long)set->used, (long long)set->n_pairs);
+        else
+            printf("similarity (%s): Spearman rho %.4f on %lld pairs (%lld skipped, %lld malformed lines)\n",
+                   o->eval_similarity[i], rho, (long long)set->used, (long long)set->skipped,
+                   (long long)set->malformed);
+    }
+    return APP_EXIT_OK;
 }
 
 int write_plot(const Options *o, const NnWordVectors *wv) {

@@ -47,13 +47,18 @@ int run_queries(const Options *o, const NnWordVectors *wv);
 
 /* The scores of --eval-analogies and --eval-similarity. */
 typedef struct Scores {
-    NnAnalogySet *analogies; /* NULL without --eval-analogies (or when unreadable) */
-    double analogy;          /* accuracy, NaN when not measured */
-    double similarity[MAX_LIST]; /* Spearman rho per --eval-similarity file, NaN when unreadable */
+    NnAnalogySet *analogies; /* NULL without --eval-analogies */
+    NnSimilaritySet *sets[MAX_LIST]; /* one per --eval-similarity file */
+    double analogy;          /* accuracy, NaN when not measured or no question could be asked */
+    double similarity[MAX_LIST]; /* Spearman rho per --eval-similarity file, NaN when not measured */
 } Scores;
-/* Prints the scores of the test sets asked for. Returns 0, or APP_EXIT_FAILURE when a
- * file cannot be read. */
+/* Reads the test sets asked for, before any training, so a missing or unusable file
+ * costs no work: prints why and returns APP_EXIT_USAGE, or 0. */
+int read_evaluations(const Options *o, Scores *s);
+/* Prints the scores on the test sets read. Returns 0. */
 int run_evaluations(const Options *o, const NnWordVectors *wv, Scores *s);
+/* Frees the test sets. */
+void scores_free(Scores *s);
 /* --plot: a 2-D PCA map of the most frequent words. Returns an exit status. */
 int write_plot(const Options *o, const NnWordVectors *wv);
 

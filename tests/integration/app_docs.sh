@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # docs/apps.md quotes each app's --help; this keeps the quotes true. Every fenced block
 # that starts with "Usage: APP" must equal what build/apps/APP --help prints, and
-# --help must exit 0.
+# --help must exit 0. scripts/update-app-docs.py rewrites the blocks from the programs.
 source "$(dirname "$0")/common.bash"
 doc="$source_dir/docs/apps.md"
 status=0
-for app in sonnets sherlock word2vec bench; do
+for app in sonnets sherlock word2vec bench gradflow; do
   want="$(awk -v app="$app" '
       /^```/ { if (inside) exit; fence = 1; next }
       fence && index($0, "Usage: " app " ") == 1 { inside = 1 }

@@ -31,10 +31,23 @@ fails() {
 }
 
 w2v=("$apps/word2vec" --corpus sonnets.txt --iter 1 --quiet)
-fails 1 "empty.txt: no analogy question" "${w2v[@]}" --eval-analogies "$tmp/empty.txt"
-fails 1 "garbage.txt: no analogy question .* (2 malformed lines)" "${w2v[@]}" --eval-analogies "$tmp/garbage.txt"
-fails 1 "empty.txt: no word pair" "${w2v[@]}" --eval-similarity "$tmp/empty.txt"
-fails 1 "garbage.tsv: no word pair .* (1 malformed line)" "${w2v[@]}" --eval-similarity "$tmp/garbage.tsv"
+# Refused before training (exit 2), so a bad file costs no work.
+fails 2 "empty.txt: no analogy question" "${w2v[@]}" --eval-analogies "$tmp/empty.txt"
+fails 2 "garbage.txt: no analogy question .* (2 malformed lines)" "${w2v[@]}" --eval-analogies "$tmp/garbage.txt"
+fails 2 "empty.txt: no word pair" "${w2v[@]}" --eval-similarity "$tmp/empty.txt"
+fails 2 "garbage.tsv: no word pair .* (1 malformed line)" "${w2v[@]}" --eval-similarity "$tmp/garbage.tsv"
+"$apps/word2vec" --corpus sonnets.txt --iter 1 --eval-similarity "$tmp/garbage.tsv" 2>err >/dev/null || true
+! grep -q "Epoch" err || { echo "FAIL: word2vec trained before refusing:"; cat err; exit 1; }
+
+# Usable files whose every word is unknown: said in words, exit 0, no "nan" (also not in --json).
+printf ': sec\nqqqa qqqb qqqc qqqd\n' >oov.txt
+printf 'qqqa\tqqqb\t1.0\nqqqc\tqqqd\t2.0\n' >oov.tsv
+"${w2v[@]}" --eval-analogies "$tmp/oov.txt" --eval-similarity "$tmp/oov.tsv" --json >out 2>err ||
+  { echo "FAIL: all-unknown test sets should not fail:"; cat out err; exit 1; }
+grep -q "no question could be asked: all 1 have a word outside" out &&
+  grep -q "no Spearman rho: 0 of 2 pairs have both words" out && ! grep -qi "nan" out ||
+  { echo "FAIL: all-unknown test sets not reported in words:"; cat out; exit 1; }
+echo "ok: test sets with only unknown words are reported in words, without nan"
 
 # bench --word2vec on a data directory without the test sets: says which are missing.
 mkdir data
