@@ -8,6 +8,9 @@ build="${1:-$root/build}"
 vg=(valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,possible
     --suppressions="$root/scripts/valgrind.supp")
 data="${DATA_DIR:-$root/data}"
+# With a policy set, the apps do not restart themselves to choose one (which would
+# leave valgrind watching nothing but the restart).
+export OMP_WAIT_POLICY=passive
 small=$(mktemp)
 trap 'rm -f "$small"' EXIT
 head -c 100000 "$data/sherlock.txt" >"$small"

@@ -10,6 +10,7 @@
 #include "common/data.h"
 #include "common/flags.h"
 #include "common/status.h"
+#include "common/wait_policy.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -201,6 +202,7 @@ static int parse_options(int argc, char **argv, Options *o, char *peers_buf, siz
 }
 
 int main(int argc, char **argv) {
+    app_choose_wait_policy(argv);
     Options o;
     char peers_dir[4096];
     int rc = parse_options(argc, argv, &o, peers_dir, sizeof peers_dir);

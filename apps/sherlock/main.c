@@ -9,6 +9,7 @@
 #include "common/flags.h"
 #include "common/json.h"
 #include "common/status.h"
+#include "common/wait_policy.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -278,6 +279,7 @@ static void run_free(Run *r) {
 }
 
 int main(int argc, char **argv) {
+    app_choose_wait_policy(argv);
     Options o;
     int status = parse_options(argc, argv, &o);
     if (status >= 0) return status;

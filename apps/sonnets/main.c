@@ -9,6 +9,7 @@
 #include "common/flags.h"
 #include "common/json.h"
 #include "common/status.h"
+#include "common/wait_policy.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -239,6 +240,7 @@ static void run_free(Run *r) {
 }
 
 int main(int argc, char **argv) {
+    app_choose_wait_policy(argv);
     Options o;
     int rc = parse_options(argc, argv, &o);
     if (rc >= 0) return rc;

@@ -11,6 +11,7 @@
 #include "common/json.h"
 #include "common/paths.h"
 #include "common/status.h"
+#include "common/wait_policy.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -293,6 +294,7 @@ static void write_json(const Options *o, const NnW2vCorpus *corpus, const NnW2vS
 }
 
 int main(int argc, char **argv) {
+    app_choose_wait_policy(argv);
     Options o;
     int rc = parse_options(argc, argv, &o);
     if (rc >= 0) return rc;
