@@ -26,7 +26,8 @@ static void usage(FILE *out) {
             "  --seeds N           gradient: average over N seeds (default 5), seeds --seed .. --seed+N-1\n"
             "  --forget-bias X     LSTM forget-gate bias (default 1, Keras's unit_forget_bias)\n"
             "  --recurrent-init I  orthogonal (default, Keras's) or normal (N(0, 0.05^2), Keras's RandomNormal)\n"
-            "  --task NAME         memory: recall (a symbol, blanks, a query L steps later: name the symbol),\n"
+            "  --task NAME         memory: recall (a symbol, L-1 random distractor symbols, a recall marker at\n"
+            "                      step L: name the first symbol),\n"
             "                      adding (values and two markers, one in [0, L/10], one in [L/2, L]: their\n"
             "                      sum), or both (default)\n"
             "  --lags L,L,...      memory: lags to train at (default 10,50,100,200,500; at most 8)\n"
@@ -43,8 +44,9 @@ static void usage(FILE *out) {
             "  --peers-dir DIR     where gradflow_scan.py is (default $LAMINA_PEERS_DIR, else the\n"
             "                      repository's scripts/peers)\n"
             "  --seed N            seed for weights, inputs and tasks (default 0)\n"
-            "  --threads N         kernel threads (gradient, memory: default 1, their matrices are too small\n"
-            "                      to share; scan: the most it tries, default all cores)\n"
+            "  --threads N         gradient: kernel threads (default 1, its matrices are too small to share);\n"
+            "                      memory: trainings run at once, each in a process of its own with one\n"
+            "                      kernel thread (default 2); scan: the most it tries (default all cores)\n"
             "  --plot FILE.svg     gradient: the norms against distance (log scale); memory: the skill per\n"
             "                      lag (0 at chance, 1 solved) of each layer and task\n"
             "  --quiet             no progress on stderr\n"
@@ -178,7 +180,7 @@ int main(int argc, char **argv) {
     Options o;
     int rc = parse_options(argc, argv, &o);
     if (rc >= 0) return rc;
-    if (o.common.threads) tensor_set_num_threads(o.common.threads);
+    if (o.common.threads && o.mode != MODE_MEMORY) tensor_set_num_threads(o.common.threads);
     else if (o.mode != MODE_SCAN) tensor_set_num_threads(1);
     switch (o.mode) {
     case MODE_GRADIENT: return gf_run_gradient(&o);

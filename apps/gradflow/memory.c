@@ -1,12 +1,14 @@
 /* --mode memory: the long-lag tasks, each layer trained for the same number of updates
  * on fresh random batches and scored on held-out sequences.
- *   recall: step 0 shows one of K symbols (one-hot), steps 1..L-1 are blank, step L
- *     shows a query marker; the answer is the symbol, L steps back. Accuracy; chance
- *     is 1/K.
+ *   recall (Hochreiter & Schmidhuber's experiment 2c, answered after a marker as in the
+ *     copy-memory task): step 0 shows one of K symbols with a store cue, steps 1..L-1
+ *     random distractors from the same K symbols, step L the recall marker; the answer
+ *     is the symbol of step 0. Accuracy on a balanced held-out set; chance is 1/K.
  *   adding: two channels, a value in U(0, 1) and a marker; two steps are marked, one
  *     in [0, L/10], one in [L/2, L]; the answer is the sum of their values. MSE; always
  *     answering 1 scores 1/6.
- * Model: RNN(units) > Dense (softmax over K, or linear), Adam with clipnorm 1. */
+ * Model: RNN(units) > Dense (softmax over K, or linear), Adam with clipnorm 1. The
+ * trainings are independent and run --threads at a time in child processes. */
 #include "gradflow/gradflow_internal.h"
 
 #include "common/json.h"
@@ -15,27 +17,45 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define N_LAYERS 3
-#define HELD_OUT 256
+#define HELD_OUT 1024 /* at least: an accuracy's standard error is then at most 0.016 */
 #define ADDING_CHANCE (1.0 / 6.0)
 
 typedef enum Task { TASK_RECALL, TASK_ADDING } Task;
 static const char *const TASK_NAMES[2] = {"recall", "adding"};
 static const char *const KEYS[N_LAYERS] = {"simple_rnn", "gru", "lstm"};
 
-/* A batch of n sequences of length L + 1 into x (n, L+1, D) and y ((n) int32 or (n, 1)). */
-static void make_batch(Task task, int64_t K, int64_t L, Rng *rng, Tensor *x, Tensor *y) {
+/* Recall's input channels: K symbols, the store cue, the recall marker. */
+static int64_t input_width(Task task, int64_t K) { return task == TASK_RECALL ? K + 2 : 2; }
+
+/* One recall sequence into s (L + 1 steps of K + 2 channels, zeroed): the symbol with
+ * the store cue at step 0, a random distractor from the same K symbols at each of steps
+ * 1..L-1, the marker at step L. The distractors use the symbol's own channels, so a
+ * layer cannot shut them out by zeroing their input weights (as it could distinct
+ * distractor symbols, or blanks). */
+static void recall_sequence(float *s, int64_t K, int64_t L, int32_t symbol, Rng *rng) {
+    const int64_t D = K + 2;
+    s[symbol] = s[K] = 1.0f;
+    for (int64_t t = 1; t < L; t++) s[t * D + tensor_rng_below(rng, (uint32_t)K)] = 1.0f;
+    s[L * D + K + 1] = 1.0f;
+}
+
+/* A batch of n sequences of length L + 1 into x (n, L+1, D) and y ((n) int32 or (n, 1)).
+ * balanced: recall's symbols cycle through all K (the held-out set, so that answering
+ * one symbol scores exactly 1/K); otherwise they are drawn at random. */
+static void make_batch(Task task, int64_t K, int64_t L, bool balanced, Rng *rng, Tensor *x, Tensor *y) {
     const int64_t n = x->shape[0], T = L + 1, D = x->shape[2];
     float *xv = tensor_f32(x);
     memset(xv, 0, (size_t)x->size * sizeof *xv);
     for (int64_t b = 0; b < n; b++) {
         float *s = xv + b * T * D;
         if (task == TASK_RECALL) {
-            const int32_t first = (int32_t)tensor_rng_below(rng, (uint32_t)K);
-            s[first] = 1.0f;
-            s[L * D + K] = 1.0f; /* the query */
-            tensor_i32(y)[b] = first;
+            const int32_t symbol = balanced ? (int32_t)(b % K) : (int32_t)tensor_rng_below(rng, (uint32_t)K);
+            recall_sequence(s, K, L, symbol, rng);
+            tensor_i32(y)[b] = symbol;
         } else {
             for (int64_t t = 0; t < T; t++) s[t * D] = tensor_rng_uniform(rng);
             const int64_t a = tensor_rng_below(rng, (uint32_t)(L / 10 + 1));
@@ -45,6 +65,9 @@ static void make_batch(Task task, int64_t K, int64_t L, Rng *rng, Tensor *x, Ten
         }
     }
 }
+
+/* The held-out set's size: recall's is rounded up to a multiple of K (balanced classes). */
+static int64_t held_out(Task task, int64_t K) { return task == TASK_RECALL ? (HELD_OUT + K - 1) / K * K : HELD_OUT; }
 
 static Tensor *targets(Task task, int64_t n) {
     return task == TASK_RECALL ? tensor_i32_zeros(NULL, 1, (int64_t[]){n}) : tensor_zeros(NULL, TENSOR_SHAPE(n, 1));
@@ -77,20 +100,20 @@ static Model *make_model(const Options *o, CellKind kind, Task task, int64_t D, 
 /* Trains one layer on one task at lag L; returns the held-out score (accuracy or
  * MSE), or NaN when training failed. */
 static double train_one(const Options *o, CellKind kind, Task task, int64_t L) {
-    const int64_t D = task == TASK_RECALL ? o->symbols + 1 : 2, B = o->common.batch_size;
+    const int64_t D = input_width(task, o->symbols), B = o->common.batch_size, N = held_out(task, o->symbols);
     const uint64_t seed = o->common.seed;
     Model *m = make_model(o, kind, task, D, seed);
     if (!m) return NAN;
     Tensor *x = tensor_empty(NULL, TENSOR_F32, 3, (int64_t[]){B, L + 1, D}), *y = targets(task, B);
-    Tensor *xt = tensor_empty(NULL, TENSOR_F32, 3, (int64_t[]){HELD_OUT, L + 1, D}), *yt = targets(task, HELD_OUT);
+    Tensor *xt = tensor_empty(NULL, TENSOR_F32, 3, (int64_t[]){N, L + 1, D}), *yt = targets(task, N);
     Rng train, test;
     tensor_rng_seed(&train, seed, 10 + (uint64_t)task);
     tensor_rng_seed(&test, seed, 20 + (uint64_t)task); /* the same held-out set for every layer */
-    make_batch(task, o->symbols, L, &test, xt, yt);
+    make_batch(task, o->symbols, L, true, &test, xt, yt);
     double loss = NAN, score = NAN, acc;
     int64_t u = 0;
     for (; u < o->updates; u++) {
-        make_batch(task, o->symbols, L, &train, x, y);
+        make_batch(task, o->symbols, L, false, &train, x, y);
         if (nn_train_on_batch(m, x, y, &loss) != 0) {
             fprintf(stderr, APP ": %s on %s, lag %lld: %s\n", cell_names[kind], TASK_NAMES[task], (long long)L,
                     tensor_last_error());
@@ -157,19 +180,102 @@ static int plot(const Options *o, const bool *ran, double scores[2][N_LAYERS][8]
     return 0;
 }
 
-int gf_run_memory(const Options *o) {
-    static double scores[2][N_LAYERS][8];
-    const bool ran[2] = {o->task_recall, o->task_adding};
+/* One training of the table: a task, a layer, a lag. */
+typedef struct Job {
+    int task, layer, lag;
+    double cost; /* roughly proportional to its time: the composed GRU is the slowest */
+} Job;
+
+static int list_jobs(const Options *o, const bool *ran, Job *jobs) {
+    static const double STEP_COST[N_LAYERS] = {1.0, 3.0, 1.0};
+    int n = 0;
     for (int t = 0; t < 2; t++)
         for (int i = 0; i < o->n_lags && ran[t]; i++)
-            for (int l = 0; l < N_LAYERS; l++) {
-                scores[t][l][i] = NAN;
-                if (!o->layer_on[l]) continue;
-                scores[t][l][i] = train_one(o, (CellKind)l, (Task)t, o->lags[i]);
-                if (isnan(scores[t][l][i])) return APP_EXIT_FAILURE;
+            for (int l = 0; l < N_LAYERS; l++)
+                if (o->layer_on[l]) jobs[n++] = (Job){t, l, i, STEP_COST[l] * (double)o->lags[i]};
+    return n;
+}
+
+/* Runs the jobs whose owner is w, writing (index, score) records to fd. */
+static void run_share(const Options *o, const Job *jobs, int n, const int *owner, int w, int fd) {
+    for (int k = 0; k < n; k++) {
+        if (owner[k] != w) continue;
+        const struct { int k; double score; } r = {k, train_one(o, (CellKind)jobs[k].layer, (Task)jobs[k].task,
+                                                                o->lags[jobs[k].lag])};
+        if (write(fd, &r, sizeof r) != (ssize_t)sizeof r) return;
+    }
+}
+
+/* Reads the workers' records into scores and waits for them; -1 when one failed or
+ * left a job out. */
+static int collect(const Job *jobs, int n, int workers, const int *fds, const pid_t *pids,
+                   double scores[2][N_LAYERS][8]) {
+    int got = 0, rc = 0;
+    for (int w = 0; w < workers; w++) {
+        struct { int k; double score; } r;
+        while (read(fds[w], &r, sizeof r) == (ssize_t)sizeof r)
+            if (r.k >= 0 && r.k < n && !isnan(r.score)) {
+                scores[jobs[r.k].task][jobs[r.k].layer][jobs[r.k].lag] = r.score;
+                got++;
             }
-    printf("Long-lag tasks: %lld units, batch %lld, Adam lr %g, %lld held-out sequences, seed %llu\n",
-           (long long)o->units, (long long)o->common.batch_size, o->common.lr, (long long)HELD_OUT,
+        close(fds[w]);
+        int status;
+        if (waitpid(pids[w], &status, 0) != pids[w] || !WIFEXITED(status) || WEXITSTATUS(status) != 0) rc = -1;
+    }
+    return got == n ? rc : -1;
+}
+
+/* Trains every job, `workers` at a time in child processes (each training is
+ * deterministic, so the table does not depend on how they are shared out). The
+ * longest jobs are handed out first, each to the least loaded worker. */
+static int run_jobs(const Options *o, const Job *jobs, int n, int workers, double scores[2][N_LAYERS][8]) {
+    int owner[2 * N_LAYERS * 8], order[2 * N_LAYERS * 8];
+    double load[64] = {0};
+    for (int k = 0; k < n; k++) order[k] = k;
+    for (int a = 1; a < n; a++) /* insertion sort, costliest first */
+        for (int b = a; b > 0 && jobs[order[b]].cost > jobs[order[b - 1]].cost; b--)
+            order[b] ^= order[b - 1], order[b - 1] ^= order[b], order[b] ^= order[b - 1];
+    for (int k = 0; k < n; k++) {
+        int best = 0;
+        for (int w = 1; w < workers; w++) best = load[w] < load[best] ? w : best;
+        owner[order[k]] = best;
+        load[best] += jobs[order[k]].cost;
+    }
+    int fds[64];
+    pid_t pids[64];
+    fflush(NULL);
+    for (int w = 0; w < workers; w++) {
+        int p[2];
+        if (pipe(p) != 0 || (pids[w] = fork()) < 0) {
+            fprintf(stderr, APP ": cannot start a training process\n");
+            return -1;
+        }
+        if (pids[w] == 0) {
+            close(p[0]);
+            run_share(o, jobs, n, owner, w, p[1]);
+            _exit(0);
+        }
+        close(p[1]);
+        fds[w] = p[0];
+    }
+    return collect(jobs, n, workers, fds, pids, scores);
+}
+
+int gf_run_memory(const Options *o) {
+    static double scores[2][N_LAYERS][8];
+    static Job jobs[2 * N_LAYERS * 8];
+    const bool ran[2] = {o->task_recall, o->task_adding};
+    for (int t = 0; t < 2; t++)
+        for (int l = 0; l < N_LAYERS; l++)
+            for (int i = 0; i < 8; i++) scores[t][l][i] = NAN;
+    const int n = list_jobs(o, ran, jobs);
+    int64_t workers = o->common.threads ? o->common.threads : 2;
+    workers = workers < n ? workers : n;
+    workers = workers < 64 ? workers : 64;
+    if (run_jobs(o, jobs, n, (int)workers, scores) != 0) return APP_EXIT_FAILURE;
+    printf("Long-lag tasks: %lld units, batch %lld, Adam lr %g, clipnorm 1, %lld held-out sequences, seed %llu\n",
+           (long long)o->units, (long long)o->common.batch_size, o->common.lr,
+           (long long)held_out(ran[0] ? TASK_RECALL : TASK_ADDING, o->symbols),
            (unsigned long long)o->common.seed);
     for (int t = 0; t < 2; t++)
         if (ran[t]) print_table(o, (Task)t, scores[t]);
