@@ -196,12 +196,17 @@ static int list_jobs(const Options *o, const bool *ran, Job *jobs) {
     return n;
 }
 
+/* What a worker sends back for each job: its index and held-out score. */
+typedef struct Record {
+    int k;
+    double score;
+} Record;
+
 /* Runs the jobs whose owner is w, writing (index, score) records to fd. */
 static void run_share(const Options *o, const Job *jobs, int n, const int *owner, int w, int fd) {
     for (int k = 0; k < n; k++) {
         if (owner[k] != w) continue;
-        const struct { int k; double score; } r = {k, train_one(o, (CellKind)jobs[k].layer, (Task)jobs[k].task,
-                                                                o->lags[jobs[k].lag])};
+        const Record r = {k, train_one(o, (CellKind)jobs[k].layer, (Task)jobs[k].task, o->lags[jobs[k].lag])};
         if (write(fd, &r, sizeof r) != (ssize_t)sizeof r) return;
     }
 }
@@ -212,7 +217,7 @@ static int collect(const Job *jobs, int n, int workers, const int *fds, const pi
                    double scores[2][N_LAYERS][8]) {
     int got = 0, rc = 0;
     for (int w = 0; w < workers; w++) {
-        struct { int k; double score; } r;
+        Record r;
         while (read(fds[w], &r, sizeof r) == (ssize_t)sizeof r)
             if (r.k >= 0 && r.k < n && !isnan(r.score)) {
                 scores[jobs[r.k].task][jobs[r.k].layer][jobs[r.k].lag] = r.score;
@@ -233,8 +238,11 @@ static int run_jobs(const Options *o, const Job *jobs, int n, int workers, doubl
     double load[64] = {0};
     for (int k = 0; k < n; k++) order[k] = k;
     for (int a = 1; a < n; a++) /* insertion sort, costliest first */
-        for (int b = a; b > 0 && jobs[order[b]].cost > jobs[order[b - 1]].cost; b--)
-            order[b] ^= order[b - 1], order[b - 1] ^= order[b], order[b] ^= order[b - 1];
+        for (int b = a; b > 0 && jobs[order[b]].cost > jobs[order[b - 1]].cost; b--) {
+            const int swap = order[b];
+            order[b] = order[b - 1];
+            order[b - 1] = swap;
+        }
     for (int k = 0; k < n; k++) {
         int best = 0;
         for (int w = 1; w < workers; w++) best = load[w] < load[best] ? w : best;
