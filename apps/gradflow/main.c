@@ -8,6 +8,7 @@
 #include "common/flags.h"
 #include "common/paths.h"
 #include "common/status.h"
+#include "common/wait_policy.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -177,6 +178,7 @@ static int parse_options(int argc, char **argv, Options *o) {
 }
 
 int main(int argc, char **argv) {
+    app_choose_wait_policy(argv);
     Options o;
     int rc = parse_options(argc, argv, &o);
     if (rc >= 0) return rc;
