@@ -16,6 +16,7 @@
 #include <lamina/nn/layers/layers.h>
 #include <lamina/nn/model/beam.h>
 #include <lamina/nn/model/metrics.h>
+#include <lamina/nn/model/callbacks.h>
 #include <lamina/nn/model/model.h>
 #include <lamina/nn/model/optim.h>
 #include <lamina/nn/model/progress.h>

@@ -8,12 +8,16 @@
 #include "nn/model/model_internal.h"
 #include "nn/text/text.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define WEIGHTS_MAGIC "LAMINAW\0"
-#define WEIGHTS_VERSION 1u
+/* Version 2 extends the training state (the learning rate, its history and the
+ * callbacks' states); files without a training state are still written as version 1. */
+#define WEIGHTS_VERSION 2u
+#define MAX_STATES 64u
 #define FLAG_OPTIMIZER 1u
 #define FLAG_TRAIN_STATE 2u
 /* Step and prediction counts beyond any real run (2^53: still exact as a double);
@@ -40,6 +44,14 @@ static void put_train_state(NnBytes *b, const NnTrainState *st) {
     nn__bytes_i64(b, st->predictions);
     nn__bytes_u32(b, (uint32_t)st->n_history);
     nn__bytes_put(b, st->history, (size_t)st->n_history * 4 * sizeof(double));
+    nn__bytes_f64(b, st->lr);
+    for (int e = 0; e < st->n_history; e++) nn__bytes_f64(b, st->lr_history ? st->lr_history[e] : NAN);
+    nn__bytes_u32(b, (uint32_t)st->n_states);
+    for (int k = 0; k < st->n_states; k++) {
+        put_str(b, st->states[k].name);
+        nn__bytes_u64(b, (uint64_t)st->states[k].len);
+        nn__bytes_put(b, st->states[k].data, st->states[k].len);
+    }
 }
 
 /* Writes weights, optionally optimizer state and training state, atomically. */
@@ -50,7 +62,7 @@ static int save_file(const Model *m, const char *path, bool with_optimizer, cons
     bool save_opt = (with_optimizer || st) && opt;
     NnBytes b = {0};
     nn__bytes_put(&b, WEIGHTS_MAGIC, 8);
-    nn__bytes_u32(&b, WEIGHTS_VERSION);
+    nn__bytes_u32(&b, st ? WEIGHTS_VERSION : 1u);
     nn__bytes_u32(&b, (save_opt ? FLAG_OPTIMIZER : 0) | (st ? FLAG_TRAIN_STATE : 0));
     nn__bytes_u32(&b, (uint32_t)m->n_params);
     for (int i = 0; i < m->n_params; i++) {
@@ -125,7 +137,7 @@ static void notes_end(Notes *n) {
 
 /* What a file holds, found and checked before anything is copied into the model. */
 typedef struct Loaded {
-    uint32_t flags;
+    uint32_t version, flags;
     size_t *offsets;       /* where each of the model's tensors starts in the file */
     bool load_opt;         /* the optimizer state is for the model's own optimizer */
     size_t opt_offset;     /* where its buffers start */
@@ -145,11 +157,11 @@ static int read_header(NnCursor *c, const char *path, const char *file, int64_t 
     if (nn__crc32(0, file, (size_t)len - 4) != stored_crc)
         return tensor_set_error("%s: checksum mismatch: the file is truncated or corrupted", path);
     c->len = (size_t)len - 4; /* the body, without the checksum */
-    uint32_t version = nn__cursor_u32(c);
+    l->version = nn__cursor_u32(c);
     l->flags = nn__cursor_u32(c);
     *n = nn__cursor_u32(c);
-    if (version != WEIGHTS_VERSION)
-        return tensor_set_error("%s: format version %u, this library reads version %u", path, version,
+    if (l->version < 1 || l->version > WEIGHTS_VERSION)
+        return tensor_set_error("%s: format version %u, this library reads versions 1 to %u", path, l->version,
                                 WEIGHTS_VERSION);
     return 0;
 }
@@ -241,8 +253,54 @@ static int read_optimizer(NnCursor *c, const Model *m, const char *path, Loaded 
     return 0;
 }
 
+/* Version 2's part of the training state: the learning rate, its history and the
+ * callbacks' states, copied out only when wanted. */
+static int read_train_state_v2(NnCursor *c, const char *path, bool want, NnTrainState *state) {
+    state->lr = nn__cursor_f64(c);
+    size_t lr_offset = c->pos, n_history = (size_t)state->n_history;
+    bool ok = isfinite(state->lr) && state->lr >= 0 && nn__cursor_take(c, NULL, n_history * sizeof(double));
+    uint32_t n_states = nn__cursor_u32(c);
+    if (!ok || c->truncated || n_states > MAX_STATES)
+        return tensor_set_error("%s: training state is truncated or invalid (learning rate %g, %u callback states)",
+                                path, state->lr, n_states);
+    if (want) {
+        state->lr_history = tensor_xmalloc((n_history ? n_history : 1) * sizeof(double));
+        memcpy(state->lr_history, c->p + lr_offset, n_history * sizeof(double));
+        state->states = tensor_xcalloc(n_states ? n_states : 1, sizeof *state->states);
+    }
+    for (uint32_t k = 0; k < n_states; k++) {
+        char name[NN_STATE_NAME_MAX] = "";
+        uint32_t name_len = nn__cursor_u32(c);
+        if (name_len >= NN_STATE_NAME_MAX || !nn__cursor_take(c, name, name_len))
+            return tensor_set_error("%s: callback state %u has an invalid name", path, k);
+        uint64_t len = nn__cursor_u64(c);
+        size_t offset = c->pos;
+        if (c->truncated || len > c->len - c->pos || !nn__cursor_take(c, NULL, (size_t)len))
+            return tensor_set_error("%s: callback state '%s' is truncated", path, name);
+        if (!want) continue;
+        NnCallbackState *cs = &state->states[state->n_states++];
+        memcpy(cs->name, name, name_len);
+        cs->len = (size_t)len;
+        cs->data = tensor_xmalloc(len ? (size_t)len : 1);
+        memcpy(cs->data, c->p + offset, (size_t)len);
+    }
+    return 0;
+}
+
+void nn__train_state_free(NnTrainState *st) {
+    free(st->history);
+    free(st->lr_history);
+    for (int k = 0; k < st->n_states; k++) free(st->states[k].data);
+    free(st->states);
+    st->history = st->lr_history = NULL;
+    st->states = NULL;
+    st->n_states = 0;
+}
+
 /* The training state of a checkpoint; its history is copied out only when wanted. */
-static int read_train_state(NnCursor *c, const char *path, bool want_history, NnTrainState *state) {
+static int read_train_state(NnCursor *c, const char *path, uint32_t version, bool want_history,
+                            NnTrainState *state) {
+    state->lr = NAN;
     uint32_t epoch = nn__cursor_u32(c);
     state->epoch = epoch <= INT32_MAX ? (int)epoch : -1;
     state->step_in_epoch = nn__cursor_i64(c);
@@ -273,7 +331,7 @@ static int read_train_state(NnCursor *c, const char *path, bool want_history, Nn
         state->history = tensor_xmalloc((size_t)(n_history ? n_history : 1) * 4 * sizeof(double));
         memcpy(state->history, c->p + offset, (size_t)n_history * 4 * sizeof(double));
     }
-    return 0;
+    return version >= 2 ? read_train_state_v2(c, path, want_history, state) : 0;
 }
 
 /* Everything checked: the values (and the optimizer's state when it is its own). */
@@ -305,7 +363,7 @@ static int load_file(Model *m, const char *path, NnTrainState *st, NnAcceptTrain
     int rc = read_header(&c, path, file, len, &l, &n);
     if (rc == 0) rc = read_tensors(&c, m, path, n, l.offsets);
     if (rc == 0 && (l.flags & FLAG_OPTIMIZER)) rc = read_optimizer(&c, m, path, &l);
-    if (rc == 0 && (l.flags & FLAG_TRAIN_STATE)) rc = read_train_state(&c, path, st != NULL, &l.state);
+    if (rc == 0 && (l.flags & FLAG_TRAIN_STATE)) rc = read_train_state(&c, path, l.version, st != NULL, &l.state);
     if (rc == 0 && c.pos != c.len)
         rc = tensor_set_error("%s: %zu unexpected bytes after the data", path, c.len - c.pos);
     if (rc == 0 && st && (!(l.flags & FLAG_TRAIN_STATE) || !l.load_opt))
@@ -316,7 +374,7 @@ static int load_file(Model *m, const char *path, NnTrainState *st, NnAcceptTrain
         if (st) *st = l.state; /* the history goes with it */
         copy_into_model(m, file, &l);
     } else {
-        free(l.state.history);
+        nn__train_state_free(&l.state);
     }
     free(l.offsets);
     free(file);

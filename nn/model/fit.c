@@ -1,7 +1,7 @@
 /* The training loop of a Sequential model: fit (shuffled mini-batches, validation,
  * progress, callbacks, checkpoints, resume, stop signals, history). Batches, steps and
  * evaluation come from batch.c; the built-in callbacks are in callbacks.c. */
-#include "nn/model/model_internal.h"
+#include "nn/model/fit_internal.h"
 #include "nn/model/progress.h"
 #include "tensor/system.h"
 
@@ -16,6 +16,7 @@ void nn_history_free(NnHistory *h) {
     free(h->val_loss);
     free(h->accuracy);
     free(h->val_accuracy);
+    free(h->lr);
     free(h);
 }
 
@@ -26,6 +27,7 @@ static NnHistory *history_new(int epochs) {
     h->val_loss = tensor_xmalloc(n * sizeof(double));
     h->accuracy = tensor_xmalloc(n * sizeof(double));
     h->val_accuracy = tensor_xmalloc(n * sizeof(double));
+    h->lr = tensor_xmalloc(n * sizeof(double));
     return h;
 }
 
@@ -76,7 +78,8 @@ static void epoch_order(int64_t *order, int64_t n, bool shuffle, Rng *rng) {
     }
 }
 
-static void history_put(NnHistory *h, double loss, double val_loss, double acc, double val_acc) {
+static void history_put(NnHistory *h, double loss, double val_loss, double acc, double val_acc, double lr) {
+    h->lr[h->epochs] = lr;
     h->loss[h->epochs] = loss;
     h->val_loss[h->epochs] = val_loss;
     h->accuracy[h->epochs] = acc;
@@ -131,7 +134,9 @@ static int write_checkpoint(const Fit *f, const char *path, int epoch, int64_t s
     NnTrainState st = {.epoch = epoch, .step_in_epoch = step, .n_train = f->n_train, .batch_size = f->batch,
                        .model_rng = {m->rng.state, m->rng.inc}, .shuffle_rng = {rng->state, rng->inc},
                        .loss_sum = sums->loss_sum, .seen = sums->seen, .correct = sums->correct,
-                       .predictions = sums->predictions, .n_history = h->epochs};
+                       .predictions = sums->predictions, .n_history = h->epochs,
+                       .lr = nn_optimizer_lr(m->optimizer), .lr_history = h->lr};
+    nn__callbacks_save_states(m, f->o, &st);
     st.history = tensor_xmalloc((size_t)(h->epochs ? h->epochs : 1) * 4 * sizeof(double));
     for (int e = 0; e < h->epochs; e++) {
         st.history[4 * e] = h->loss[e];
@@ -140,7 +145,8 @@ static int write_checkpoint(const Fit *f, const char *path, int epoch, int64_t s
         st.history[4 * e + 3] = h->val_accuracy[e];
     }
     int rc = nn__save_checkpoint(m, path, &st);
-    free(st.history);
+    st.lr_history = NULL; /* the history's own */
+    nn__train_state_free(&st);
     return rc;
 }
 
@@ -149,13 +155,15 @@ typedef struct ResumeCheck {
     const char *path;
     int64_t n_train, batch;
     int epochs;
+    Model *m;               /* whose callbacks take their states back */
+    const NnFitOpts *o;
 } ResumeCheck;
 
 static int resume_fits(const NnTrainState *st, void *user) {
     const ResumeCheck *c = user;
     if (st->n_train == c->n_train && st->batch_size == c->batch && st->epoch >= 1 && st->epoch <= c->epochs &&
         st->n_history <= c->epochs)
-        return 0;
+        return nn__callbacks_load_states(c->m, c->o, st);
     return tensor_set_error("fit: %s was written for %lld training samples in batches of %lld (epoch %d); this run "
                             "has %lld in batches of %lld over %d epochs",
                             c->path, (long long)st->n_train, (long long)st->batch_size, st->epoch,
@@ -207,11 +215,15 @@ static int fit_resume(Fit *f) {
     Model *m = f->m;
     const NnFitOpts *o = f->o;
     NnTrainState st;
-    ResumeCheck check = {.path = o->resume_path, .n_train = f->n_train, .batch = f->batch, .epochs = f->epochs};
+    ResumeCheck check = {.path = o->resume_path, .n_train = f->n_train, .batch = f->batch, .epochs = f->epochs,
+                         .m = m, .o = o};
     if (nn__load_checkpoint_if(m, o->resume_path, &st, resume_fits, &check) != 0) return -1;
     for (int e = 0; e < st.n_history && e < f->epochs; e++)
-        history_put(f->h, st.history[4 * e], st.history[4 * e + 1], st.history[4 * e + 2], st.history[4 * e + 3]);
-    free(st.history);
+        history_put(f->h, st.history[4 * e], st.history[4 * e + 1], st.history[4 * e + 2], st.history[4 * e + 3],
+                    st.lr_history ? st.lr_history[e] : NAN);
+    /* The learning rate callbacks set (a schedule's follows the restored step count). */
+    if (st.lr > 0 && !nn_optimizer_schedule(m->optimizer)) nn_optimizer_set_lr(m->optimizer, (float)st.lr);
+    nn__train_state_free(&st);
     if (st.n_history >= st.epoch) return 1;
     m->rng.state = st.model_rng[0];
     m->rng.inc = st.model_rng[1];
@@ -322,7 +334,8 @@ static void fit_epoch_end(Fit *f, Epoch *e) {
     const EpochSums *sums = &e->sums;
     NnEpochLogs logs = {.epoch = e->epoch, .epochs = f->epochs,
                         .loss = sums->seen ? sums->loss_sum / (double)sums->seen : NAN, .val_loss = NAN,
-                        .accuracy = NAN, .val_accuracy = NAN, .steps = m->steps};
+                        .accuracy = NAN, .val_accuracy = NAN, .steps = m->steps,
+                        .lr = nn_optimizer_lr(m->optimizer)};
     double elapsed = tensor_seconds() - e->progress.o.start;
     logs.samples_per_s =
         elapsed > 0 ? (double)(sums->seen - (e->resumed ? f->resume_sums.seen : 0)) / elapsed : 0;
@@ -341,7 +354,7 @@ static void fit_epoch_end(Fit *f, Epoch *e) {
         }
         f->stop = true;
     }
-    history_put(f->h, logs.loss, logs.val_loss, logs.accuracy, logs.val_accuracy);
+    history_put(f->h, logs.loss, logs.val_loss, logs.accuracy, logs.val_accuracy, logs.lr);
     for (int c = 0; c < o->n_callbacks; c++)
         if (o->callbacks[c].on_epoch_end && o->callbacks[c].on_epoch_end(m, &logs, o->callbacks[c].user))
             f->stop = true;
@@ -361,19 +374,33 @@ static void fit_epoch_end(Fit *f, Epoch *e) {
 NnHistory *nn_fit_opts(Model *m, Tensor *x, Tensor *y, const NnFitOpts *o) {
     Fit f;
     if (fit_setup(&f, m, x, y, o) != 0) return NULL;
+    if (nn__callbacks_train_begin(m, o) != 0) {
+        nn__callbacks_train_end(m, o, NULL);
+        nn_history_free(f.h);
+        return NULL;
+    }
     if (o->resume_path) {
         int resumed = fit_resume(&f);
         if (resumed < 0) {
+            nn__callbacks_train_end(m, o, NULL);
             nn_history_free(f.h);
             return NULL;
         }
-        if (resumed > 0) return f.h; /* that run had already finished */
+        if (resumed > 0) { /* that run had already finished */
+            nn__callbacks_train_end(m, o, f.h);
+            return f.h;
+        }
     }
     f.order = tensor_xmalloc((size_t)f.n_train * sizeof *f.order);
     f.signal_path = o->checkpoint_path ? o->checkpoint_path : o->signal_checkpoint_path;
     SignalGuard guard;
     signals_install(&guard, o->handle_signals);
     for (int epoch = f.first_epoch; epoch <= f.epochs && !f.stop; epoch++) {
+        /* Not again for the epoch a checkpoint was taken in the middle of. */
+        if ((epoch != f.first_epoch || f.resume_step == 0) && nn__callbacks_epoch_begin(m, o, epoch) != 0) {
+            f.rc = -1;
+            break;
+        }
         Epoch e;
         epoch_begin(&f, &e, epoch);
         while (e.s < e.steps && fit_step(&f, &e)) continue;
@@ -386,6 +413,7 @@ NnHistory *nn_fit_opts(Model *m, Tensor *x, Tensor *y, const NnFitOpts *o) {
     }
     signals_restore(&guard, f.h->signal != 0);
     free(f.order);
+    nn__callbacks_train_end(m, o, f.rc != 0 ? NULL : f.h);
     if (f.rc != 0) {
         nn_history_free(f.h);
         return NULL;

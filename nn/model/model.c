@@ -380,6 +380,8 @@ Tensor *const *nn_model_params(const Model *m, int *count) {
 
 int64_t nn_model_steps(const Model *m) { return m->steps; }
 
+Optimizer *nn_model_optimizer(const Model *m) { return m->optimizer; }
+
 /* 1234567 -> "1,234,567" */
 static char *with_commas(int64_t v, char *buf, size_t len) {
     char digits[32];

@@ -69,6 +69,8 @@ int nn_compile_opts(Model *m, const NnCompileOpts *opts);
 
 /* ---- training ---- */
 
+typedef struct NnHistory NnHistory; /* below */
+
 /* What each epoch reports to callbacks (NaN for metrics not measured). */
 typedef struct NnEpochLogs {
     int epoch;   /* 1-based */
@@ -77,6 +79,7 @@ typedef struct NnEpochLogs {
     double accuracy, val_accuracy;
     double samples_per_s;
     int64_t steps; /* optimizer steps so far */
+    double lr;     /* the optimizer's learning rate (nn_optimizer_lr) when the epoch ended */
 } NnEpochLogs;
 
 /* What each optimizer step reports to callbacks. */
@@ -99,37 +102,33 @@ typedef struct NnCallback {
      * model (nn_evaluate) but must not train it. */
     int (*on_batch_end)(Model *m, const NnBatchLogs *logs, void *user);
     void *user;
+    /* Called once before training (before a resume reads its checkpoint); return -1
+     * with tensor_last_error() set to refuse the fit (options that do not fit). */
+    int (*on_train_begin)(Model *m, void *user);
+    /* Called before the first step of every epoch (1-based) that starts in this fit
+     * call: not for the epoch a resumed checkpoint was taken in the middle of. Return
+     * -1 with tensor_last_error() set to fail the fit. */
+    int (*on_epoch_begin)(Model *m, int epoch, void *user);
+    /* Called once when fit ends, with the history it returns, or NULL when it fails. */
+    void (*on_train_end)(Model *m, const NnHistory *history, void *user);
+    /* State that a checkpoint keeps and a resume gives back, under `name` (callbacks
+     * with the same name are matched in order): save_state writes it to buf and
+     * returns its length (with buf NULL, only the length); load_state takes it back,
+     * after on_train_begin, or returns -1 with tensor_last_error() set to refuse the
+     * checkpoint. The bytes are yours: write them little-endian to move files across
+     * machines. A checkpoint without a callback's state leaves it as it was. */
+    const char *name;
+    size_t (*save_state)(const Model *m, void *user, unsigned char *buf);
+    int (*load_state)(Model *m, void *user, const unsigned char *buf, size_t len);
 } NnCallback;
 
-/* Built-in callbacks; their state structs must outlive the fit call. */
-typedef struct NnCheckpoint {
-    const char *path;     /* weights are written here (atomically) */
-    bool save_best_only;  /* only when val_loss (or loss) improved */
-    bool with_optimizer;  /* include optimizer state */
-    double best;          /* internal */
-} NnCheckpoint;
-/* A callback that saves the weights to state->path after every epoch (or only when
- * the monitored loss improved); a failed save is reported on stderr and training goes
- * on. Resets state->best. */
-NnCallback nn_checkpoint_callback(NnCheckpoint *state);
-
-typedef struct NnEarlyStopping {
-    int patience;     /* epochs without improvement before stopping (default 0) */
-    double min_delta; /* smallest change that counts as improvement */
-    bool monitor_loss;/* watch the training loss even when val_loss exists */
-    int wait;         /* internal */
-    double best;      /* internal */
-} NnEarlyStopping;
-/* A callback that stops training once val_loss (or loss) has not improved by
- * min_delta for `patience` epochs, as Keras's EarlyStopping. Resets state's counters. */
-NnCallback nn_early_stopping_callback(NnEarlyStopping *state);
-
 /* Per-epoch metrics returned by fit (heap arrays of `epochs` entries). */
-typedef struct NnHistory {
+struct NnHistory {
     int epochs;
     double *loss, *val_loss, *accuracy, *val_accuracy;
+    double *lr; /* the learning rate at each epoch's end (NnEpochLogs.lr) */
     int signal; /* SIGINT or SIGTERM when handle_signals stopped training, else 0 */
-} NnHistory;
+};
 /* Frees a history returned by nn_fit and its arrays. Accepts NULL. */
 void nn_history_free(NnHistory *history);
 
@@ -152,10 +151,12 @@ typedef struct NnFitOpts {
      * fails the fit. */
     const char *checkpoint_path;
     int64_t checkpoint_every;
-    /* Continue from a checkpoint written by fit with the same data, batch size and
-     * options: the run ends with exactly the weights of an uninterrupted one (same
-     * thread count). Epochs count from the start of the original run. A checkpoint
-     * that does not fit this run is refused before the model changes. */
+    /* Continue from a checkpoint written by fit with the same data, batch size,
+     * options and callbacks: the run ends with exactly the weights of an
+     * uninterrupted one (same thread count). The checkpoint also gives back the
+     * learning rate and the callbacks' states (NnCallback.save_state). Epochs count
+     * from the start of the original run. A checkpoint that does not fit this run is
+     * refused before the model changes. */
     const char *resume_path;
     /* While fitting, SIGINT and SIGTERM finish the current step, write the
      * checkpoint (to checkpoint_path, else signal_checkpoint_path, if set) and return
@@ -231,6 +232,10 @@ Tensor *const *nn_model_params(const Model *m, int *count);
 
 /* Optimizer steps taken so far. */
 int64_t nn_model_steps(const Model *m);
+
+/* The optimizer nn_compile gave the model (owned by it), for callbacks and programs
+ * that read or set its learning rate; NULL before nn_compile. */
+Optimizer *nn_model_optimizer(const Model *m);
 
 /* Saves every parameter (and optionally optimizer state) to path: written to a
  * temporary file, flushed, then renamed over path, so a crash never destroys the

@@ -90,6 +90,14 @@ int nn__model_apply_gradients(Model *m);
  * produced a non-finite value when numerics checking is on. Returns -1. */
 int nn__model_nonfinite_loss(Model *m, double loss);
 
+/* One callback's state in a checkpoint (NnCallback.save_state). */
+#define NN_STATE_NAME_MAX 64
+typedef struct NnCallbackState {
+    char name[NN_STATE_NAME_MAX]; /* NnCallback.name, shorter than NN_STATE_NAME_MAX */
+    size_t len;
+    unsigned char *data;
+} NnCallbackState;
+
 /* Where a fit stands, saved in checkpoints so an interrupted run resumes bit for bit. */
 typedef struct NnTrainState {
     int epoch;               /* 1-based epoch in progress */
@@ -101,7 +109,15 @@ typedef struct NnTrainState {
     int64_t seen, correct, predictions;
     int n_history;           /* finished epochs; history holds 4 doubles each: */
     double *history;         /* loss, val_loss, accuracy, val_accuracy (heap) */
+    /* Format version 2 (NaN / NULL / 0 when read from a version-1 file): */
+    double lr;               /* the optimizer's learning rate */
+    double *lr_history;      /* n_history learning rates, one per finished epoch (heap) */
+    int n_states;            /* the callbacks' states (heap, each with heap data) */
+    NnCallbackState *states;
 } NnTrainState;
+
+/* Frees what a loaded training state holds on the heap (not st itself). */
+void nn__train_state_free(NnTrainState *st);
 
 /* Weights + optimizer state + training state, written atomically. */
 int nn__save_checkpoint(const Model *m, const char *path, const NnTrainState *st);

@@ -104,7 +104,8 @@ Test(fuzz_regressions, weights_huge_tensor_count_is_refused_without_allocating) 
 /* ---- checkpoints: training state fit would index with ---- */
 
 /* A checkpoint written mid-epoch (step 1 of 2) by a real fit, and where its training
- * state starts: the last 96 bytes before the CRC (no finished epoch, so no history). */
+ * state starts: 96 bytes (no finished epoch, so no history), then version 2's learning
+ * rate (8) and callback-state count (4, no callbacks), then the CRC. */
 static unsigned char *mid_epoch_checkpoint(const char *path, size_t *n, size_t *state) {
     Model *m = fixed_model();
     Tensor *x, *y;
@@ -117,7 +118,7 @@ static unsigned char *mid_epoch_checkpoint(const char *path, size_t *n, size_t *
     tensor_free(y);
     nn_model_free(m);
     unsigned char *f = slurp(path, n);
-    *state = *n - 4 - 96;
+    *state = *n - 4 - 12 - 96;
     int32_t epoch;
     int64_t step, n_train, batch;
     memcpy(&epoch, f + *state, 4);
