@@ -71,6 +71,22 @@ static inline void test_write_bytes(const char *path, const void *data, size_t l
     cr_assert_eq(fclose(f), 0);
 }
 
+/* The whole file at path as a malloc'd NUL-terminated string (the caller frees it). */
+static inline char *test_read_text(const char *path) {
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "cannot open %s", path);
+    cr_assert_eq(fseek(f, 0, SEEK_END), 0);
+    long n = ftell(f);
+    cr_assert_geq(n, 0);
+    cr_assert_eq(fseek(f, 0, SEEK_SET), 0);
+    char *s = malloc((size_t)n + 1);
+    cr_assert_not_null(s);
+    cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
+    s[n] = '\0';
+    fclose(f);
+    return s;
+}
+
 /* A malloc'd copy of n floats (the caller frees it). */
 static inline float *test_copy(const float *src, int64_t n) {
     float *dst = malloc((size_t)(n ? n : 1) * sizeof(float));

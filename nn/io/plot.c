@@ -1,6 +1,7 @@
 /* Loss curves (see plot.h): each series a line through its finite points, markers while
  * a series has few points (so a one-epoch run's single point is a dot, not an invisible
- * zero-length line), and a legend in the corner the curves leave most free. */
+ * zero-length line), and a legend in a corner the curves leave free, or beside the plot
+ * area when they leave none. */
 #include "nn/io/plot.h"
 #include "nn/io/plot_internal.h"
 
@@ -78,7 +79,25 @@ static void plot__series(FILE *f, const NnPlotAxes *a, const NnPlotSeries *s, co
     fprintf(f, "</g>\n");
 }
 
-/* How many points (and midpoints of segments) of the curves fall inside box b. */
+/* Whether the segment (x0, y0)-(x1, y1) meets box b (Liang-Barsky clipping): a line
+ * can cross a corner between two distant points, so points alone do not tell. */
+static bool plot__segment_meets(double x0, double y0, double x1, double y1, NnPlotBox b) {
+    double t0 = 0, t1 = 1, dx = x1 - x0, dy = y1 - y0;
+    const double p[] = {-dx, dx, -dy, dy}, q[] = {x0 - b.left, b.right - x0, y0 - b.top, b.bottom - y0};
+    for (int k = 0; k < 4; k++) {
+        if (p[k] == 0) {
+            if (q[k] < 0) return false; /* parallel to this edge and outside it */
+            continue;
+        }
+        double t = q[k] / p[k];
+        if (p[k] < 0) t0 = fmax(t0, t);
+        else t1 = fmin(t1, t);
+        if (t0 > t1) return false;
+    }
+    return true;
+}
+
+/* How many points and segments of the curves meet box b. */
 static int64_t plot__covered(const NnPlotAxes *a, int n_series, const NnPlotSeries *series, NnPlotBox b) {
     int64_t hits = 0;
     for (int s = 0; s < n_series; s++) {
@@ -87,9 +106,8 @@ static int64_t plot__covered(const NnPlotAxes *a, int n_series, const NnPlotSeri
         for (int64_t i = 0; i < series[s].n; i++) {
             if (!plot__ok(&series[s], i)) continue;
             double x = nn__plot_px(a, plot__x(&series[s], i)), y = nn__plot_py(a, series[s].y[i]);
-            double mx = have ? (x + px) / 2 : x, my = have ? (y + py) / 2 : y;
             hits += x >= b.left && x <= b.right && y >= b.top && y <= b.bottom;
-            hits += have && mx >= b.left && mx <= b.right && my >= b.top && my <= b.bottom;
+            hits += have && plot__segment_meets(px, py, x, y, b);
             px = x, py = y, have = true;
         }
     }
@@ -102,8 +120,15 @@ static const char *plot__name(const NnPlotSeries *s, int i, char *buf, size_t le
     return buf;
 }
 
-/* The legend of the series that have points, in the free-most corner of the plot area. */
-static void plot__legend(FILE *f, const NnPlotAxes *a, int n_series, const NnPlotSeries *series) {
+/* Where the legend goes and its size. */
+typedef struct Legend {
+    double x, y, w, h;
+} Legend;
+
+/* The legend's box: the corner of the plot area whose box meets the fewest points and
+ * segments, or, when every corner would hide part of a curve, outside the plot area on
+ * its right, the canvas widened to hold it (a->width grows). */
+static Legend plot__place_legend(NnPlotAxes *a, int n_series, const NnPlotSeries *series) {
     char buf[32];
     double w = 0;
     int rows = 0;
@@ -123,19 +148,27 @@ static void plot__legend(FILE *f, const NnPlotAxes *a, int n_series, const NnPlo
         int64_t hits = plot__covered(a, n_series, series, b);
         if (best_hits < 0 || hits < best_hits) best = c, best_hits = hits;
     }
-    double x = xs[best], y = ys[best];
+    if (best_hits == 0) return (Legend){xs[best], ys[best], w, h};
+    Legend outside = {a->right + 16, a->top, w, h};
+    a->width = fmax(a->width, outside.x + w + 12);
+    return outside;
+}
+
+static void plot__legend(FILE *f, Legend l, int n_series, const NnPlotSeries *series) {
+    char buf[32];
     fprintf(f, "<g class=\"legend\">\n<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"white\" "
                "fill-opacity=\"0.9\" stroke=\"#999999\"/>\n",
-            x, y, w, h);
+            l.x, l.y, l.w, l.h);
     for (int s = 0, row = 0; s < n_series; s++) {
         if (plot__points(&series[s]) == 0) continue;
-        double ly = y + 16 + 18 * row++;
-        fprintf(f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\" stroke-width=\"2.5\"/>", x + 8,
-                ly - 4, x + 34, ly - 4, plot__color(s));
+        double ly = l.y + 16 + 18 * row++;
+        fprintf(f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\" stroke-width=\"2.5\"/>",
+                l.x + 8, ly - 4, l.x + 34, ly - 4, plot__color(s));
         int64_t points = plot__points(&series[s]);
         if (points <= MARKER_MAX) /* the key shows a marker where the curve has them */
-            fprintf(f, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"3.5\" fill=\"%s\"/>", x + 21, ly - 4, plot__color(s));
-        fprintf(f, "<text x=\"%.2f\" y=\"%.2f\">", x + 40, ly);
+            fprintf(f, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"3.5\" fill=\"%s\"/>", l.x + 21, ly - 4,
+                    plot__color(s));
+        fprintf(f, "<text x=\"%.2f\" y=\"%.2f\">", l.x + 40, ly);
         nn__plot_text(f, plot__name(&series[s], s, buf, sizeof buf));
         fprintf(f, "</text>\n");
     }
@@ -152,18 +185,17 @@ int nn__plot_curves(const char *path, const char *title, const char *xlabel, con
     bool any, integer_x;
     NnPlotAxes a = plot__curve_axes(n_series, series, &any, &integer_x);
     a.log_y = log_y;
+    int drawn = 0;
+    for (int s = 0; s < n_series; s++) drawn += plot__points(&series[s]) > 0;
+    Legend legend = drawn > 1 ? plot__place_legend(&a, n_series, series) : (Legend){0};
     FILE *f = nn__plot_open(path);
     if (!f) return -1;
     nn__plot_frame(f, &a, title, xlabel, ylabel, integer_x);
     if (!any)
         fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" fill=\"#777777\">no data</text>\n",
                 (a.left + a.right) / 2, (a.top + a.bottom) / 2);
-    int drawn = 0;
-    for (int s = 0; s < n_series; s++) {
-        plot__series(f, &a, &series[s], plot__color(s));
-        drawn += plot__points(&series[s]) > 0;
-    }
-    if (drawn > 1) plot__legend(f, &a, n_series, series);
+    for (int s = 0; s < n_series; s++) plot__series(f, &a, &series[s], plot__color(s));
+    if (drawn > 1) plot__legend(f, legend, n_series, series);
     return nn__plot_finish(f, path);
 }
 

@@ -173,7 +173,7 @@ void nn__plot_frame(FILE *f, const NnPlotAxes *a, const char *title, const char 
     double mid_x = (a->left + a->right) / 2, mid_y = (a->top + a->bottom) / 2;
     fprintf(f, "<text class=\"title\" x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" font-size=\"16\" "
                "font-weight=\"bold\">",
-            a->width / 2, a->top - 18);
+            mid_x, a->top - 18); /* over the plot area, legend or not */
     nn__plot_text(f, title);
     fprintf(f, "</text>\n");
     if (xlabel && *xlabel) {

@@ -14,19 +14,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static char *read_all(const char *path) {
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
-    s[n] = '\0';
-    fclose(f);
-    return s;
-}
-
 /* Checks an entity reference at s ("&...;"); returns its length or 0. */
 static size_t entity_len(const char *s) {
     static const char *const names[] = {"&amp;", "&lt;", "&gt;", "&quot;", "&apos;"};
@@ -173,7 +160,7 @@ Test(plot, curves_have_axes_ticks_labels_and_legend) {
     const char *names[] = {"loss", "val_loss"};
     int64_t lens[] = {4, 4};
     cr_assert_eq(nn_plot_curves_svg(tmp_path(), "sonnets training", "epoch", "loss per character", 2, names, ys, lens), 0);
-    char *svg = read_all(tmp_path());
+    char *svg = test_read_text(tmp_path());
     assert_well_formed(svg);
     assert_titled(svg, "sonnets training", "epoch", "loss per character");
     cr_assert_eq(count(svg, "<g class=\"legend\""), 1);
@@ -201,7 +188,7 @@ Test(plot, text_is_escaped) {
     const char *names[] = {"<b>&\"q\"'s", "plain"};
     int64_t lens[] = {2, 2};
     cr_assert_eq(nn_plot_curves_svg(tmp_path(), "a<b & c>d", "x<", "&y", 2, names, ys, lens), 0);
-    char *svg = read_all(tmp_path());
+    char *svg = test_read_text(tmp_path());
     assert_well_formed(svg);
     cr_assert(strstr(svg, "a&lt;b &amp; c&gt;d") != NULL);
     cr_assert(strstr(svg, "x&lt;") != NULL && strstr(svg, "&amp;y") != NULL);
@@ -216,7 +203,7 @@ Test(plot, nan_points_are_skipped) {
     const double *ys[] = {v};
     int64_t lens[] = {6};
     cr_assert_eq(nn_plot_curves_svg(tmp_path(), "t", "step", "loss", 1, NULL, ys, lens), 0);
-    char *svg = read_all(tmp_path());
+    char *svg = test_read_text(tmp_path());
     assert_well_formed(svg);
     /* Three finite points: one line through them and three markers; one line needs
      * no legend. */
@@ -227,7 +214,7 @@ Test(plot, nan_points_are_skipped) {
     const double *two[] = {v, v};
     int64_t lens2[] = {6, 6};
     cr_assert_eq(nn_plot_curves_svg(tmp_path(), "t", "step", "loss", 2, NULL, two, lens2), 0);
-    svg = read_all(tmp_path());
+    svg = test_read_text(tmp_path());
     cr_assert(strstr(svg, ">series 1</text>") && strstr(svg, ">series 2</text>"),
               "unnamed series get a default legend entry");
     free(svg);
@@ -240,13 +227,13 @@ Test(plot, empty_and_all_nan_series) {
     const char *names[] = {"nothing", "empty"};
     int64_t lens[] = {2, 0};
     cr_assert_eq(nn_plot_curves_svg(tmp_path(), "empty", "x", "y", 2, names, ys, lens), 0);
-    char *svg = read_all(tmp_path());
+    char *svg = test_read_text(tmp_path());
     assert_well_formed(svg);
     cr_assert(strstr(svg, "no data") != NULL);
     cr_assert_eq(count(svg, "<polyline"), 0);
     free(svg);
     cr_assert_eq(nn_plot_curves_svg(tmp_path(), "none", NULL, NULL, 0, NULL, NULL, NULL), 0);
-    svg = read_all(tmp_path());
+    svg = test_read_text(tmp_path());
     assert_well_formed(svg);
     free(svg);
     unlink(tmp_path());
@@ -257,7 +244,7 @@ Test(plot, constant_and_single_point_series) {
     const double *ys[] = {c, one};
     int64_t lens[] = {3, 1};
     cr_assert_eq(nn_plot_curves_svg(tmp_path(), "flat", "x", "y", 2, NULL, ys, lens), 0);
-    char *svg = read_all(tmp_path());
+    char *svg = test_read_text(tmp_path());
     assert_well_formed(svg);
     cr_assert_eq(count(svg, "<polyline"), 1, "the one-point series is a marker, not a line");
     double cx[8], cy[8];
@@ -267,7 +254,7 @@ Test(plot, constant_and_single_point_series) {
     const double *zs[] = {z};
     int64_t zl[] = {2};
     cr_assert_eq(nn_plot_curves_svg(tmp_path(), "zeros", "x", "y", 1, NULL, zs, zl), 0);
-    svg = read_all(tmp_path());
+    svg = test_read_text(tmp_path());
     assert_well_formed(svg);
     cr_assert(strstr(svg, ">0.0</text>") != NULL || strstr(svg, ">0</text>") != NULL, "a tick at zero");
     free(svg);
@@ -300,7 +287,7 @@ Test(plot, scatter_labels_nan_and_invalid_utf8) {
     float xy[] = {0.0f, 0.0f, 1.0f, 2.0f, NAN, 1.0f, -1.0f, 0.5f};
     const char *labels[] = {"king", "queen & <co>", "hidden", "caf\xc3\xa9 \xff"};
     cr_assert_eq(nn_plot_scatter_svg(tmp_path(), "words", "x", "y", 4, xy, labels), 0);
-    char *svg = read_all(tmp_path());
+    char *svg = test_read_text(tmp_path());
     assert_well_formed(svg);
     cr_assert(strstr(svg, ">words</text>") != NULL);
     cr_assert(strstr(svg, ">king</text>") != NULL);
@@ -312,12 +299,12 @@ Test(plot, scatter_labels_nan_and_invalid_utf8) {
     free(svg);
     /* One point (a constant range) and no points at all. */
     cr_assert_eq(nn_plot_scatter_svg(tmp_path(), "one", "x", "y", 1, xy, NULL), 0);
-    svg = read_all(tmp_path());
+    svg = test_read_text(tmp_path());
     assert_well_formed(svg);
     cr_assert_eq(count(svg, "<circle"), 1);
     free(svg);
     cr_assert_eq(nn_plot_scatter_svg(tmp_path(), "none", "x", "y", 0, NULL, NULL), 0);
-    svg = read_all(tmp_path());
+    svg = test_read_text(tmp_path());
     assert_well_formed(svg);
     cr_assert(strstr(svg, "no data") != NULL);
     free(svg);
@@ -329,7 +316,7 @@ Test(plot, history_plots_loss_and_val_loss_when_validated) {
     double loss[] = {2.0, 1.5, 1.2}, val[] = {2.1, 1.7, 1.6}, none[] = {NAN, NAN, NAN};
     NnHistory h = {.epochs = 3, .loss = loss, .val_loss = val};
     cr_assert_eq(nn_plot_history_svg(tmp_path(), "my model", &h), 0, "%s", tensor_last_error());
-    char *svg = read_all(tmp_path());
+    char *svg = test_read_text(tmp_path());
     assert_well_formed(svg);
     assert_titled(svg, "my model", "epoch", "loss (nats for cross-entropy)");
     cr_assert_eq(count(svg, "<polyline"), 2);
@@ -337,7 +324,7 @@ Test(plot, history_plots_loss_and_val_loss_when_validated) {
     free(svg);
     h.val_loss = none;
     cr_assert_eq(nn_plot_history_svg(tmp_path(), NULL, &h), 0, "%s", tensor_last_error());
-    svg = read_all(tmp_path());
+    svg = test_read_text(tmp_path());
     cr_assert_eq(count(svg, "<polyline"), 1, "no val_loss line without validation");
     cr_assert(strstr(svg, ">val_loss</text>") == NULL);
     assert_titled(svg, "training", "epoch", "loss (nats for cross-entropy)");
@@ -355,7 +342,7 @@ Test(plot, one_epoch_history_is_a_visible_dot) {
     double loss[] = {2.25};
     NnHistory h = {.epochs = 1, .loss = loss};
     cr_assert_eq(nn_plot_history_svg(tmp_path(), "one epoch", &h), 0, "%s", tensor_last_error());
-    char *svg = read_all(tmp_path());
+    char *svg = test_read_text(tmp_path());
     assert_well_formed(svg);
     double cx[2], cy[2];
     cr_assert_eq(circles_in(svg, "markers", cx, cy, 2), 1);
@@ -380,7 +367,7 @@ Test(plot, markers_only_while_few_points) {
     double x[5] = {40, 80, 120, 160, 200};
     series[1].x = x;
     cr_assert_eq(nn_plot_series_svg(tmp_path(), "t", "step", "loss (nats)", 2, series), 0);
-    char *svg = read_all(tmp_path());
+    char *svg = test_read_text(tmp_path());
     assert_well_formed(svg);
     double cx[16], cy[16];
     cr_assert_eq(circles_in(svg, "markers", cx, cy, 16), 5);
@@ -395,7 +382,7 @@ Test(plot, series_with_x_values) {
     double x[] = {1, 8, 16, 24}, y[] = {4, 3, 2.5, 2.2}, vx[] = {12, 24}, vy[] = {2.9, 2.4};
     NnPlotSeries series[] = {{.name = "loss", .x = x, .y = y, .n = 4}, {.name = "val_loss", .x = vx, .y = vy, .n = 2}};
     cr_assert_eq(nn_plot_series_svg(tmp_path(), "steps", "step", "cross-entropy (nats)", 2, series), 0);
-    char *svg = read_all(tmp_path());
+    char *svg = test_read_text(tmp_path());
     assert_well_formed(svg);
     assert_titled(svg, "steps", "step", "cross-entropy (nats)");
     double cx[8], cy[8];
@@ -417,7 +404,7 @@ Test(plot, legend_covers_no_point) {
     const char *names[] = {"rising", "also rising"};
     int64_t lens[] = {20, 20};
     cr_assert_eq(nn_plot_curves_svg(tmp_path(), "t", "epoch", "y (units)", 2, names, ys, lens), 0);
-    char *svg = read_all(tmp_path());
+    char *svg = test_read_text(tmp_path());
     double x, y, w, h;
     const char *r = strstr(svg, "<g class=\"legend\">\n<rect ");
     cr_assert_not_null(r);
@@ -454,7 +441,7 @@ Test(plot, scatter_has_equal_scale) {
     /* And in the file: the drawn points keep their distances' ratio. */
     float xy[] = {0, 0, 1, 2, -1, 0.5f, 3, -1};
     cr_assert_eq(nn_plot_scatter_svg(tmp_path(), "map", "PC 1", "PC 2", 4, xy, NULL), 0);
-    char *svg = read_all(tmp_path());
+    char *svg = test_read_text(tmp_path());
     assert_well_formed(svg);
     assert_titled(svg, "map", "PC 1", "PC 2");
     double cx[4], cy[4];
@@ -529,7 +516,7 @@ Test(plot, scatter_svg_labels_do_not_overlap) {
         labels[i] = words[i];
     }
     cr_assert_eq(nn_plot_scatter_svg(tmp_path(), "spiral", "PC 1", "PC 2", N, xy, labels), 0);
-    char *svg = read_all(tmp_path());
+    char *svg = test_read_text(tmp_path());
     assert_well_formed(svg);
     const char *g = strstr(svg, "<g class=\"labels\"");
     cr_assert_not_null(g);

@@ -9,19 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
-    s[n] = '\0';
-    fclose(f);
-    return s;
-}
-
 /* The cy of the k-th marker circle. */
 static double marker_y(const char *svg, int k) {
     const char *p = svg;
@@ -40,7 +27,7 @@ Test(plot_log, powers_of_ten_ticks_and_log_positions) {
     const NnPlotSeries s = {"gradient", x, y, 6};
     char *path = test_temp_path("log.svg");
     cr_assert_eq(nn_plot_series_log_svg(path, "decay", "distance", "norm", 1, &s), 0);
-    char *svg = slurp(path);
+    char *svg = test_read_text(path);
     cr_assert(strstr(svg, "<svg") && strstr(svg, ">decay</text>") && strstr(svg, ">norm</text>"));
     for (const char *t = "1e0\0" "1e-2\0" "1e-4\0" "1e-6\0"; *t; t += strlen(t) + 1) {
         char want[32];
