@@ -38,7 +38,7 @@ static void usage(FILE *out) {
             "  --max-steps N       stop after N optimizer steps (quick runs; default: no limit)\n"
             "  --batch-size N      windows per step (default 64)\n"
             "  --lr X              Adam learning rate (default 0.001)\n"
-            "  --seed N            seed for initial weights and shuffling (default 0)\n"
+            "  --seed N            seed for initial weights, shuffling and --generate's sampling (default 0)\n"
             "  --threads N         kernel threads (default: all cores)\n"
             "  --save FILE         write the model to FILE (weights, optimizer and training state, so\n"
             "                      --resume FILE can continue it) and the vocabulary to FILE.vocab\n"
@@ -57,6 +57,12 @@ static void usage(FILE *out) {
             "  --predict PHRASE    print the most likely next words after PHRASE's last 3 known words\n"
             "                      (needs --load FILE)\n"
             "  --top-k K           how many next words --predict prints (default 5)\n"
+            "  --generate N        after each prediction, continue the phrase by N words: sampled, or the\n"
+            "                      most likely continuation a --beam search finds (needs --load FILE)\n"
+            "  --top-p P           sample each word from the most likely words whose probabilities add up\n"
+            "                      to P, 0 < P <= 1 (default 1: all of them)\n"
+            "  --beam K            continue by a beam search of width K instead of sampling (1: greedy)\n"
+            "  --no-repeat-ngram N  with --beam: never repeat a sequence of N words (the phrase's included)\n"
             "  --interactive       read phrases line by line from stdin (needs --load FILE; the default\n"
             "                      with --load and no --predict when stdin is a terminal)\n"
             "  --summary           print the model table and exit\n"
@@ -65,7 +71,7 @@ static void usage(FILE *out) {
             "  --json              end stdout with one JSON line: vocab, windows, params, steps, loss,\n"
             "                      val_loss, top1, top5, samples_per_s, tokens_per_s (= samples_per_s: one\n"
             "                      predicted word per window), seconds; with --predict also context,\n"
-            "                      next_1, p_1, ... next_K, p_K\n"
+            "                      next_1, p_1, ... next_K, p_K, and with --generate generated\n"
             "  --version           print the version and exit\n"
             "  --help              this text\n\n"
             "With --load and neither --predict nor --interactive, the loaded model is evaluated on the\n"
@@ -85,11 +91,16 @@ static void usage(FILE *out) {
             "with fewer than 3 known words, 130 / 143 when stopped by SIGINT / SIGTERM.\n");
 }
 
-enum { O_UNITS = APP_OPT_OWN, O_EMBED, O_PREDICT, O_TOP_K, O_INTERACTIVE };
+enum { O_UNITS = APP_OPT_OWN, O_EMBED, O_PREDICT, O_TOP_K, O_INTERACTIVE, O_GENERATE, O_TOP_P, O_BEAM,
+       O_NO_REPEAT_NGRAM };
 
 static const AppOption OWN_OPTIONS[] = {
-    {"units", O_UNITS, true}, {"embed", O_EMBED, true},           {"predict", O_PREDICT, true},
-    {"top-k", O_TOP_K, true}, {"interactive", O_INTERACTIVE, false}, {NULL, 0, false}};
+    {"units", O_UNITS, true},       {"embed", O_EMBED, true},
+    {"predict", O_PREDICT, true},   {"top-k", O_TOP_K, true},
+    {"interactive", O_INTERACTIVE, false},
+    {"generate", O_GENERATE, true}, {"top-p", O_TOP_P, true},
+    {"beam", O_BEAM, true},         {"no-repeat-ngram", O_NO_REPEAT_NGRAM, true},
+    {NULL, 0, false}};
 
 static bool parse_own(void *options, int id, const char *flag, const char *value) {
     Options *o = options;
@@ -99,6 +110,10 @@ static bool parse_own(void *options, int id, const char *flag, const char *value
     case O_PREDICT: o->predict = value; return true;
     case O_TOP_K: return app_parse_int(APP, flag, value, 1, 1000000, &o->top_k);
     case O_INTERACTIVE: o->interactive = true; return true;
+    case O_GENERATE: return app_parse_int(APP, flag, value, 1, 1000, &o->gen.words);
+    case O_TOP_P: o->top_p_set = true; return app_parse_float(APP, flag, value, 1e-6, 1.0, &o->gen.top_p);
+    case O_BEAM: return app_parse_int(APP, flag, value, 1, 1000, &o->gen.beam);
+    case O_NO_REPEAT_NGRAM: return app_parse_int(APP, flag, value, 1, 1000, &o->gen.no_repeat_ngram);
     default: return false;
     }
 }
@@ -113,10 +128,30 @@ static int check_files(const Options *o) {
     return app_check_load(&o->common) ? -1 : APP_EXIT_FAILURE;
 }
 
+/* --top-p, --beam and --no-repeat-ngram shape --generate's words: they need it, and
+ * --beam searches where --top-p samples. */
+static bool check_generation(const Options *o) {
+    const Generation *g = &o->gen;
+    const char *alone = g->words            ? NULL
+                        : g->beam            ? "--beam"
+                        : o->top_p_set       ? "--top-p"
+                        : g->no_repeat_ngram ? "--no-repeat-ngram"
+                                             : NULL;
+    if (alone) fprintf(stderr, "%s: %s applies to --generate: give --generate N too\n", APP, alone);
+    else if (g->beam && o->top_p_set)
+        fprintf(stderr, "%s: --beam writes the most likely continuation it finds; --top-p is for sampling: give "
+                        "one or the other\n", APP);
+    else if (g->no_repeat_ngram && !g->beam)
+        fprintf(stderr, "%s: --no-repeat-ngram applies to --beam: give --beam K too\n", APP);
+    else
+        return true;
+    return false;
+}
+
 /* Returns -1 to go on, or the status to exit with (0 after --help or --version). */
 static int parse_options(int argc, char **argv, Options *o) {
     *o = (Options){.common = {.data_file = "sherlock.txt", .epochs = 1, .batch_size = 64, .lr = 1e-3},
-                   .units = 1000, .embed = 10, .top_k = 5};
+                   .units = 1000, .embed = 10, .top_k = 5, .gen = {.top_p = 1.0}};
     const AppOptionSpec spec = {.app = APP, .usage = usage, .default_checkpoint = DEFAULT_CHECKPOINT,
                                 .accepts = APP_OPT_ALL, .max_epochs = 100000, .max_steps = INT64_MAX,
                                 .max_batch_size = 1 << 16, .own = OWN_OPTIONS, .parse_own = parse_own,
@@ -124,11 +159,12 @@ static int parse_options(int argc, char **argv, Options *o) {
     int rc = app_parse_options(&spec, &o->common, argc, argv);
     if (rc >= 0) return rc;
     if (!app_check_resume_or_load(&o->common)) return APP_EXIT_USAGE;
-    if ((o->predict || o->interactive) && !o->common.load) {
+    if ((o->predict || o->interactive || o->gen.words) && !o->common.load) {
         fprintf(stderr, "%s: %s needs a trained model: give --load FILE (train one first with --save FILE)\n",
-                APP, o->predict ? "--predict" : "--interactive");
+                APP, o->predict ? "--predict" : o->interactive ? "--interactive" : "--generate");
         return APP_EXIT_USAGE;
     }
+    if (!check_generation(o)) return APP_EXIT_USAGE;
     return check_files(o);
 }
 
@@ -236,6 +272,7 @@ static void write_json(const Run *r) {
             snprintf(key, sizeof key, "p_%lld", (long long)(i + 1));
             app_json_number(&j, key, pred->p[i]);
         }
+        if (r->o->gen.words) app_json_string(&j, "generated", pred->generated);
     }
     app_json_end(&j);
 }
@@ -262,8 +299,9 @@ static int report(Run *r) {
             return APP_EXIT_FAILURE;
         }
     }
-    if (o->predict && (status = predict(r->m, r->tok, o->predict, o->top_k, &r->pred)) != 0) return status;
-    if (r->ask && (status = interactive(r->m, r->tok, o->top_k)) != 0) return status;
+    Generation *g = &r->o->gen;
+    if (o->predict && (status = predict(r->m, r->tok, o->predict, o->top_k, g, &r->pred)) != 0) return status;
+    if (r->ask && (status = interactive(r->m, r->tok, o->top_k, g)) != 0) return status;
     if (o->common.json) write_json(r);
     return APP_EXIT_OK;
 }
@@ -289,6 +327,7 @@ int main(int argc, char **argv) {
                                   .seconds = NAN}};
     r.ask = o.interactive || (o.common.load && !o.predict && isatty(STDIN_FILENO));
     r.evaluate_loaded = o.common.load && !o.predict && !r.ask;
+    tensor_rng_seed(&o.gen.rng, o.common.seed, 0x73616d70);
     if ((status = prepare(&r)) < 0 && (status = load_or_train(&r)) < 0) status = report(&r);
     run_free(&r);
     return status;

@@ -1,6 +1,6 @@
 /* What the files of sherlock share: its options and results, the model and its
- * training (train.c), and the vocabulary and next-word predictions (words.c); main.c
- * ties them together. */
+ * training (train.c), the vocabulary and next-word predictions (words.c) and the
+ * continuations of phrases (generate.c); main.c ties them together. */
 #ifndef APPS_SHERLOCK_INTERNAL_H
 #define APPS_SHERLOCK_INTERNAL_H
 
@@ -16,11 +16,21 @@
 #define CONTEXT 3 /* words in, predicting the next */
 #define DEFAULT_CHECKPOINT APP_DEFAULT_CHECKPOINT(APP)
 
+/* --generate's settings and the generator its sampling draws from, for every phrase. */
+typedef struct Generation {
+    int64_t words;           /* words to add after a phrase (0: none) */
+    int64_t beam;            /* beam width (0: sample instead) */
+    int64_t no_repeat_ngram; /* with beam: the n-gram size never repeated (0: off) */
+    double top_p;            /* nucleus sampling's P (1: all words) */
+    Rng rng;
+} Generation;
+
 typedef struct Options {
     AppOptions common;
     const char *predict;
     int64_t units, embed, top_k;
-    bool units_set, embed_set, interactive;
+    bool units_set, embed_set, interactive, top_p_set;
+    Generation gen;
 } Options;
 
 typedef struct Metrics {
@@ -43,6 +53,7 @@ typedef struct Prediction {
     int64_t k;
     const char *words[16];
     double p[16];
+    char generated[4096]; /* --generate's words, or "" */
 } Prediction;
 
 /* ---- the model and its training (train.c) ---- */
@@ -73,10 +84,19 @@ int load_vocab(Options *o, NnTokenizer **tok);
 /* Writes the vocabulary to weights_path.vocab, with the sizes --load restores. */
 int save_vocab(const Options *o, const NnTokenizer *tok, const char *weights_path);
 /* Prints the top_k most likely next words after a phrase's last 3 known words (and
- * keeps the first 16 in *last when it is not NULL). Returns 0, or APP_EXIT_USAGE for a
- * phrase with fewer than 3 known words, APP_EXIT_FAILURE if the model fails. */
-int predict(Model *m, const NnTokenizer *tok, const char *phrase, int64_t top_k, Prediction *last);
+ * keeps the first 16 in *last when it is not NULL), then its continuation when
+ * g->words > 0. Returns 0, or APP_EXIT_USAGE for a phrase with fewer than 3 known
+ * words, APP_EXIT_FAILURE if the model fails. */
+int predict(Model *m, const NnTokenizer *tok, const char *phrase, int64_t top_k, Generation *g, Prediction *last);
 /* Reads phrases from stdin until end of input, predicting after each. */
-int interactive(Model *m, const NnTokenizer *tok, int64_t top_k);
+int interactive(Model *m, const NnTokenizer *tok, int64_t top_k, Generation *g);
+
+/* ---- continuations (generate.c) ---- */
+
+/* Prints "continued: <context> | <words>": g->words words after the known ids of a
+ * phrase (n_ids >= 3), sampled or by beam search, and keeps them in last->generated
+ * when last is not NULL. Returns 0, or APP_EXIT_FAILURE if the model fails. */
+int generate(Model *m, const NnTokenizer *tok, const int32_t *ids, int64_t n_ids, const char *context, Generation *g,
+             Prediction *last);
 
 #endif

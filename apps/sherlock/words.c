@@ -1,6 +1,7 @@
 /* sherlock's vocabulary and predictions: the Keras-like tokenizer fit on the corpus
  * (saved beside the weights as FILE.vocab, with the model sizes --load restores), and
- * the most likely next words after a phrase, given once or read line by line. */
+ * the most likely next words after a phrase (and its continuation, generate.c), given
+ * once or read line by line. */
 #include "sherlock/sherlock_internal.h"
 
 #include "common/data.h"
@@ -93,7 +94,7 @@ static int32_t *phrase_ids(const NnTokenizer *tok, const char *phrase, int64_t *
     return ids;
 }
 
-int predict(Model *m, const NnTokenizer *tok, const char *raw_phrase, int64_t top_k, Prediction *last) {
+int predict(Model *m, const NnTokenizer *tok, const char *raw_phrase, int64_t top_k, Generation *g, Prediction *last) {
     int64_t n, phrase_len;
     /* Malformed bytes as U+FFFD, as the vocabulary spells them: nothing echoed is invalid UTF-8. */
     char *phrase = nn_text_replace_invalid(raw_phrase, (int64_t)strlen(raw_phrase), &phrase_len);
@@ -114,9 +115,9 @@ int predict(Model *m, const NnTokenizer *tok, const char *raw_phrase, int64_t to
         snprintf(context + used, sizeof context - used, "%s%s", i ? " " : "",
                  nn_tokenizer_word(tok, ids[n - CONTEXT + i]));
     }
-    free(ids);
     tensor_free(x);
     if (!probs) {
+        free(ids);
         fprintf(stderr, "%s: prediction failed: %s\n", APP, tensor_last_error());
         return APP_EXIT_FAILURE;
     }
@@ -137,13 +138,15 @@ int predict(Model *m, const NnTokenizer *tok, const char *raw_phrase, int64_t to
         printf("  %s%*s %.4f\n", word, width < 20 ? 20 - width : 0, "", (double)p[best[i] + 1]);
         if (last && i < 16) last->words[i] = word, last->p[i] = p[best[i] + 1];
     }
-    fflush(stdout);
     free(best);
     tensor_free(probs);
-    return 0;
+    int status = g && g->words > 0 ? generate(m, tok, ids, n, context, g, last) : 0;
+    fflush(stdout);
+    free(ids);
+    return status;
 }
 
-int interactive(Model *m, const NnTokenizer *tok, int64_t top_k) {
+int interactive(Model *m, const NnTokenizer *tok, int64_t top_k, Generation *g) {
     bool tty = isatty(STDIN_FILENO);
     if (tty) fprintf(stderr, "Type a phrase (3 or more words) and press Enter; Ctrl-D ends.\n");
     char *line = NULL;
@@ -154,7 +157,7 @@ int interactive(Model *m, const NnTokenizer *tok, int64_t top_k) {
         if (getline(&line, &cap, stdin) < 0) break;
         line[strcspn(line, "\r\n")] = '\0';
         if (!*line) continue;
-        int rc = predict(m, tok, line, top_k, NULL);
+        int rc = predict(m, tok, line, top_k, g, NULL);
         if (rc == APP_EXIT_FAILURE) {
             status = rc;
             break;

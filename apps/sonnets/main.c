@@ -53,6 +53,12 @@ static void usage(FILE *out) {
             "  --plot FILE.svg     plot loss and val_loss per epoch (per step for a one-epoch run)\n"
             "  --sample N          symbols (characters or words) to generate (default 100; 0 for none)\n"
             "  --temperature T     sampling temperature (default 1.0)\n"
+            "  --top-p P           nucleus sampling: draw only from the most likely symbols whose\n"
+            "                      probabilities add up to P, 0 < P <= 1 (default 1: all of them)\n"
+            "  --beam N            write the most likely continuation a beam search of width N finds\n"
+            "                      instead of sampling (1: greedy; deterministic, so --temperature and\n"
+            "                      --top-p do not apply)\n"
+            "  --no-repeat-ngram N  with --beam: never repeat a sequence of N symbols (the prime's included)\n"
             "  --prime TEXT        text to start the samples from (default: a random window of the corpus)\n"
             "  --quiet             no progress display\n"
             "  --json              end stdout with one JSON line of final metrics\n"
@@ -73,12 +79,14 @@ static void usage(FILE *out) {
             "130 / 143 when stopped by SIGINT / SIGTERM.\n");
 }
 
-enum { O_MODEL = APP_OPT_OWN, O_UNITS, O_EMBED, O_SEQ_LEN, O_SAMPLE, O_TEMPERATURE, O_PRIME };
+enum { O_MODEL = APP_OPT_OWN, O_UNITS, O_EMBED, O_SEQ_LEN, O_SAMPLE, O_TEMPERATURE, O_PRIME, O_TOP_P, O_BEAM,
+       O_NO_REPEAT_NGRAM };
 
 static const AppOption OWN_OPTIONS[] = {
     {"model", O_MODEL, true},     {"units", O_UNITS, true},   {"embed", O_EMBED, true},
     {"seq-len", O_SEQ_LEN, true}, {"sample", O_SAMPLE, true}, {"temperature", O_TEMPERATURE, true},
-    {"prime", O_PRIME, true},     {NULL, 0, false}};
+    {"prime", O_PRIME, true},     {"top-p", O_TOP_P, true},   {"beam", O_BEAM, true},
+    {"no-repeat-ngram", O_NO_REPEAT_NGRAM, true},             {NULL, 0, false}};
 
 static bool parse_kind(const char *value, ModelKind *kind) {
     int k = 0;
@@ -104,23 +112,44 @@ static bool parse_own(void *options, int id, const char *flag, const char *value
         if (!app_parse_int(APP, flag, value, 0, 1000000, &v)) return false;
         o->sample = (int)v;
         return true;
-    case O_TEMPERATURE: return app_parse_float(APP, flag, value, 1e-3, 100.0, &o->temperature);
+    case O_TEMPERATURE:
+        o->sampling_set = true;
+        return app_parse_float(APP, flag, value, 1e-3, 100.0, &o->temperature);
     case O_PRIME: o->prime = value; return true;
+    case O_TOP_P:
+        o->sampling_set = true;
+        return app_parse_float(APP, flag, value, 1e-6, 1.0, &o->top_p);
+    case O_BEAM: return app_parse_int(APP, flag, value, 1, 1000, &o->beam);
+    case O_NO_REPEAT_NGRAM: return app_parse_int(APP, flag, value, 1, 1000, &o->no_repeat_ngram);
     default: return false;
     }
+}
+
+/* --beam searches and the sampling options sample: one or the other. */
+static bool check_generation(const Options *o) {
+    if (o->beam && o->sampling_set) {
+        fprintf(stderr, APP ": --beam writes the most likely continuation it finds; --temperature and --top-p "
+                        "are for sampling: give one or the other\n");
+        return false;
+    }
+    if (o->no_repeat_ngram && !o->beam) {
+        fprintf(stderr, APP ": --no-repeat-ngram applies to --beam: give --beam N too\n");
+        return false;
+    }
+    return true;
 }
 
 /* Returns -1 to go on, or the status to exit with (0 after --help or --version). */
 static int parse_options(int argc, char **argv, Options *o) {
     *o = (Options){.common = {.data_file = "sonnets.txt", .epochs = 1, .lr = 1e-3}, .sample = 100,
-                   .temperature = 1.0};
+                   .temperature = 1.0, .top_p = 1.0};
     const AppOptionSpec spec = {.app = APP, .usage = usage, .default_checkpoint = DEFAULT_CHECKPOINT,
                                 .accepts = APP_OPT_ALL, .max_epochs = 1000000, .max_steps = INT64_MAX,
                                 .max_batch_size = 1 << 20, .own = OWN_OPTIONS, .parse_own = parse_own,
                                 .app_options = o};
     int rc = app_parse_options(&spec, &o->common, argc, argv);
     if (rc >= 0) return rc;
-    if (!app_check_resume_or_load(&o->common)) return APP_EXIT_USAGE;
+    if (!app_check_resume_or_load(&o->common) || !check_generation(o)) return APP_EXIT_USAGE;
     /* Before the corpus is read and the model built: what the run writes and loads. */
     if (!app_check_fit_outputs(&o->common, NULL, 0) || !app_check_load(&o->common)) return APP_EXIT_USAGE;
     AppOptions *c = &o->common;

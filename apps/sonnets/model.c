@@ -1,6 +1,7 @@
 /* sonnets' corpus and model: the text read and encoded as symbol ids (27 characters,
  * or words with <unk>), the model sized before anything is allocated, and sampling one
- * symbol at a time with the LSTM state carried between steps. */
+ * symbol at a time with the LSTM state carried between steps, or a beam search that
+ * carries one state per beam. */
 #include "sonnets/sonnets_internal.h"
 
 #include "common/data.h"
@@ -119,7 +120,8 @@ static void write_sample(Model *m, Sampler *s, const int32_t *prime, int64_t n_p
         Tensor *probs = nn_layer_call(head, tape, seq, &ctx);
         memcpy(p, tensor_f32(probs) + probs->size - c->vocab, (size_t)c->vocab * sizeof *p);
         if (c->words) p[0] = 0; /* id 0 is padding, never a word */
-        int32_t next = (int32_t)nn_sample(p, c->vocab, (float)s->o->temperature, 0, &s->rng);
+        int32_t next = (int32_t)nn_sample_with(p, c->vocab, &s->rng, .temperature = (float)s->o->temperature,
+                                               .top_p = (float)s->o->top_p);
         put_symbol(c, next, out);
         tensor_free(h);
         tensor_free(cs);
@@ -137,16 +139,42 @@ static void write_sample(Model *m, Sampler *s, const int32_t *prime, int64_t n_p
     ag_set_grad_enabled(tape, previous);
 }
 
+/* Writes the prime and the best continuation a beam search of width --beam finds: all
+ * beams step as one batch, each carrying its own LSTM state (nn_rnn_stepper). */
+static void write_beam(Model *m, Sampler *s, const int32_t *prime, int64_t n_prime, FILE *out) {
+    const Corpus *c = s->c;
+    for (int64_t i = 0; i < n_prime; i++) put_symbol(c, prime[i], out);
+    fputs(c->words ? "| " : "|", out);
+    NnRnnStepper *stepper = nn_rnn_stepper_new(m);
+    NnBeamResult *r = NULL;
+    if (stepper) {
+        NnBeamModel model = nn_rnn_stepper_model(stepper);
+        const int32_t padding = 0; /* the word model's id 0 is padding, never a word */
+        r = nn_beam_search(&model, prime, n_prime, .width = s->o->beam, .max_tokens = s->o->sample,
+                           .no_repeat_ngram = s->o->no_repeat_ngram, .banned = &padding, .n_banned = c->words ? 1 : 0);
+    }
+    if (r && r->n > 0)
+        for (int64_t i = 0; i < r->hyps[0].length; i++) put_symbol(c, r->hyps[0].tokens[i], out);
+    else
+        fprintf(stderr, APP ": beam search failed: %s\n", tensor_last_error());
+    fputc('\n', out);
+    nn_beam_result_free(r);
+    nn_rnn_stepper_free(stepper);
+}
+
 void sample_now(Model *m, Sampler *s, const char *heading) {
     if (s->o->sample <= 0) return;
     printf("%s: ", heading);
-    if (s->prime) {
-        write_sample(m, s, s->prime, s->n_prime, stdout);
-    } else {
-        int64_t w = s->o->window < s->c->n ? s->o->window : s->c->n;
-        int64_t start = (int64_t)tensor_rng_below(&s->rng, (uint32_t)(s->c->n - w + 1));
-        write_sample(m, s, s->c->ids + start, w, stdout);
+    const int32_t *prime = s->prime;
+    int64_t n_prime = s->n_prime;
+    if (!prime) {
+        n_prime = s->o->window < s->c->n ? s->o->window : s->c->n;
+        prime = s->c->ids + tensor_rng_below(&s->rng, (uint32_t)(s->c->n - n_prime + 1));
     }
+    if (s->o->beam)
+        write_beam(m, s, prime, n_prime, stdout);
+    else
+        write_sample(m, s, prime, n_prime, stdout);
     fflush(stdout);
 }
 

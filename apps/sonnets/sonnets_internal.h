@@ -26,7 +26,9 @@ typedef struct Options {
     ModelKind kind;
     int sample;
     int64_t window, units, embed;
-    double temperature;
+    int64_t beam, no_repeat_ngram; /* beam width (0: sample instead); n-gram size blocked (0: none) */
+    double temperature, top_p;
+    bool sampling_set; /* --temperature or --top-p given */
 } Options;
 
 /* ---- the corpus and the model (model.c) ---- */
@@ -58,7 +60,8 @@ typedef struct Sampler {
 /* Encodes --prime; returns an exit status (0 on success). Unknown words are noted. */
 int encode_prime(const Options *o, Sampler *s);
 /* Prints "<heading>: " and --sample symbols generated after the prime (or a random
- * window of the corpus), unless --sample is 0. */
+ * window of the corpus), unless --sample is 0: sampled (--temperature, --top-p), or the
+ * best continuation of a beam search (--beam, --no-repeat-ngram). */
 void sample_now(Model *m, Sampler *s, const char *heading);
 
 /* ---- training (train.c) ---- */
