@@ -24,6 +24,8 @@ static const AppOption COMMON[APP_OPT_COMMON_END - APP_OPT_DATA] = {
     {"max-steps", APP_OPT_MAX_STEPS, true},
     {"batch-size", APP_OPT_BATCH_SIZE, true},
     {"lr", APP_OPT_LR, true},
+    {"lr-schedule", APP_OPT_LR_SCHEDULE, true},
+    {"reduce-lr-on-plateau", APP_OPT_REDUCE_LR, true},
     {"save", APP_OPT_SAVE, true},
     {"load", APP_OPT_LOAD, true},
     {"resume", APP_OPT_RESUME, true},
@@ -89,6 +91,8 @@ static bool parse_common(const AppOptionSpec *s, AppOptions *o, int id, const ch
     case APP_OPT_MAX_STEPS: return app_parse_int(app, flag, value, 1, s->max_steps, &o->max_steps);
     case APP_OPT_BATCH_SIZE: return app_parse_int(app, flag, value, 1, s->max_batch_size, &o->batch_size);
     case APP_OPT_LR: return app_parse_float(app, flag, value, 1e-9, 10.0, &o->lr);
+    case APP_OPT_LR_SCHEDULE: return app_parse_lr_schedule(app, value, &o->lr_schedule);
+    case APP_OPT_REDUCE_LR: return app_parse_reduce_lr(app, value, &o->reduce_lr);
     case APP_OPT_SAVE: o->save = value; return true;
     case APP_OPT_LOAD: o->load = value; return true;
     case APP_OPT_RESUME: o->resume = value; return true;
@@ -190,6 +194,11 @@ int app_parse_options(const AppOptionSpec *s, AppOptions *o, int argc, char **ar
         bool ok = id >= APP_OPT_OWN ? s->parse_own(s->app_options, id, flag, optarg)
                                     : parse_common(s, o, id, flag, optarg);
         if (!ok) return APP_EXIT_USAGE;
+    }
+    if (o->lr_schedule.set && o->reduce_lr.set) { /* Keras refuses to set a scheduled rate too */
+        fprintf(stderr, "%s: --lr-schedule and --reduce-lr-on-plateau both set the learning rate: give one of "
+                        "them\n", s->app);
+        return APP_EXIT_USAGE;
     }
     for (; optind < argc; optind++) {
         if (!s->operands) {

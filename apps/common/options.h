@@ -5,6 +5,8 @@
 #ifndef APPS_COMMON_OPTIONS_H
 #define APPS_COMMON_OPTIONS_H
 
+#include "common/lr_options.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +22,8 @@ typedef enum AppOptionId {
     APP_OPT_MAX_STEPS,        /* --max-steps N, 1 to max_steps */
     APP_OPT_BATCH_SIZE,       /* --batch-size N, 1 to max_batch_size */
     APP_OPT_LR,               /* --lr X, 1e-9 to 10 */
+    APP_OPT_LR_SCHEDULE,      /* --lr-schedule SPEC (lr_options.h) */
+    APP_OPT_REDUCE_LR,        /* --reduce-lr-on-plateau SPEC (lr_options.h) */
     APP_OPT_SAVE,             /* --save FILE */
     APP_OPT_LOAD,             /* --load FILE */
     APP_OPT_RESUME,           /* --resume FILE */
@@ -56,6 +60,8 @@ typedef struct AppOptions {
     int64_t max_steps, batch_size;
     int64_t checkpoint_every; /* 0: none; in epochs when checkpoint_in_epochs */
     double lr;
+    AppLrSchedule lr_schedule;      /* --lr-schedule */
+    AppReduceLr reduce_lr;          /* --reduce-lr-on-plateau */
     bool checkpoint_in_epochs, check_numerics, summary, quiet, json;
 } AppOptions;
 

@@ -38,6 +38,7 @@ static void usage(FILE *out) {
             "  --max-steps N       stop after N optimizer steps (quick runs; default: no limit)\n"
             "  --batch-size N      windows per step (default 64)\n"
             "  --lr X              Adam learning rate (default 0.001)\n"
+            APP_LR_OPTIONS_HELP
             "  --seed N            seed for initial weights, shuffling and --generate's sampling (default 0)\n"
             "  --threads N         kernel threads (default: all cores)\n"
             "  --save FILE         write the model to FILE (weights, optimizer and training state, so\n"

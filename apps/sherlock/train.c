@@ -153,9 +153,14 @@ int train(Model *m, const Options *o, const Tensor *x, const Tensor *y, int64_t 
     Trainer t = {.o = o, .vx = vx, .vy = vy, .r = r, .curve = curve,
                  .epochs = (int)((total + per_epoch - 1) / per_epoch)};
     curve->block = total / 200 > 1 ? total / 200 : 1;
-    NnCallback callbacks = {.on_epoch_end = on_epoch_end, .on_batch_end = on_batch_end, .user = &t};
+    NnCallback callbacks[2] = {{.on_epoch_end = on_epoch_end, .on_batch_end = on_batch_end, .user = &t}};
+    int n_callbacks = 1;
+    AppReduceLr reduce_lr = c->reduce_lr; /* its state lives through the fit */
+    reduce_lr.val_loss = &r->val_loss;    /* measured by on_epoch_end, which runs first */
+    if (app_fit_lr(&c->lr_schedule, &reduce_lr, c->lr, m, per_epoch, callbacks, &n_callbacks) != 0)
+        return app_fit_failed(c, m, false);
     NnFitOpts fit = {.batch_size = batch, .epochs = c->epochs, .seed = c->seed, .quiet = true,
-                     .max_steps = c->max_steps, .callbacks = &callbacks, .n_callbacks = 1};
+                     .max_steps = c->max_steps, .callbacks = callbacks, .n_callbacks = n_callbacks};
     app_fit_checkpoints(c, per_epoch, &fit);
     Tensor *tx = rows(x, 0, n_train), *ty = rows(y, 0, n_train);
     double started = t.epoch_clock = tensor_seconds();

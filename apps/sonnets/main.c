@@ -35,6 +35,7 @@ static void usage(FILE *out) {
             "  --max-steps N       stop after N optimizer steps (quick runs)\n"
             "  --batch-size N      windows per step (default 128; 100 for the word model)\n"
             "  --lr X              Adam learning rate (default 0.001)\n"
+            APP_LR_OPTIONS_HELP
             "  --seed N            seed for initial weights, shuffling and sampling (default 0)\n"
             "  --threads N         kernel threads (default: all cores)\n"
             "  --save FILE         write the trained model to FILE: weights, optimizer and training state\n"

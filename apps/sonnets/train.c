@@ -101,10 +101,14 @@ NnHistory *train(Model *m, const Options *o, const Data *d, Trainer *t) {
     t->run_epochs = (int)((t->planned + per_epoch - 1) / per_epoch);
     /* A one-epoch run plots per step, with val_loss measured about 25 times. */
     t->val_every = o->common.plot && t->run_epochs == 1 ? (t->planned + 24) / 25 : 0;
-    NnCallback callbacks = {.on_epoch_end = on_epoch_end, .on_batch_end = on_batch_end, .user = t};
+    NnCallback callbacks[2] = {{.on_epoch_end = on_epoch_end, .on_batch_end = on_batch_end, .user = t}};
+    int n_callbacks = 1;
+    AppReduceLr reduce_lr = o->common.reduce_lr; /* its state lives through the fit */
+    if (app_fit_lr(&o->common.lr_schedule, &reduce_lr, o->common.lr, m, per_epoch, callbacks, &n_callbacks) != 0)
+        return NULL;
     NnFitOpts fit = {.batch_size = o->common.batch_size, .epochs = o->common.epochs, .seed = o->common.seed,
                      .val_x = d->vx, .val_y = d->vy, .quiet = true, .max_steps = o->common.max_steps,
-                     .callbacks = &callbacks, .n_callbacks = 1};
+                     .callbacks = callbacks, .n_callbacks = n_callbacks};
     app_fit_checkpoints(&o->common, per_epoch, &fit);
     t->started = t->epoch_clock = tensor_seconds();
     return nn_fit_opts(m, d->x, d->y, &fit);

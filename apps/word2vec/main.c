@@ -185,7 +185,8 @@ static int parse_options(int argc, char **argv, Options *o) {
                    .restrict_vocab = 30000, .plot_words = 200};
     const AppOptionSpec spec = {
         .app = APP, .usage = usage, .default_checkpoint = DEFAULT_CHECKPOINT,
-        .accepts = APP_OPT_ALL & ~(APP_OPT_BIT(APP_OPT_DATA_FILE) | APP_OPT_BIT(APP_OPT_CHECK_NUMERICS)),
+        .accepts = APP_OPT_ALL & ~(APP_OPT_BIT(APP_OPT_DATA_FILE) | APP_OPT_BIT(APP_OPT_CHECK_NUMERICS) |
+                                   APP_OPT_BIT(APP_OPT_LR_SCHEDULE) | APP_OPT_BIT(APP_OPT_REDUCE_LR)),
         .max_epochs = 100000, .max_steps = INT32_MAX, .max_batch_size = INT32_MAX,
         .max_checkpoint_every = 1000000000000LL,
         .checkpoint_every_expected = "N corpus words or Ne passes (N from 1), e.g. 500000 or 1e",
