@@ -43,9 +43,16 @@ int app_fit_failed(const AppOptions *o, const Model *m, bool line_open);
  * (app_report_interrupted); returns 128 + signo. */
 int app_fit_interrupted(const AppOptions *o, const Model *m, int signo, bool line_open);
 
-/* --save with --load writes the loaded weights (a trained run wrote --save as its
- * final checkpoint). Returns 0, or APP_EXIT_FAILURE after
+/* Whether path names a NumPy .npz file (by its extension): --save and --load then
+ * write and read the Keras-named weights alone, which numpy.load opens and
+ * scripts/convert_weights.py turns into PyTorch or Keras weights; any other name is a
+ * lamina checkpoint (weights, optimizer and training state). */
+bool app_is_npz(const char *path);
+/* --load's weights into m, by its kind (app_is_npz). Returns 0 or -1 (tensor_last_error). */
+int app_load_weights(const AppOptions *o, Model *m);
+/* The --save file when fit's last checkpoint is not it: the loaded weights after
+ * --load, or the trained ones as an .npz. Returns 0, or APP_EXIT_FAILURE after
  * "<app>: cannot save <what>: <why>". */
-int app_save_loaded(const AppOptions *o, const Model *m, const char *what);
+int app_save_model(const AppOptions *o, const Model *m, const char *what);
 
 #endif

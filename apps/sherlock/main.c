@@ -42,7 +42,8 @@ static void usage(FILE *out) {
             "  --seed N            seed for initial weights, shuffling and --generate's sampling (default 0)\n"
             "  --threads N         kernel threads (default: all cores)\n"
             "  --save FILE         write the model to FILE (weights, optimizer and training state, so\n"
-            "                      --resume FILE can continue it) and the vocabulary to FILE.vocab\n"
+            "                      --resume FILE can continue it) and the vocabulary to FILE.vocab; a\n"
+            "                      FILE.npz holds the weights alone, Keras-named (docs/interop.md)\n"
             "  --checkpoint-every N  also write that checkpoint every N optimizer steps, or every N epochs\n"
             "                      with a trailing e (500, 1e); to the --save FILE, else the --resume FILE,\n"
             "                      else " DEFAULT_CHECKPOINT "\n"
@@ -52,9 +53,10 @@ static void usage(FILE *out) {
             "                      checkpoints go to --save FILE if given, else back to FILE\n"
             "  --check-numerics    debug mode: check every op's output for NaN and infinities, so a failing\n"
             "                      step names the op where one first appeared (slower)\n"
-            "  --load FILE         skip training: use FILE's weights and FILE.vocab's vocabulary (which also\n"
-            "                      restores --units/--embed; without FILE.vocab the vocabulary is rebuilt\n"
-            "                      from the corpus, which is deterministic)\n"
+            "  --load FILE         skip training: use FILE's weights (a checkpoint or an .npz) and\n"
+            "                      FILE.vocab's vocabulary (which also restores --units/--embed; without\n"
+            "                      FILE.vocab the vocabulary is rebuilt from the corpus, which is\n"
+            "                      deterministic)\n"
             "  --predict PHRASE    print the most likely next words after PHRASE's last 3 known words\n"
             "                      (needs --load FILE)\n"
             "  --top-k K           how many next words --predict prints (default 5)\n"
@@ -221,7 +223,7 @@ static int load_or_train(Run *r) {
     const Options *o = r->o;
     int status;
     if (o->common.load) {
-        if (nn_load_weights(r->m, o->common.load) != 0) {
+        if (app_load_weights(&o->common, r->m) != 0) {
             fprintf(stderr, "%s: cannot load weights: %s\n", APP, tensor_last_error());
             return APP_EXIT_FAILURE;
         }
@@ -287,11 +289,8 @@ static int report(Run *r) {
         printf("val_loss %.4f  top1 %.4f  top5 %.4f  (%lld validation windows, %lld steps)\n",
                r->metrics.val_loss, r->metrics.top1, r->metrics.top5, (long long)r->n_val,
                (long long)r->metrics.steps);
-    if (o->common.save && o->common.load) {
-        if ((status = app_save_loaded(&o->common, r->m, "the model")) != 0 ||
-            (status = save_vocab(o, r->tok, o->common.save)) != 0)
-            return status;
-    }
+    if ((status = app_save_model(&o->common, r->m, "the model")) != 0) return status;
+    if (o->common.save && o->common.load && (status = save_vocab(o, r->tok, o->common.save)) != 0) return status;
     if (o->common.plot) {
         if (o->common.load)
             fprintf(stderr, "%s: --plot draws the training loss; nothing to draw with --load\n", APP);

@@ -39,7 +39,9 @@ static void usage(FILE *out) {
             "  --seed N            seed for initial weights, shuffling and sampling (default 0)\n"
             "  --threads N         kernel threads (default: all cores)\n"
             "  --save FILE         write the trained model to FILE: weights, optimizer and training state\n"
-            "                      (so --resume FILE can continue it; --load FILE reads its weights)\n"
+            "                      (so --resume FILE can continue it; --load FILE reads its weights); a\n"
+            "                      FILE.npz holds the weights alone, Keras-named, for NumPy, PyTorch or\n"
+            "                      Keras (docs/interop.md)\n"
             "  --checkpoint-every N  also write that checkpoint every N optimizer steps, or every N epochs\n"
             "                      with a trailing e (500, 1e); to the --save FILE, else the --resume FILE,\n"
             "                      else " DEFAULT_CHECKPOINT "\n"
@@ -47,7 +49,8 @@ static void usage(FILE *out) {
             "                      and --epochs count from the run's start): it ends with the same weights,\n"
             "                      bit for bit, as an uninterrupted run with the same --threads. Later\n"
             "                      checkpoints go to --save FILE if given, else back to FILE\n"
-            "  --load FILE         skip training and use weights from FILE (same model and corpus)\n"
+            "  --load FILE         skip training and use weights from FILE (same model and corpus): a\n"
+            "                      checkpoint, or an .npz written by --save or scripts/convert_weights.py\n"
             "  --check-numerics    debug mode: check every op's output for NaN and infinities, so a failing\n"
             "                      step names the op where one first appeared (slower)\n"
             "  --summary           print the model table and exit\n"
@@ -206,7 +209,7 @@ static int load_or_train(Run *r) {
     r->loss = r->val_loss = r->tokens_per_s = NAN;
     r->started = tensor_seconds();
     if (o->common.load) {
-        if (nn_load_weights(r->m, o->common.load) != 0) {
+        if (app_load_weights(&o->common, r->m) != 0) {
             fprintf(stderr, APP ": cannot load weights: %s\n", tensor_last_error());
             return APP_EXIT_USAGE;
         }
@@ -252,7 +255,7 @@ static int report(Run *r) {
     if (r->history && o->common.plot) rc = write_plot(o, r->history, &r->trainer.steps);
     printf("val_loss per %s: %.4f\n", o->kind == WORD ? "word" : "character", r->val_loss);
     sample_now(r->m, &r->sampler, "sample");
-    if (app_save_loaded(&o->common, r->m, "weights") != 0) rc = APP_EXIT_FAILURE;
+    if (app_save_model(&o->common, r->m, "weights") != 0) rc = APP_EXIT_FAILURE;
     if (o->common.save && rc != APP_EXIT_FAILURE && !o->common.quiet)
         fprintf(stderr, "weights saved to %s\n", o->common.save);
     if (o->common.json) write_json(r);
