@@ -258,7 +258,11 @@ static int read_optimizer(NnCursor *c, const Model *m, const char *path, Loaded 
 static int read_train_state_v2(NnCursor *c, const char *path, bool want, NnTrainState *state) {
     state->lr = nn__cursor_f64(c);
     size_t lr_offset = c->pos, n_history = (size_t)state->n_history;
-    bool ok = isfinite(state->lr) && state->lr >= 0 && nn__cursor_take(c, NULL, n_history * sizeof(double));
+    /* 0 means "not recorded"; anything else was a float rate and must be one again
+     * (a double such as 1e-300 or 1e39 is no usable float rate). */
+    float lr32 = (float)state->lr;
+    bool lr_ok = state->lr == 0 || (state->lr > 0 && lr32 > 0 && isfinite(lr32));
+    bool ok = lr_ok && nn__cursor_take(c, NULL, n_history * sizeof(double));
     uint32_t n_states = nn__cursor_u32(c);
     if (!ok || c->truncated || n_states > MAX_STATES)
         return tensor_set_error("%s: training state is truncated or invalid (learning rate %g, %u callback states)",

@@ -218,6 +218,14 @@ Test(resume_callbacks, damaged_states_are_refused_before_the_model_changes) {
     double bad = -1;
     memcpy(f + count_at - 16, &bad, 8);
     expect_refused(ckpt, f, n, "learning rate -1", x, y);
+    /* Rates no float holds: fit would hand 0 or inf to the optimizer (found by fuzzing). */
+    double unfit[] = {1e-300, 1e39, NAN};
+    const char *said[] = {"learning rate 1e-300", "learning rate 1e+39", "learning rate nan"};
+    for (int k = 0; k < 3; k++) {
+        memcpy(f, good, n);
+        memcpy(f + count_at - 16, &unfit[k], 8);
+        expect_refused(ckpt, f, n, said[k], x, y);
+    }
     memcpy(f, good, n);
     nn__store_le32(f + count_at, 100000);
     expect_refused(ckpt, f, n, "100000 callback states", x, y);
