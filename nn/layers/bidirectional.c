@@ -4,6 +4,8 @@
  * twin's outputs (in its processing order) are reversed back to the input's time
  * order first. Both RNNs are children: built together, counted, freed with it. Each
  * half gets x itself, so after an Embedding both LSTMs fold the lookup (lstm.c). */
+#include "nn/layers/config.h"
+#include "nn/layers/layer_internal.h"
 #include "nn/layers/rnn_internal.h"
 
 #include <stdio.h>
@@ -53,10 +55,27 @@ static Tensor *bidirectional_call(Layer *self, Tape *tape, Tensor *x, const NnCa
     return ag_concat(tape, 2, (Tensor *[]){yf, yb}, yf->ndim - 1);
 }
 
-static const LayerVTable BIDIRECTIONAL_VT = {
+/* No options of its own (merge_mode is always concat); the children are the two
+ * halves, of which the forward one is all it needs: the twin is made again. */
+static void bidirectional_get_config(const Layer *self, NnConfig *c) { (void)self, (void)c; }
+
+static Layer *bidirectional_from_config(const NnConfig *c, Layer **children, int n_children) {
+    if (c->n || n_children != 2 || children[0]->vt != children[1]->vt) {
+        for (int i = 0; i < n_children; i++) nn_layer_free(children[i]);
+        tensor_set_error("Bidirectional: takes no options and holds two RNNs of one type, got %d options and %d "
+                         "layers", c->n, n_children);
+        return NULL;
+    }
+    nn_layer_free(children[1]);
+    return nn_bidirectional(children[0]);
+}
+
+const LayerVTable nn__bidirectional_vt = {
     .type = "Bidirectional",
     .build = bidirectional_build,
     .call = bidirectional_call,
+    .get_config = bidirectional_get_config,
+    .from_config = bidirectional_from_config,
 };
 
 Layer *nn_bidirectional(Layer *rnn) {
@@ -91,7 +110,7 @@ Layer *nn_bidirectional(Layer *rnn) {
     snprintf(twin->name, sizeof twin->name, "backward_%.54s", base);
 
     Layer *self = tensor_xcalloc(1, sizeof *self);
-    nn_layer_init(self, &BIDIRECTIONAL_VT, "bidirectional");
+    nn_layer_init(self, &nn__bidirectional_vt, "bidirectional");
     self->children = tensor_xmalloc(2 * sizeof *self->children);
     self->children[0] = rnn;
     self->children[1] = twin;

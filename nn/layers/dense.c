@@ -1,6 +1,7 @@
 /* Dense (Keras's fully connected layer): y = activation(x kernel + bias) on the last
  * axis, with kernel (in, units) Glorot-uniform and bias (units) zeros. The smallest
  * complete Layer implementation, and the model for writing your own. */
+#include "nn/layers/config.h"
 #include "nn/layers/layer_internal.h"
 #include "nn/layers/layers.h"
 
@@ -44,10 +45,33 @@ static Tensor *dense_call(Layer *self, Tape *tape, Tensor *x, const NnCallCtx *c
     return nn_activate(tape, y, act);
 }
 
-static const LayerVTable DENSE_VT = {
+static void dense_get_config(const Layer *self, NnConfig *c) {
+    const Dense *d = (const Dense *)self;
+    nn_config_set_int(c, "units", d->units);
+    nn_config_set_str(c, "activation", nn_activation_name(self->activation));
+    nn_config_set_bool(c, "use_bias", d->use_bias);
+}
+
+static Layer *dense_from_config(const NnConfig *c, Layer **children, int n_children) {
+    (void)children, (void)n_children;
+    static const char *const known[] = {"units", "activation", "use_bias", NULL};
+    NnDenseOpts o = {0};
+    const char *act = "linear";
+    bool use_bias = true;
+    if (nn_config_only(c, "Dense", known) || nn_config_int(c, "Dense", "units", &o.units) < 0 ||
+        nn_config_str(c, "Dense", "activation", &act) < 0 || nn_activation_parse(act, "Dense", &o.activation) ||
+        nn_config_bool(c, "Dense", "use_bias", &use_bias) < 0)
+        return NULL;
+    o.no_bias = !use_bias;
+    return nn_dense_new(&o);
+}
+
+const LayerVTable nn__dense_vt = {
     .type = "Dense",
     .build = dense_build,
     .call = dense_call,
+    .get_config = dense_get_config,
+    .from_config = dense_from_config,
 };
 
 
@@ -65,7 +89,7 @@ Layer *nn_dense_new(const NnDenseOpts *opts) {
         return NULL;
     }
     Dense *d = tensor_xcalloc(1, sizeof *d);
-    nn_layer_init(&d->base, &DENSE_VT, "dense");
+    nn_layer_init(&d->base, &nn__dense_vt, "dense");
     if (nn__layer_set_name(&d->base, "Dense", opts->name) != 0) {
         free(d);
         return NULL;

@@ -1,6 +1,7 @@
 /* Dropout (Keras): inverted dropout while training, drawn from the call's Rng
  * (ctx->rng), and the identity at inference. No parameters; the output shape is the
  * input's. */
+#include "nn/layers/config.h"
 #include "nn/layers/layer_internal.h"
 #include "nn/layers/layers.h"
 
@@ -30,10 +31,24 @@ static Tensor *dropout_call(Layer *self, Tape *tape, Tensor *x, const NnCallCtx 
     return ag_dropout(tape, x, d->rate, ctx->training, ctx->rng);
 }
 
-static const LayerVTable DROPOUT_VT = {
+static void dropout_get_config(const Layer *self, NnConfig *c) {
+    nn_config_set_float(c, "rate", ((const Dropout *)self)->rate);
+}
+
+static Layer *dropout_from_config(const NnConfig *c, Layer **children, int n_children) {
+    (void)children, (void)n_children;
+    static const char *const known[] = {"rate", NULL};
+    double rate = 0;
+    if (nn_config_only(c, "Dropout", known) || nn_config_float(c, "Dropout", "rate", &rate) < 0) return NULL;
+    return nn_dropout_new(&(NnDropoutOpts){.rate = (float)rate});
+}
+
+const LayerVTable nn__dropout_vt = {
     .type = "Dropout",
     .build = dropout_build,
     .call = dropout_call,
+    .get_config = dropout_get_config,
+    .from_config = dropout_from_config,
 };
 
 Layer *nn_dropout_new(const NnDropoutOpts *opts) {
@@ -47,7 +62,7 @@ Layer *nn_dropout_new(const NnDropoutOpts *opts) {
         return NULL;
     }
     Dropout *d = tensor_xcalloc(1, sizeof *d);
-    nn_layer_init(&d->base, &DROPOUT_VT, "dropout");
+    nn_layer_init(&d->base, &nn__dropout_vt, "dropout");
     if (nn__layer_set_name(&d->base, "Dropout", opts->name) != 0) {
         free(d);
         return NULL;

@@ -3,6 +3,7 @@
  * backward touches only the rows that were looked up, and whose output names the table
  * and the ids: an LSTM right after this layer reads them there and runs
  * ag_lstm_lookup, folding a small table into its input projection (lstm.c). */
+#include "nn/layers/config.h"
 #include "nn/layers/layer_internal.h"
 #include "nn/layers/layers.h"
 
@@ -44,10 +45,29 @@ static Tensor *embedding_call(Layer *self, Tape *tape, Tensor *x, const NnCallCt
     return ag_gather_rows(tape, self->params[0], x);
 }
 
-static const LayerVTable EMBEDDING_VT = {
+/* Keras's names: input_dim and output_dim. */
+static void embedding_get_config(const Layer *self, NnConfig *c) {
+    const Embedding *e = (const Embedding *)self;
+    nn_config_set_int(c, "input_dim", e->vocab);
+    nn_config_set_int(c, "output_dim", e->dim);
+}
+
+static Layer *embedding_from_config(const NnConfig *c, Layer **children, int n_children) {
+    (void)children, (void)n_children;
+    static const char *const known[] = {"input_dim", "output_dim", NULL};
+    NnEmbeddingOpts o = {0};
+    if (nn_config_only(c, "Embedding", known) || nn_config_int(c, "Embedding", "input_dim", &o.vocab) < 0 ||
+        nn_config_int(c, "Embedding", "output_dim", &o.dim) < 0)
+        return NULL;
+    return nn_embedding_new(&o);
+}
+
+const LayerVTable nn__embedding_vt = {
     .type = "Embedding",
     .build = embedding_build,
     .call = embedding_call,
+    .get_config = embedding_get_config,
+    .from_config = embedding_from_config,
 };
 
 Layer *nn_embedding_new(const NnEmbeddingOpts *opts) {
@@ -65,7 +85,7 @@ Layer *nn_embedding_new(const NnEmbeddingOpts *opts) {
         return NULL;
     }
     Embedding *e = tensor_xcalloc(1, sizeof *e);
-    nn_layer_init(&e->base, &EMBEDDING_VT, "embedding");
+    nn_layer_init(&e->base, &nn__embedding_vt, "embedding");
     if (nn__layer_set_name(&e->base, "Embedding", opts->name) != 0) {
         free(e);
         return NULL;

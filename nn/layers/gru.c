@@ -58,6 +58,12 @@ static const RnnKind GRU_KIND = {
     .run = gru_run,
 };
 
-static const LayerVTable GRU_VT = NN__RNN_VTABLE("GRU");
+static Layer *gru_from_config(const NnConfig *config, Layer **children, int n_children) {
+    (void)children, (void)n_children;
+    NnRnnOpts opts;
+    return nn__rnn_opts_from_config(config, "GRU", &opts) ? NULL : nn_gru_new(&opts);
+}
 
-Layer *nn_gru_new(const NnRnnOpts *opts) { return nn__rnn_new(&GRU_KIND, &GRU_VT, opts); }
+const LayerVTable nn__gru_vt = NN__RNN_VTABLE("GRU", gru_from_config);
+
+Layer *nn_gru_new(const NnRnnOpts *opts) { return nn__rnn_new(&GRU_KIND, &nn__gru_vt, opts); }

@@ -49,6 +49,7 @@ typedef struct NnCallCtx {
 } NnCallCtx;
 
 typedef struct Layer Layer;
+typedef struct NnConfig NnConfig; /* a layer's options as named values (config.h) */
 
 typedef struct LayerVTable {
     const char *type; /* the Keras class name shown by summary, e.g. "LSTM" */
@@ -63,6 +64,14 @@ typedef struct LayerVTable {
     /* Frees what the layer allocated beyond the Layer base (params are freed by
      * nn_layer_free). NULL if nothing. */
     void (*destroy)(Layer *self);
+    /* Keras get_config: writes the options that rebuild this layer (not its name,
+     * children or weights: a model file keeps those). NULL: the layer cannot be
+     * saved as part of a model file (nn_save_weights still works). */
+    void (*get_config)(const Layer *self, NnConfig *config);
+    /* Keras from_config: a new, unbuilt layer of this type from config and its
+     * children, rebuilt first and handed over (freed by it on failure too). NULL
+     * with tensor_last_error() naming the bad value. */
+    Layer *(*from_config)(const NnConfig *config, Layer **children, int n_children);
 } LayerVTable;
 
 struct Layer {

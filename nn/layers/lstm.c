@@ -50,6 +50,12 @@ static const RnnKind LSTM_KIND = {
     .run = lstm_run,
 };
 
-static const LayerVTable LSTM_VT = NN__RNN_VTABLE("LSTM");
+static Layer *lstm_from_config(const NnConfig *config, Layer **children, int n_children) {
+    (void)children, (void)n_children;
+    NnRnnOpts opts;
+    return nn__rnn_opts_from_config(config, "LSTM", &opts) ? NULL : nn_lstm_new(&opts);
+}
 
-Layer *nn_lstm_new(const NnRnnOpts *opts) { return nn__rnn_new(&LSTM_KIND, &LSTM_VT, opts); }
+const LayerVTable nn__lstm_vt = NN__RNN_VTABLE("LSTM", lstm_from_config);
+
+Layer *nn_lstm_new(const NnRnnOpts *opts) { return nn__rnn_new(&LSTM_KIND, &nn__lstm_vt, opts); }

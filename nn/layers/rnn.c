@@ -3,6 +3,7 @@
  * final states, input checks), the stateful carry kept in heap buffers copied out of
  * the step arena, reset_state and nn_layer_is_rnn. Each kind's parameters and
  * recurrence live in lstm.c, gru.c and simple_rnn.c. */
+#include "nn/layers/config.h"
 #include "nn/layers/layer_internal.h"
 #include "nn/layers/rnn_internal.h"
 
@@ -183,3 +184,27 @@ void nn__rnn_reset_state(Layer *self) {
 }
 
 void nn__rnn_destroy(Layer *self) { nn__rnn_reset_state(self); }
+
+void nn__rnn_get_config(const Layer *self, NnConfig *c) {
+    const NnRnnOpts *o = &((const RnnLayer *)self)->opts;
+    nn_config_set_int(c, "units", o->units);
+    nn_config_set_bool(c, "return_sequences", o->return_sequences);
+    nn_config_set_bool(c, "return_state", o->return_state);
+    nn_config_set_bool(c, "stateful", o->stateful);
+    nn_config_set_bool(c, "go_backwards", o->go_backwards);
+    nn_config_set_bool(c, "unfused", o->unfused);
+}
+
+int nn__rnn_opts_from_config(const NnConfig *c, const char *type, NnRnnOpts *o) {
+    static const char *const known[] = {"units", "return_sequences", "return_state", "stateful",
+                                        "go_backwards", "unfused", NULL};
+    *o = (NnRnnOpts){0};
+    if (nn_config_only(c, type, known) || nn_config_int(c, type, "units", &o->units) < 0 ||
+        nn_config_bool(c, type, "return_sequences", &o->return_sequences) < 0 ||
+        nn_config_bool(c, type, "return_state", &o->return_state) < 0 ||
+        nn_config_bool(c, type, "stateful", &o->stateful) < 0 ||
+        nn_config_bool(c, type, "go_backwards", &o->go_backwards) < 0 ||
+        nn_config_bool(c, type, "unfused", &o->unfused) < 0)
+        return -1;
+    return 0;
+}

@@ -46,12 +46,18 @@ int nn__rnn_build(Layer *self, const NnShape *in, NnShape *out, Rng *rng);
 Tensor *nn__rnn_layer_call(Layer *self, Tape *tape, Tensor *x, const NnCallCtx *ctx);
 void nn__rnn_reset_state(Layer *self);
 void nn__rnn_destroy(Layer *self);
+/* The options as Keras names them (units, return_sequences, ...), and back: reads
+ * into *opts, -1 with a message naming the type for an unknown or malformed value. */
+void nn__rnn_get_config(const Layer *self, NnConfig *config);
+int nn__rnn_opts_from_config(const NnConfig *config, const char *type, NnRnnOpts *opts);
 
-/* The vtable of a kind: every RNN shares the functions above. */
-#define NN__RNN_VTABLE(type_)                                                              \
+/* The vtable of a kind: every RNN shares the functions above; from_config_ is the
+ * kind's own (it calls nn__rnn_opts_from_config, then the kind's constructor). */
+#define NN__RNN_VTABLE(type_, from_config_)                                                \
     {                                                                                      \
         .type = (type_), .build = nn__rnn_build, .call = nn__rnn_layer_call,               \
         .reset_state = nn__rnn_reset_state, .destroy = nn__rnn_destroy,                    \
+        .get_config = nn__rnn_get_config, .from_config = (from_config_),                   \
     }
 
 #endif

@@ -46,8 +46,14 @@ static const RnnKind SIMPLE_RNN_KIND = {
     .run = simple_rnn_run,
 };
 
-static const LayerVTable SIMPLE_RNN_VT = NN__RNN_VTABLE("SimpleRNN");
+static Layer *simple_rnn_from_config(const NnConfig *config, Layer **children, int n_children) {
+    (void)children, (void)n_children;
+    NnRnnOpts opts;
+    return nn__rnn_opts_from_config(config, "SimpleRNN", &opts) ? NULL : nn_simple_rnn_new(&opts);
+}
+
+const LayerVTable nn__simple_rnn_vt = NN__RNN_VTABLE("SimpleRNN", simple_rnn_from_config);
 
 Layer *nn_simple_rnn_new(const NnRnnOpts *opts) {
-    return nn__rnn_new(&SIMPLE_RNN_KIND, &SIMPLE_RNN_VT, opts);
+    return nn__rnn_new(&SIMPLE_RNN_KIND, &nn__simple_rnn_vt, opts);
 }

@@ -2,6 +2,8 @@
  * independently, as one call on the batch reshaped to (B*T, ...) and reshaped back.
  * The wrapped layer is this layer's child: built on the per-step shape, counted in
  * the parameters, freed with it. */
+#include "nn/layers/config.h"
+#include "nn/layers/layer_internal.h"
 #include "nn/layers/layers.h"
 
 #include <stdio.h>
@@ -53,10 +55,25 @@ static Tensor *time_distributed_call(Layer *self, Tape *tape, Tensor *x, const N
     return ag_reshape(tape, y, y->ndim + 1, shape);
 }
 
-static const LayerVTable TIME_DISTRIBUTED_VT = {
+/* No options of its own: the wrapped layer is its one child. */
+static void time_distributed_get_config(const Layer *self, NnConfig *c) { (void)self, (void)c; }
+
+static Layer *time_distributed_from_config(const NnConfig *c, Layer **children, int n_children) {
+    if (c->n || n_children != 1) {
+        for (int i = 0; i < n_children; i++) nn_layer_free(children[i]);
+        tensor_set_error("TimeDistributed: takes no options and wraps one layer, got %d options and %d layers",
+                         c->n, n_children);
+        return NULL;
+    }
+    return nn_time_distributed(children[0]);
+}
+
+const LayerVTable nn__time_distributed_vt = {
     .type = "TimeDistributed",
     .build = time_distributed_build,
     .call = time_distributed_call,
+    .get_config = time_distributed_get_config,
+    .from_config = time_distributed_from_config,
 };
 
 Layer *nn_time_distributed(Layer *inner) {
@@ -72,7 +89,7 @@ Layer *nn_time_distributed(Layer *inner) {
         return NULL;
     }
     Layer *self = tensor_xcalloc(1, sizeof *self);
-    nn_layer_init(self, &TIME_DISTRIBUTED_VT, "time_distributed");
+    nn_layer_init(self, &nn__time_distributed_vt, "time_distributed");
     self->children = tensor_xmalloc(sizeof *self->children);
     self->children[0] = inner;
     self->n_children = 1;

@@ -34,7 +34,8 @@ static Tensor *scale_call(Layer *self, Tape *tape, Tensor *x, const NnCallCtx *c
 static void scale_reset(Layer *self) { (*((Scale *)self)->resets)++; }
 static void scale_destroy(Layer *self) { (*((Scale *)self)->destroys)++; }
 
-static const LayerVTable SCALE_VT = {"Scale", scale_build, scale_call, scale_reset, scale_destroy};
+static const LayerVTable SCALE_VT = {
+    .type = "Scale", .build = scale_build, .call = scale_call, .reset_state = scale_reset, .destroy = scale_destroy};
 
 static Layer *scale_new(int *resets, int *destroys) {
     Scale *s = calloc(1, sizeof *s);
