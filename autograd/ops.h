@@ -30,6 +30,10 @@ Tensor *ag_sigmoid(Tape *tape, Tensor *x);                  /* 1 / (1 + e^-x), s
 Tensor *ag_relu(Tape *tape, Tensor *x);                     /* max(x, 0) */
 /* Clamps to [lo, hi]; the gradient flows only where lo < x < hi. */
 Tensor *ag_clip(Tape *tape, Tensor *x, float lo, float hi);
+/* cond ? a : b element-wise: cond float32 (nonzero picks a) broadcasting to a's shape,
+ * a and b the same shape. cond is a constant selector (no gradient); the gradient goes
+ * to a where cond is nonzero and to b elsewhere. */
+Tensor *ag_where(Tape *tape, Tensor *cond, Tensor *a, Tensor *b);
 
 /* ---- softmax family, along one axis (negative counts from the end) ---- */
 Tensor *ag_softmax(Tape *tape, Tensor *x, int axis);     /* e^x / sum(e^x), max-subtracted */
@@ -113,20 +117,41 @@ typedef struct AgLstmResult {
 AgLstmResult ag_lstm(Tape *tape, Tensor *x, Tensor *kernel, Tensor *recurrent, Tensor *bias,
                      Tensor *h0, Tensor *c0, bool go_backwards);
 
+/* ag_lstm under a mask: mask is float32 (B, T) of 0 and 1 in x's time order (1: a real
+ * step, 0: padding), or NULL for none (then exactly ag_lstm). At a masked step the
+ * state is carried unchanged (h_t = h_{t-1}, c_t = c_{t-1}; x_t is not read and gets
+ * no gradient), so seq holds the carried state there and h, c are the state after each
+ * row's last real step in processing order. That is the state Keras's RNN carries;
+ * what Keras outputs at masked steps (zeros, or the previous output) is the layer's
+ * choice, applied to seq by the caller (nn/layers/rnn.c). The mask stays on the fused
+ * path: a masked row skips its cell and copies its state, backward passes the
+ * gradient straight through it. The mask is copied; it need not outlive the call. */
+AgLstmResult ag_lstm_masked(Tape *tape, Tensor *x, Tensor *kernel, Tensor *recurrent,
+                            Tensor *bias, Tensor *h0, Tensor *c0, const Tensor *mask,
+                            bool go_backwards);
+
 /* ag_lstm on an embedding lookup: x must be what ag_gather_rows(tape, table, ids)
  * returned, unchanged since (table (V, D) float32, ids (B, T) int32). When the table has
  * few rows (4V <= B*T) the lookup is folded into the input projection: the (V, 4H)
  * table of projected rows, table kernel + bias, is computed once and row ids[b, t] is
  * read at each step; x's values are never read and the gradient goes to the table
  * directly, so x gets none of its own. The outputs then agree with ag_lstm's within
- * rounding (the bias is added in another order). Otherwise this is ag_lstm on x. */
+ * rounding (the bias is added in another order). Otherwise this is ag_lstm on x.
+ * mask as for ag_lstm_masked (NULL: none). */
 AgLstmResult ag_lstm_lookup(Tape *tape, Tensor *x, Tensor *table, Tensor *ids, Tensor *kernel,
                             Tensor *recurrent, Tensor *bias, Tensor *h0, Tensor *c0,
                             bool go_backwards);
+AgLstmResult ag_lstm_lookup_masked(Tape *tape, Tensor *x, Tensor *table, Tensor *ids,
+                                   Tensor *kernel, Tensor *recurrent, Tensor *bias, Tensor *h0,
+                                   Tensor *c0, const Tensor *mask, bool go_backwards);
 
 /* The same computation composed only of ordinary tape ops (matmul, add, slice,
- * sigmoid, tanh, mul, stack): the reference the fused op is tested against. */
+ * sigmoid, tanh, mul, stack; where under a mask): the reference the fused op is
+ * tested against. */
 AgLstmResult ag_lstm_reference(Tape *tape, Tensor *x, Tensor *kernel, Tensor *recurrent,
                                Tensor *bias, Tensor *h0, Tensor *c0, bool go_backwards);
+AgLstmResult ag_lstm_reference_masked(Tape *tape, Tensor *x, Tensor *kernel, Tensor *recurrent,
+                                      Tensor *bias, Tensor *h0, Tensor *c0, const Tensor *mask,
+                                      bool go_backwards);
 
 #endif

@@ -1,7 +1,8 @@
 /* The fused LSTM's raw kernels, with no tapes and no gradient bookkeeping: the per-row
  * cell passes forward and backward with their vectorised sigmoid and tanh
  * (lstm_cell.c), and the plan for sharing a sequence's time loop among a team of
- * threads (lstm_plan.c). autograd/ops/lstm.c runs them as the ag_lstm op. */
+ * threads (lstm_plan.c), and the masked step that carries a row's state (lstm_carry.c).
+ * autograd/ops/lstm.c runs them as the ag_lstm op. */
 #ifndef TENSOR_LSTM_INTERNAL_H
 #define TENSOR_LSTM_INTERNAL_H
 
@@ -72,6 +73,22 @@ void tensor__lstm_cell_forward(const float *rec, const float *in, const float *a
 void tensor__lstm_cell_backward(const float *a, const float *tc, const float *cprev, float *dh,
                                 const float *gs, const float *gh, float *dc, const float *gc,
                                 float *d, float *gc0, int64_t H, int64_t j0, int64_t j1);
+
+/* ---- the masked step (lstm_carry.c) ----
+ * A row whose step is padding skips its cell. Forward: c gets cprev and h gets hprev
+ * (NULL: zeros; c may be cprev), and when not NULL cs gets c and hn gets h again.
+ * Backward: the gradients reaching h_t (dh, plus gs and gh when not NULL) and c_t (dc,
+ * plus gc) pass on unchanged to h_{t-1} and c_{t-1}: dh and dc keep them, pass gets a
+ * copy of dh to add (tensor__lstm_carry_add) into the carry once the recurrent GEMM has
+ * overwritten it, gc0 (not NULL: the first step) gets dc added, and the step's
+ * pre-activation gradients d (four gate blocks) are zero. */
+void tensor__lstm_carry_forward(const float *hprev, const float *cprev, float *c, float *h,
+                                float *cs, float *hn, int64_t j0, int64_t j1);
+void tensor__lstm_carry_backward(float *dh, const float *gs, const float *gh, float *dc,
+                                 const float *gc, float *d, float *gc0, float *pass, int64_t H,
+                                 int64_t j0, int64_t j1);
+/* dst[j] += pass[j] for j0 <= j < j1. */
+void tensor__lstm_carry_add(float *dst, const float *pass, int64_t j0, int64_t j1);
 
 /* The element-wise functions the cells use (exposed for the tests): y[k] = sigmoid(x[k])
  * and tanh(x[k]) for k < n, with relative error below 4e-7 (tanh: absolute error below

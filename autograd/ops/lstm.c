@@ -6,7 +6,9 @@
  * recurrent matrix and the cells (tensor/lstm_cell.c). Backward through time has the
  * same shape (cells, then the GEMM for dh_{t-1}); the weight and input gradients are
  * one GEMM each over all steps at the end. Results do not depend on the thread count or
- * the split: every element's sums run in an order fixed by the shapes. */
+ * the split: every element's sums run in an order fixed by the shapes. Under a mask a
+ * padded row's step runs the carry of tensor/lstm_carry.c instead of its cell, in the
+ * same loops; with no mask every path is the unmasked one. */
 #include "autograd/ops/lstm_internal.h"
 
 #include "tensor/gemm.h"
@@ -23,46 +25,11 @@ typedef struct LstmSaved {
     float *cs;    /* (B, T, H) by processing index s: c after step s */
     float *tc;    /* (B, T, H) by s: tanh(c) after step s */
     float *hprev; /* (B, T, H) by t: the hidden state that step read (h0 or 0 first) */
+    float *mask;  /* (B, T) by t: a copy of the mask, or NULL for none */
 } LstmSaved;
 
 /* Inputs of the node; a folded lookup adds the table and the ids. */
 enum { IN_X, IN_KERNEL, IN_RECURRENT, IN_BIAS, IN_H0, IN_C0, N_IN, IN_TABLE = N_IN, IN_IDS, N_IN_FOLDED };
-
-static char *shape_of(const Tensor *t, char *buf, size_t len) {
-    return tensor_shape_str(t->ndim, t->shape, buf, len);
-}
-
-void ag__lstm_check(const char *op, const Tensor *x, const Tensor *kernel, const Tensor *recurrent,
-                    const Tensor *bias, const Tensor *h0, const Tensor *c0, int64_t dims[4]) {
-    char s[128];
-    const Tensor *all[] = {x, kernel, recurrent, bias, h0, c0};
-    for (int k = 0; k < N_IN; k++) {
-        TENSOR_CHECK(k >= IN_H0 || all[k], "%s: input %d is NULL (only h0 and c0 may be)", op, k);
-        if (all[k]) ag_expect_f32(op, all[k]);
-    }
-    TENSOR_CHECK(x->ndim == 3, "%s: x must be (B, T, D): got %s", op, shape_of(x, s, sizeof s));
-    int64_t B = x->shape[0], T = x->shape[1], D = x->shape[2];
-    TENSOR_CHECK(T >= 1, "%s: x must have T >= 1 time steps: got %s", op, shape_of(x, s, sizeof s));
-    TENSOR_CHECK(recurrent->ndim == 2 && recurrent->shape[0] >= 1 &&
-                     recurrent->shape[1] == 4 * recurrent->shape[0],
-                 "%s: recurrent must be (H, 4H) with H >= 1: got %s", op,
-                 shape_of(recurrent, s, sizeof s));
-    int64_t H = recurrent->shape[0];
-    TENSOR_CHECK(kernel->ndim == 2 && kernel->shape[0] == D && kernel->shape[1] == 4 * H,
-                 "%s: kernel must be (D, 4H) = (%lld, %lld): got %s", op, (long long)D,
-                 (long long)(4 * H), shape_of(kernel, s, sizeof s));
-    TENSOR_CHECK(bias->ndim == 1 && bias->shape[0] == 4 * H,
-                 "%s: bias must be (4H) = (%lld): got %s", op, (long long)(4 * H),
-                 shape_of(bias, s, sizeof s));
-    const Tensor *states[] = {h0, c0};
-    const char *names[] = {"h0", "c0"};
-    for (int k = 0; k < 2; k++)
-        TENSOR_CHECK(!states[k] || (states[k]->ndim == 2 && states[k]->shape[0] == B &&
-                                    states[k]->shape[1] == H),
-                     "%s: %s must be (B, H) = (%lld, %lld): got %s", op, names[k], (long long)B,
-                     (long long)H, shape_of(states[k], s, sizeof s));
-    dims[0] = B, dims[1] = T, dims[2] = D, dims[3] = H;
-}
 
 /* Processing step s reads x at time t. */
 static inline int64_t step_time(int64_t s, int64_t T, bool back) { return back ? T - 1 - s : s; }
@@ -87,7 +54,13 @@ typedef struct Fwd {
     float *seq, *c;       /* outputs: (B, T, H) in processing order, running c (B, H) */
     float *cs, *tc, *hprev; /* saved for backward, or NULL */
     const TensorPackedB *whole; /* row split: the shared packed recurrent matrix, or NULL */
+    const float *mask;    /* (B, T) by t, 0 at padded steps; NULL for none */
 } Fwd;
+
+/* Whether row b's step at time tt is padding (never without a mask). */
+static inline bool padded(const float *mask, int64_t b, int64_t T, int64_t tt) {
+    return mask && mask[b * T + tt] == 0.0f;
+}
 
 /* Step s on rows [b0, b1) and the gate columns of units [u0, u1) (pb holds those
  * columns): the recurrent GEMM h_{s-1} recurrent, then the cells. With pre (this
@@ -119,6 +92,13 @@ static void forward_step(const Fwd *f, const TensorPackedB *pb, int64_t s, int64
         const float *rec = pre ? (hp ? pre + (b - b0) * G : NULL) : (hp || !f->proj ? z : NULL);
         const float *in = pre && !f->proj ? z : NULL;
         const int64_t r = b * T + s;
+        if (padded(f->mask, b, T, tt)) {
+            tensor__lstm_carry_forward(hp ? hp + b * ldh : NULL, cprev ? cprev + b * H : NULL,
+                                       f->c + b * H, f->seq + r * H, f->cs ? f->cs + r * H : NULL,
+                                       f->hprev && tn >= 0 ? f->hprev + (b * T + tn) * H : NULL,
+                                       u0, u1);
+            continue;
+        }
         tensor__lstm_cell_forward(rec, in, add, z, cprev ? cprev + b * H : NULL, f->c + b * H,
                                   f->seq + r * H, f->cs ? f->cs + r * H : NULL,
                                   f->tc ? f->tc + r * H : NULL,
@@ -174,6 +154,8 @@ typedef struct Bwd {
     const int32_t *ids;          /* folded: (B, T) ids, and dp (V, 4H) += their dz rows */
     float *dp;
     const TensorPackedB *whole;  /* row split: the shared packed recurrent^T, or NULL */
+    const float *mask;           /* (B, T) by t, 0 at padded steps; NULL for none */
+    float *pass;                 /* masked: (B, H) gradient a padded step hands on */
 } Bwd;
 
 /* dp[id] += the dz row of (b, t) over units [u0, u1) of each gate block (id: x_t's id
@@ -200,6 +182,15 @@ static void backward_cells(const Bwd *w, int64_t s, int64_t b0, int64_t b1, int6
     const bool last = s == T - 1;
     for (int64_t b = b0; b < b1; b++) {
         const int64_t r = b * T + s;
+        if (padded(w->mask, b, T, tt)) {
+            tensor__lstm_carry_backward(w->dh + b * H, w->gseq ? w->gseq + r * H : NULL,
+                                        last && w->gh ? w->gh + b * H : NULL, w->dc + b * H,
+                                        last && w->gc ? w->gc + b * H : NULL,
+                                        w->dz + (b * T + tt) * G,
+                                        s == 0 && w->gc0 ? w->gc0 + b * H : NULL,
+                                        w->pass + b * H, H, u0, u1);
+            continue; /* its dz row is zero: nothing to scatter */
+        }
         const float *cprev = s > 0 ? w->cs + (r - 1) * H : w->c0 ? w->c0 + b * H : NULL;
         tensor__lstm_cell_backward(w->gates + (b * T + tt) * G, w->tc + r * H, cprev, w->dh + b * H,
                                    w->gseq ? w->gseq + r * H : NULL,
@@ -210,14 +201,18 @@ static void backward_cells(const Bwd *w, int64_t s, int64_t b0, int64_t b1, int6
     }
 }
 
-/* dh_{s-1} = dz_t recurrent^T for rows [b0, b1) (pb: the columns of recurrent^T
- * computed): into the carry, or (first step) added into dh0. */
+/* dh_{s-1} = dz_t recurrent^T for rows [b0, b1) (pb: the columns [u0, u1) of
+ * recurrent^T computed): into the carry, or (first step) added into dh0. A padded row's
+ * dz is zero, so its product is too; what its step handed on is added after. */
 static void backward_recurrence(const Bwd *w, const TensorPackedB *pb, int64_t s, int64_t b0,
-                                int64_t b1) {
-    const int64_t T = w->T, G = 4 * w->H, tt = step_time(s, T, w->back);
+                                int64_t b1, int64_t u0, int64_t u1) {
+    const int64_t T = w->T, H = w->H, G = 4 * H, tt = step_time(s, T, w->back);
+    float *dst = s > 0 ? w->dh : w->gh0;
     if (b1 > b0)
         tensor_sgemm_packed(b1 - b0, 1.0f, w->dz + tt * G + b0 * T * G, T * G, pb,
-                            s > 0 ? 0.0f : 1.0f, (s > 0 ? w->dh : w->gh0) + b0 * w->H, w->H);
+                            s > 0 ? 0.0f : 1.0f, dst + b0 * H, H);
+    for (int64_t b = b0; b < b1; b++)
+        if (padded(w->mask, b, T, tt)) tensor__lstm_carry_add(dst + b * H, w->pass + b * H, u0, u1);
 }
 
 static void backward_units(void *arg, int t, int nt) {
@@ -238,7 +233,7 @@ static void backward_units(void *arg, int t, int nt) {
         backward_cells(w, s, 0, B, u0, u1, w->dp != NULL);
         if (s == 0 && !w->gh0) break;
         tensor_team_barrier(); /* dz_t complete before any thread multiplies it */
-        if (u1 > u0) backward_recurrence(w, &pb, s, 0, B);
+        if (u1 > u0) backward_recurrence(w, &pb, s, 0, B, u0, u1);
     }
 }
 
@@ -252,7 +247,7 @@ static void backward_rows(void *arg, int t, int nt) {
     for (int64_t s = T - 1; s >= 0; s--) {
         backward_cells(w, s, b0, b1, 0, H, false);
         if (s == 0 && !w->gh0) break;
-        backward_recurrence(w, w->whole, s, b0, b1);
+        backward_recurrence(w, w->whole, s, b0, b1, 0, H);
     }
     if (!w->dp) return;
     /* Two threads' rows may share an id: dp is summed once all dz rows exist, each
@@ -318,13 +313,14 @@ static void lstm_backward(Node *n) {
     Arena *arena = ag_tape_arena(n->tape);
     Bwd w = {.B = B, .T = T, .H = H, .back = back, .gates = sv->gates, .cs = sv->cs, .tc = sv->tc,
              .rv = n->inputs[IN_RECURRENT]->data, .gseq = ag_output_grad(n, 0),
-             .gh = ag_output_grad(n, 1), .gc = ag_output_grad(n, 2)};
+             .gh = ag_output_grad(n, 1), .gc = ag_output_grad(n, 2), .mask = sv->mask};
     w.c0 = n->inputs[IN_C0] ? (const float *)n->inputs[IN_C0]->data : NULL;
     w.gh0 = n->inputs[IN_H0] ? ag_input_grad(n, IN_H0) : NULL;
     w.gc0 = n->inputs[IN_C0] ? ag_input_grad(n, IN_C0) : NULL;
     w.dz = tensor_arena_alloc(arena, (size_t)(BT * G) * sizeof(float));
     w.dh = tensor_arena_alloc(arena, (size_t)(B * H) * sizeof(float));
     w.dc = tensor_arena_alloc(arena, (size_t)(B * H) * sizeof(float));
+    if (w.mask) w.pass = tensor_arena_alloc(arena, (size_t)(B * H) * sizeof(float));
     const Tensor *table = folded ? n->inputs[IN_TABLE] : NULL;
     if (folded) {
         w.ids = n->inputs[IN_IDS]->data;
@@ -420,10 +416,18 @@ static void forward_team(Arena *arena, Fwd *f) {
     f->whole = NULL; /* whole lives in this frame */
 }
 
+/* A copy of the mask in the arena, so backward does not depend on the caller's. */
+static float *mask_copy(Arena *arena, const Tensor *mask) {
+    if (!mask) return NULL;
+    float *m = tensor_arena_alloc(arena, (size_t)mask->size * sizeof(float));
+    memcpy(m, mask->data, (size_t)mask->size * sizeof(float));
+    return m;
+}
+
 /* Both entry points: ins are the node's inputs (IN_*), with the table and the ids when
- * x = table[ids] is folded (n_in == N_IN_FOLDED); dims are B, T, D, H. */
+ * x = table[ids] is folded (n_in == N_IN_FOLDED); dims are B, T, D, H; mask checked. */
 static AgLstmResult lstm_run(Tape *tape, Tensor *const *ins, int n_in, const int64_t dims[4],
-                             bool go_backwards) {
+                             const Tensor *mask, bool go_backwards) {
     const int64_t B = dims[0], T = dims[1], D = dims[2], H = dims[3];
     const bool folded = n_in == N_IN_FOLDED;
     const Tensor *h0 = ins[IN_H0], *c0 = ins[IN_C0];
@@ -438,8 +442,10 @@ static AgLstmResult lstm_run(Tape *tape, Tensor *const *ins, int n_in, const int
     f.h0 = h0 ? (const float *)h0->data : NULL;
     f.c0 = c0 ? (const float *)c0->data : NULL;
     f.z = tensor_arena_alloc(arena, (size_t)(B * T * 4 * H) * sizeof(float));
+    f.mask = mask_copy(arena, mask);
     LstmSaved *sv =
         will_record(tape, ins, n_in) ? alloc_saved(arena, &f, ins[IN_RECURRENT]->requires_grad) : NULL;
+    if (sv) sv->mask = (float *)f.mask;
     input_projection(arena, &f, ins[IN_X], ins[IN_KERNEL], folded ? ins[IN_TABLE] : NULL,
                      folded ? ins[IN_IDS] : NULL);
     forward_team(arena, &f);
@@ -456,19 +462,28 @@ static AgLstmResult lstm_run(Tape *tape, Tensor *const *ins, int n_in, const int
     return res;
 }
 
-AgLstmResult ag_lstm(Tape *tape, Tensor *x, Tensor *kernel, Tensor *recurrent, Tensor *bias,
-                     Tensor *h0, Tensor *c0, bool go_backwards) {
+AgLstmResult ag_lstm_masked(Tape *tape, Tensor *x, Tensor *kernel, Tensor *recurrent,
+                            Tensor *bias, Tensor *h0, Tensor *c0, const Tensor *mask,
+                            bool go_backwards) {
     int64_t dims[4];
     ag__lstm_check("lstm", x, kernel, recurrent, bias, h0, c0, dims);
-    return lstm_run(tape, (Tensor *[]){x, kernel, recurrent, bias, h0, c0}, N_IN, dims, go_backwards);
+    ag__mask_check("lstm", mask, dims[0], dims[1]);
+    return lstm_run(tape, (Tensor *[]){x, kernel, recurrent, bias, h0, c0}, N_IN, dims, mask,
+                    go_backwards);
 }
 
-AgLstmResult ag_lstm_lookup(Tape *tape, Tensor *x, Tensor *table, Tensor *ids, Tensor *kernel,
-                            Tensor *recurrent, Tensor *bias, Tensor *h0, Tensor *c0,
-                            bool go_backwards) {
+AgLstmResult ag_lstm(Tape *tape, Tensor *x, Tensor *kernel, Tensor *recurrent, Tensor *bias,
+                     Tensor *h0, Tensor *c0, bool go_backwards) {
+    return ag_lstm_masked(tape, x, kernel, recurrent, bias, h0, c0, NULL, go_backwards);
+}
+
+AgLstmResult ag_lstm_lookup_masked(Tape *tape, Tensor *x, Tensor *table, Tensor *ids,
+                                   Tensor *kernel, Tensor *recurrent, Tensor *bias, Tensor *h0,
+                                   Tensor *c0, const Tensor *mask, bool go_backwards) {
     const char *op = "lstm_lookup";
     int64_t dims[4];
     ag__lstm_check(op, x, kernel, recurrent, bias, h0, c0, dims);
+    ag__mask_check(op, mask, dims[0], dims[1]);
     const int64_t B = dims[0], T = dims[1], D = dims[2];
     char s[128];
     TENSOR_CHECK(table && ids, "%s: table and ids must not be NULL", op);
@@ -476,19 +491,27 @@ AgLstmResult ag_lstm_lookup(Tape *tape, Tensor *x, Tensor *table, Tensor *ids, T
     ag_expect_i32(op, ids);
     TENSOR_CHECK(table->ndim == 2 && table->shape[1] == D,
                  "%s: table must be (V, D) with D = %lld: got %s", op, (long long)D,
-                 shape_of(table, s, sizeof s));
+                 tensor_shape_str(table->ndim, table->shape, s, sizeof s));
     TENSOR_CHECK(ids->ndim == 2 && ids->shape[0] == B && ids->shape[1] == T,
                  "%s: ids must be (B, T) = (%lld, %lld): got %s", op, (long long)B, (long long)T,
-                 shape_of(ids, s, sizeof s));
+                 tensor_shape_str(ids->ndim, ids->shape, s, sizeof s));
     /* Folded when projecting the table is at most a quarter of the work of projecting
      * x; otherwise x is read, as ag_lstm reads it. */
     const int64_t V = table->shape[0];
     if (4 * V > B * T)
-        return lstm_run(tape, (Tensor *[]){x, kernel, recurrent, bias, h0, c0}, N_IN, dims, go_backwards);
+        return lstm_run(tape, (Tensor *[]){x, kernel, recurrent, bias, h0, c0}, N_IN, dims, mask,
+                        go_backwards);
     const int32_t *iv = ids->data;
     for (int64_t r = 0; r < B * T; r++)
         TENSOR_CHECK(iv[r] >= 0 && iv[r] < V, "%s: id %d at flat index %lld is outside [0, %lld)", op,
                      (int)iv[r], (long long)r, (long long)V);
     Tensor *ins[N_IN_FOLDED] = {x, kernel, recurrent, bias, h0, c0, table, ids};
-    return lstm_run(tape, ins, N_IN_FOLDED, dims, go_backwards);
+    return lstm_run(tape, ins, N_IN_FOLDED, dims, mask, go_backwards);
+}
+
+AgLstmResult ag_lstm_lookup(Tape *tape, Tensor *x, Tensor *table, Tensor *ids, Tensor *kernel,
+                            Tensor *recurrent, Tensor *bias, Tensor *h0, Tensor *c0,
+                            bool go_backwards) {
+    return ag_lstm_lookup_masked(tape, x, table, ids, kernel, recurrent, bias, h0, c0, NULL,
+                                 go_backwards);
 }

@@ -1,5 +1,5 @@
-/* Internal to the LSTM ops and their callers in the library: the shape checks the
- * fused op (lstm.c) and the composed reference (lstm_reference.c) share, and the
+/* Internal to the LSTM ops and their callers in the library: the shape and mask checks
+ * the fused op (lstm.c) and the composed reference (lstm_reference.c) share, and the
  * gather_rows op (gather_rows.c), whose outputs name the table and ids they came from,
  * so a caller can tell that an LSTM's input is a lookup and call ag_lstm_lookup. Not
  * part of the public API. The LSTM's raw kernels are in tensor/lstm_internal.h. */
@@ -18,5 +18,9 @@ extern const OpDef ag__gather_rows_op;
  * messages. */
 void ag__lstm_check(const char *op, const Tensor *x, const Tensor *kernel, const Tensor *recurrent,
                     const Tensor *bias, const Tensor *h0, const Tensor *c0, int64_t dims[4]);
+
+/* Stops (op names it) unless mask is NULL or a float32 (B, T) of 0 and 1: the mask of
+ * the masked LSTM ops and of the RNN layers (lstm_check.c). */
+void ag__mask_check(const char *op, const Tensor *mask, int64_t B, int64_t T);
 
 #endif
