@@ -14,6 +14,7 @@
 #include <lamina/nn/io/vectors_io.h>
 #include <lamina/nn/layers/layer.h>
 #include <lamina/nn/layers/layers.h>
+#include <lamina/nn/layers/config.h>
 #include <lamina/nn/model/beam.h>
 #include <lamina/nn/model/metrics.h>
 #include <lamina/nn/model/callbacks.h>
