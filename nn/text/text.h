@@ -1,6 +1,7 @@
 /* Text utilities for the apps and for users: reading a corpus, the 27-symbol
  * character scheme of the sonnets notebook, a general character vocabulary, a word
- * tokenizer that behaves like Keras's Tokenizer, and sliding-window datasets. */
+ * tokenizer that behaves like Keras's Tokenizer, sliding-window datasets, and padding
+ * id lists to one length (Keras's pad_sequences). */
 #ifndef NN_TEXT_H
 #define NN_TEXT_H
 
@@ -100,5 +101,25 @@ int nn_windows_next(const int32_t *ids, int64_t n, int64_t window, int64_t strid
 /* Many-to-many: x[i] = ids[s .. s+window), y[i] = ids[s+1 .. s+window+1). */
 int nn_windows_shifted(const int32_t *ids, int64_t n, int64_t window, int64_t stride, Tensor **x,
                        Tensor **y);
+
+/* ---- padding id lists to one length (Keras pad_sequences) ---- */
+typedef enum { NN_PAD_PRE = 0, NN_PAD_POST } NnPadSide;
+typedef struct NnPadOpts {
+    int64_t maxlen;        /* length of every row; 0: the longest sequence's */
+    NnPadSide padding;     /* where the padding goes: before (Keras's default) or after */
+    NnPadSide truncating;  /* which end a longer sequence loses: its front (default) or back */
+    int32_t value;         /* the padding id (default 0, which Embedding(mask_zero) masks) */
+} NnPadOpts;
+/* n id lists seqs[i] of lens[i] ids -> an int32 (n, maxlen) heap tensor (free with
+ * tensor_free), as keras.utils.pad_sequences:
+ *   nn_pad_sequences(3, seqs, lens) on [1], [2, 3], [4, 5, 6] gives
+ *   [[0, 0, 1], [0, 2, 3], [4, 5, 6]]; .padding = NN_PAD_POST gives
+ *   [[1, 0, 0], [2, 3, 0], [4, 5, 6]]; .maxlen = 2 gives [[0, 1], [2, 3], [5, 6]].
+ * opts may be NULL (Keras's defaults). NULL with tensor_last_error() set for a negative
+ * count, length or maxlen, a NULL list with a positive length, or an unknown side. */
+Tensor *nn_pad_sequences_opts(int64_t n, const int32_t *const *seqs, const int64_t *lens,
+                              const NnPadOpts *opts);
+#define nn_pad_sequences(n, seqs, lens, ...) \
+    nn_pad_sequences_opts((n), (seqs), (lens), &(NnPadOpts){__VA_ARGS__})
 
 #endif
