@@ -3,7 +3,13 @@
  * backwards; their outputs are joined on the last axis. With return_sequences the
  * twin's outputs (in its processing order) are reversed back to the input's time
  * order first. Both RNNs are children: built together, counted, freed with it. Each
- * half gets x itself, so after an Embedding both LSTMs fold the lookup (lstm.c). */
+ * half gets x itself, so after an Embedding both LSTMs fold the lookup (lstm.c).
+ * Under a mask both halves get it and, returning sequences, output zeros at padded
+ * steps (Keras's Bidirectional sets zero_output_for_mask on them). The backward half
+ * reads from T-1 down, so with post-padding it carries its zero state through the
+ * padding and starts at each sequence's last real step; reversing its whole sequence
+ * then puts every state at its own step: no per-row reversal by lengths is needed, as
+ * PyTorch's packed sequences need one. */
 #include "nn/layers/config.h"
 #include "nn/layers/layer_internal.h"
 #include "nn/layers/rnn_internal.h"
@@ -55,6 +61,11 @@ static Tensor *bidirectional_call(Layer *self, Tape *tape, Tensor *x, const NnCa
     return ag_concat(tape, 2, (Tensor *[]){yf, yb}, yf->ndim - 1);
 }
 
+/* The halves' mask: the input's with return_sequences, else none. */
+static const Tensor *bidirectional_compute_mask(Layer *self, Tape *tape, Tensor *x, const Tensor *mask) {
+    return nn_layer_compute_mask(self->children[0], tape, x, mask);
+}
+
 /* No options of its own (merge_mode is always concat); the children are the two
  * halves, of which the forward one is all it needs: the twin is made again. */
 static void bidirectional_get_config(const Layer *self, NnConfig *c) { (void)self, (void)c; }
@@ -76,6 +87,7 @@ const LayerVTable nn__bidirectional_vt = {
     .call = bidirectional_call,
     .get_config = bidirectional_get_config,
     .from_config = bidirectional_from_config,
+    .compute_mask = bidirectional_compute_mask,
 };
 
 Layer *nn_bidirectional(Layer *rnn) {
@@ -97,6 +109,7 @@ Layer *nn_bidirectional(Layer *rnn) {
         return NULL;
     }
     RnnLayer *r = (RnnLayer *)rnn;
+    r->opts.zero_output_for_mask = r->opts.return_sequences; /* as Keras forces it */
     NnRnnOpts twin_opts = r->opts;
     twin_opts.go_backwards = !twin_opts.go_backwards;
     Layer *twin = nn__rnn_new(r->kind, rnn->vt, &twin_opts);

@@ -123,7 +123,8 @@ static int n_user_types;
 static const LayerVTable *const *builtin_types(void) {
     static const LayerVTable *const types[] = {&nn__dense_vt,          &nn__embedding_vt, &nn__dropout_vt,
                                                &nn__lstm_vt,           &nn__gru_vt,       &nn__simple_rnn_vt,
-                                               &nn__time_distributed_vt, &nn__bidirectional_vt, NULL};
+                                               &nn__time_distributed_vt, &nn__bidirectional_vt,
+                                               &nn__masking_vt,        NULL};
     return types;
 }
 

@@ -72,6 +72,7 @@ const LayerVTable nn__dense_vt = {
     .call = dense_call,
     .get_config = dense_get_config,
     .from_config = dense_from_config,
+    .compute_mask = nn_mask_keep,
 };
 
 

@@ -49,6 +49,7 @@ const LayerVTable nn__dropout_vt = {
     .call = dropout_call,
     .get_config = dropout_get_config,
     .from_config = dropout_from_config,
+    .compute_mask = nn_mask_keep,
 };
 
 Layer *nn_dropout_new(const NnDropoutOpts *opts) {

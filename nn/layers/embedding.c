@@ -2,7 +2,8 @@
  * (B, ..., dim). The table starts U(-0.05, 0.05); the lookup is ag_gather_rows, whose
  * backward touches only the rows that were looked up, and whose output names the table
  * and the ids: an LSTM right after this layer reads them there and runs
- * ag_lstm_lookup, folding a small table into its input projection (lstm.c). */
+ * ag_lstm_lookup, folding a small table into its input projection (lstm.c). With
+ * mask_zero, id 0 is padding: the output's mask is ids != 0 (Keras's compute_mask). */
 #include "nn/layers/config.h"
 #include "nn/layers/layer_internal.h"
 #include "nn/layers/layers.h"
@@ -13,6 +14,7 @@
 typedef struct Embedding {
     Layer base; /* first member */
     int64_t vocab, dim;
+    bool mask_zero;
 } Embedding;
 
 
@@ -26,6 +28,9 @@ static int embedding_build(Layer *self, const NnShape *in, NnShape *out, Rng *rn
     if (in->ndim + 2 > TENSOR_MAX_DIMS)
         return tensor_set_error("Embedding \"%s\": input %s has too many dims (at most %d)",
                                 self->name, nn_shape_str(in, s, sizeof s), TENSOR_MAX_DIMS - 2);
+    if (e->mask_zero && in->ndim != 1)
+        return tensor_set_error("Embedding \"%s\": mask_zero needs (batch, time) ids, got %s", self->name,
+                                nn_shape_str(in, s, sizeof s));
     nn_layer_param(self, "embeddings", 2, (int64_t[]){e->vocab, e->dim}, NN_INIT_UNIFORM_005, rng);
     *out = *in;
     out->dtype = TENSOR_F32;
@@ -45,19 +50,33 @@ static Tensor *embedding_call(Layer *self, Tape *tape, Tensor *x, const NnCallCt
     return ag_gather_rows(tape, self->params[0], x);
 }
 
-/* Keras's names: input_dim and output_dim. */
+/* ids (B, T) -> 1 where the id is not 0. */
+static const Tensor *embedding_compute_mask(Layer *self, Tape *tape, Tensor *x, const Tensor *mask) {
+    (void)mask; /* Keras's Embedding makes its own, whatever came before */
+    if (!((Embedding *)self)->mask_zero) return NULL;
+    Tensor *m = tensor_zeros(ag_tape_arena(tape), 2, x->shape);
+    const int32_t *ids = x->data;
+    float *mv = m->data;
+    for (int64_t i = 0; i < x->size; i++) mv[i] = ids[i] != 0 ? 1.0f : 0.0f;
+    return m;
+}
+
+/* Keras's names: input_dim, output_dim, mask_zero (written only when set, so the
+ * configs of unmasked models are what they were). */
 static void embedding_get_config(const Layer *self, NnConfig *c) {
     const Embedding *e = (const Embedding *)self;
     nn_config_set_int(c, "input_dim", e->vocab);
     nn_config_set_int(c, "output_dim", e->dim);
+    if (e->mask_zero) nn_config_set_bool(c, "mask_zero", true);
 }
 
 static Layer *embedding_from_config(const NnConfig *c, Layer **children, int n_children) {
     (void)children, (void)n_children;
-    static const char *const known[] = {"input_dim", "output_dim", NULL};
+    static const char *const known[] = {"input_dim", "output_dim", "mask_zero", NULL};
     NnEmbeddingOpts o = {0};
     if (nn_config_only(c, "Embedding", known) || nn_config_int(c, "Embedding", "input_dim", &o.vocab) < 0 ||
-        nn_config_int(c, "Embedding", "output_dim", &o.dim) < 0)
+        nn_config_int(c, "Embedding", "output_dim", &o.dim) < 0 ||
+        nn_config_bool(c, "Embedding", "mask_zero", &o.mask_zero) < 0)
         return NULL;
     return nn_embedding_new(&o);
 }
@@ -68,6 +87,7 @@ const LayerVTable nn__embedding_vt = {
     .call = embedding_call,
     .get_config = embedding_get_config,
     .from_config = embedding_from_config,
+    .compute_mask = embedding_compute_mask,
 };
 
 Layer *nn_embedding_new(const NnEmbeddingOpts *opts) {
@@ -92,5 +112,6 @@ Layer *nn_embedding_new(const NnEmbeddingOpts *opts) {
     }
     e->vocab = opts->vocab;
     e->dim = opts->dim;
+    e->mask_zero = opts->mask_zero;
     return &e->base;
 }

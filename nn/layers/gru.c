@@ -16,7 +16,8 @@ static int gru_build_params(RnnLayer *r, int64_t D, Rng *rng) {
     return 0;
 }
 
-static RnnRun gru_run(RnnLayer *r, Tape *tape, Tensor *x, Tensor *h0, Tensor *c0, bool want_seq) {
+static RnnRun gru_run(RnnLayer *r, Tape *tape, Tensor *x, Tensor *h0, Tensor *c0, const Tensor *mask,
+                      bool want_seq) {
     (void)c0;
     Tensor **p = r->base.params; /* through params: a model may have moved their storage */
     const int64_t B = x->shape[0], T = x->shape[1], H = r->opts.units;
@@ -38,8 +39,9 @@ static RnnRun gru_run(RnnLayer *r, Tape *tape, Tensor *x, Tensor *h0, Tensor *c0
         Tensor *rg = ag_sigmoid(tape, ag_add(tape, xg[1], hg[1]));
         /* reset_after: r gates the recurrent projection including its bias. */
         Tensor *hh = ag_tanh(tape, ag_add(tape, xg[2], ag_mul(tape, rg, hg[2])));
-        /* z * h + (1 - z) * hh, written as hh + z * (h - hh). */
-        h = ag_add(tape, hh, ag_mul(tape, z, ag_sub(tape, h, hh)));
+        /* z * h + (1 - z) * hh, written as hh + z * (h - hh); padded rows keep h. */
+        Tensor *h_new = ag_add(tape, hh, ag_mul(tape, z, ag_sub(tape, h, hh)));
+        h = nn__rnn_keep_state(tape, mask, t, h_new, h);
         if (hs) hs[s] = h;
     }
     RnnRun run = {.h = h};

@@ -46,6 +46,10 @@ typedef struct NnCallCtx {
     bool training; /* dropout active (stateful RNNs carry state in either mode) */
     bool logits;   /* the caller wants pre-softmax outputs (fused cross-entropy) */
     Rng *rng;      /* for dropout; may be NULL when not training */
+    /* Keras's mask of x's time steps: float32 (B, T), 1 at a real step and 0 at
+     * padding, or NULL for none. The RNNs honour it (see layers.h); a Sequential
+     * model sets it from the layer before (LayerVTable.compute_mask). */
+    const Tensor *mask;
 } NnCallCtx;
 
 typedef struct Layer Layer;
@@ -72,6 +76,12 @@ typedef struct LayerVTable {
      * children, rebuilt first and handed over (freed by it on failure too). NULL
      * with tensor_last_error() naming the bad value. */
     Layer *(*from_config)(const NnConfig *config, Layer **children, int n_children);
+    /* Keras compute_mask: the (B, T) mask of this layer's output, given its input x and
+     * x's mask (NULL: none), in the tape's arena or mask itself; NULL for none.
+     * Embedding(mask_zero) and Masking make one, RNNs with return_sequences, Dense,
+     * Dropout, TimeDistributed and Bidirectional pass theirs on (nn_mask_keep). A NULL
+     * hook means the output has no mask. */
+    const Tensor *(*compute_mask)(Layer *self, Tape *tape, Tensor *x, const Tensor *mask);
 } LayerVTable;
 
 struct Layer {
@@ -106,6 +116,16 @@ int nn_layer_build(Layer *layer, NnShape in, Rng *rng);
  * Stops with a message naming the layer if x's per-sample shape differs from the one
  * it was built for (unknown dims accept any size). */
 Tensor *nn_layer_call(Layer *layer, Tape *tape, Tensor *x, const NnCallCtx *ctx);
+
+/* The mask of layer's output for input x with mask `mask` (see compute_mask): NULL
+ * when the layer has no hook. The output mask of a Sequential stack is this, layer by
+ * layer; losses and accuracy then count only the real steps. */
+const Tensor *nn_layer_compute_mask(Layer *layer, Tape *tape, Tensor *x, const Tensor *mask);
+
+/* A compute_mask hook that hands the input mask on unchanged (a layer that keeps the
+ * time axis and treats steps alike). Drops it when x has no time axis: rank < 3
+ * ((B, T, ...)). */
+const Tensor *nn_mask_keep(Layer *self, Tape *tape, Tensor *x, const Tensor *mask);
 
 /* Number of scalar parameters (recursively through children). */
 int64_t nn_layer_param_count(const Layer *layer);

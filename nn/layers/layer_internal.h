@@ -11,7 +11,7 @@ int nn__layer_set_name(Layer *layer, const char *type, const char *name);
 
 /* The built-in layers' vtables, which the registry of layer types (config.c) lists. */
 extern const LayerVTable nn__dense_vt, nn__embedding_vt, nn__dropout_vt, nn__lstm_vt, nn__gru_vt,
-    nn__simple_rnn_vt, nn__time_distributed_vt, nn__bidirectional_vt;
+    nn__simple_rnn_vt, nn__time_distributed_vt, nn__bidirectional_vt, nn__masking_vt;
 
 /* ---- initialisers (init.c) ---- */
 

@@ -21,12 +21,14 @@ Layer *nn_dense_new(const NnDenseOpts *opts);
 #define nn_dense(...) nn_dense_new(&(NnDenseOpts){__VA_ARGS__})
 
 typedef struct NnEmbeddingOpts {
-    int64_t vocab; /* input_dim: ids are 0..vocab-1, required */
-    int64_t dim;   /* output_dim, required */
+    int64_t vocab;  /* input_dim: ids are 0..vocab-1, required */
+    int64_t dim;    /* output_dim, required */
+    bool mask_zero; /* id 0 is padding: the output carries the mask ids != 0 */
     const char *name;
 } NnEmbeddingOpts;
 /* int32 ids (B, ...) -> (B, ..., dim); table (vocab, dim) U(-0.05, 0.05). Ids are
- * checked against vocab. */
+ * checked against vocab. With mask_zero (ids must then be (B, T)) the output's mask is
+ * 1 where the id is not 0, as Keras's: id 0 still has a row, so vocab counts it. */
 Layer *nn_embedding_new(const NnEmbeddingOpts *opts);
 #define nn_embedding(...) nn_embedding_new(&(NnEmbeddingOpts){__VA_ARGS__})
 
@@ -37,8 +39,18 @@ typedef struct NnRnnOpts {
     bool stateful;          /* carry the final state into the next batch (same batch size) */
     bool go_backwards;      /* read the sequence from the end */
     bool unfused;           /* LSTM only: use the composed reference instead of the fused op */
+    bool zero_output_for_mask; /* under a mask, output zeros at padded steps (see below) */
     const char *name;
 } NnRnnOpts;
+/* Under a mask (NnCallCtx.mask, from an Embedding(mask_zero) or a Masking before it)
+ * the RNNs follow Keras: at a padded step the state is carried unchanged (h and c),
+ * and the output there is zeros with zero_output_for_mask, else (Keras's default) the
+ * previous step's output, zeros before the first real step. Without return_sequences
+ * the output is the last step's output under that rule: by default the state at each
+ * sequence's last real step (post- or pre-padding alike). The final states nn_rnn_call
+ * hands back are the carried state, and x at padded steps gets no gradient.
+ * With return_sequences the mask passes on to the next layer. The fused LSTM keeps its
+ * fast path under a mask. */
 /* LSTM (Keras layout: kernel (D, 4H) Glorot, recurrent_kernel (H, 4H) orthogonal,
  * bias 4H zeros with forget gate 1; gates i, f, c, o). */
 Layer *nn_lstm_new(const NnRnnOpts *opts);
@@ -63,8 +75,9 @@ typedef struct NnRnnState {
  * layer's output: (B, T, units) with return_sequences, else (B, units). Stepping one
  * token at a time with T = 1 and the previous final state costs O(1) per token.
  * Outputs and final states live in the tape's arena (copy a state out with
- * tensor_copy to keep it past ag_tape_reset). Stops with a message if rnn is not a
- * built RNN or x does not fit it. */
+ * tensor_copy to keep it past ag_tape_reset). ctx may be NULL; ctx->mask, when set, is
+ * x's (B, T) mask, honoured as described above (how a custom model passes a mask).
+ * Stops with a message if rnn is not a built RNN or x (or the mask) does not fit it. */
 Tensor *nn_rnn_call(Layer *rnn, Tape *tape, Tensor *x, const NnRnnState *initial, NnRnnState *final,
                     const NnCallCtx *ctx);
 
@@ -76,6 +89,16 @@ typedef struct NnDropoutOpts {
 Layer *nn_dropout_new(const NnDropoutOpts *opts);
 #define nn_dropout(...) nn_dropout_new(&(NnDropoutOpts){__VA_ARGS__})
 
+typedef struct NnMaskingOpts {
+    float mask_value; /* the value of every feature of a padded step (default 0; not NaN) */
+    const char *name;
+} NnMaskingOpts;
+/* Keras's Masking: float32 (B, T, D) in, the same out with padded steps (every feature
+ * equal to mask_value) set to 0, and the mask 1 at the other steps for the layers
+ * after it. */
+Layer *nn_masking_new(const NnMaskingOpts *opts);
+#define nn_masking(...) nn_masking_new(&(NnMaskingOpts){__VA_ARGS__})
+
 /* Applies `inner` to every time step of (B, T, ...) independently (one call on the
  * (B*T, ...) reshaped batch). Takes ownership of inner. NULL inner (a constructor that
  * failed) gives NULL with tensor_last_error() keeping that constructor's reason. */
@@ -86,6 +109,13 @@ Layer *nn_time_distributed(Layer *inner);
  * the backward outputs are re-aligned to the input's time order. Takes ownership.
  * NULL with tensor_last_error() set if rnn is NULL or not an LSTM, GRU or SimpleRNN. */
 Layer *nn_bidirectional(Layer *rnn);
+
+/* The real steps of a (B, T, ...) batch as rows (N, ...), N the count of ones in the
+ * float32 (B, T) mask, in (b, t) order: float32 x through a differentiable gather,
+ * int32 x (targets) copied. A loss on these rows is the mean over real steps only,
+ * as Keras's losses under a mask; the Sequential loss and accuracy use it. In the
+ * tape's arena. Stops with a message unless mask is (B, T) of 0 and 1. */
+Tensor *nn_mask_rows(Tape *tape, Tensor *x, const Tensor *mask);
 
 /* Whether a layer is one of the RNNs above (usable with nn_rnn_call). */
 bool nn_layer_is_rnn(const Layer *layer);

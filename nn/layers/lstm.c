@@ -28,17 +28,18 @@ static bool lookup_source(const Tensor *x, Tensor **table, Tensor **ids) {
     return true;
 }
 
-static RnnRun lstm_run(RnnLayer *r, Tape *tape, Tensor *x, Tensor *h0, Tensor *c0, bool want_seq) {
+static RnnRun lstm_run(RnnLayer *r, Tape *tape, Tensor *x, Tensor *h0, Tensor *c0, const Tensor *mask,
+                       bool want_seq) {
     (void)want_seq; /* both ops produce the sequence anyway */
     /* Read the parameters through params: a model may have moved their storage. */
     Tensor **p = r->base.params;
     const bool back = r->opts.go_backwards;
     Tensor *table, *ids;
     AgLstmResult res;
-    if (r->opts.unfused) res = ag_lstm_reference(tape, x, p[0], p[1], p[2], h0, c0, back);
+    if (r->opts.unfused) res = ag_lstm_reference_masked(tape, x, p[0], p[1], p[2], h0, c0, mask, back);
     else if (lookup_source(x, &table, &ids))
-        res = ag_lstm_lookup(tape, x, table, ids, p[0], p[1], p[2], h0, c0, back);
-    else res = ag_lstm(tape, x, p[0], p[1], p[2], h0, c0, back);
+        res = ag_lstm_lookup_masked(tape, x, table, ids, p[0], p[1], p[2], h0, c0, mask, back);
+    else res = ag_lstm_masked(tape, x, p[0], p[1], p[2], h0, c0, mask, back);
     return (RnnRun){.seq = res.seq, .h = res.h, .c = res.c};
 }
 

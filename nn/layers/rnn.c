@@ -3,6 +3,7 @@
  * final states, input checks), the stateful carry kept in heap buffers copied out of
  * the step arena, reset_state and nn_layer_is_rnn. Each kind's parameters and
  * recurrence live in lstm.c, gru.c and simple_rnn.c. */
+#include "autograd/ops/lstm_internal.h"
 #include "nn/layers/config.h"
 #include "nn/layers/layer_internal.h"
 #include "nn/layers/rnn_internal.h"
@@ -126,8 +127,13 @@ static void keep_state(RnnLayer *r, const RnnRun *run, int64_t B) {
 
 /* The common path of nn_rnn_call and the layer's call; x is already checked. */
 static Tensor *rnn_run(RnnLayer *r, Tape *tape, Tensor *x, const NnRnnState *initial,
-                       NnRnnState *final) {
+                       NnRnnState *final, const Tensor *mask) {
     const int64_t B = x->shape[0], H = r->opts.units;
+    if (mask) {
+        char what[96];
+        snprintf(what, sizeof what, "%s \"%s\"", r->kind->type, r->base.name);
+        ag__mask_check(what, mask, B, x->shape[1]);
+    }
     Tensor *h0 = initial ? initial->h : NULL, *c0 = initial ? initial->c : NULL;
     TENSOR_CHECK(!c0 || r->kind->has_cell,
                  "%s \"%s\": has no cell state, so the initial c must be NULL", r->kind->type,
@@ -143,25 +149,24 @@ static Tensor *rnn_run(RnnLayer *r, Tape *tape, Tensor *x, const NnRnnState *ini
         if (!c0 && r->state_c) c0 = carried(tape, r->state_c, B, H);
     }
     bool want_seq = r->opts.return_sequences;
-    RnnRun run = r->kind->run(r, tape, x, h0, c0, want_seq);
+    RnnRun run = r->kind->run(r, tape, x, h0, c0, mask, want_seq);
     if (r->opts.stateful) keep_state(r, &run, B);
     if (final) {
         final->h = run.h;
         final->c = r->kind->has_cell ? run.c : NULL;
     }
-    return want_seq ? run.seq : run.h;
+    return nn__rnn_output(r, tape, &run, mask, h0 != NULL);
 }
 
 Tensor *nn__rnn_layer_call(Layer *self, Tape *tape, Tensor *x, const NnCallCtx *ctx) {
-    (void)ctx; /* no dropout here; the state carries in training and inference alike */
+    /* No dropout here; the state carries in training and inference alike. */
     RnnLayer *r = (RnnLayer *)self;
     check_input(r, x);
-    return rnn_run(r, tape, x, NULL, NULL);
+    return rnn_run(r, tape, x, NULL, NULL, ctx->mask);
 }
 
 Tensor *nn_rnn_call(Layer *rnn, Tape *tape, Tensor *x, const NnRnnState *initial, NnRnnState *final,
                     const NnCallCtx *ctx) {
-    (void)ctx;
     TENSOR_CHECK(rnn != NULL && tape != NULL && x != NULL,
                  "nn_rnn_call: layer, tape and x must not be NULL");
     TENSOR_CHECK(nn_layer_is_rnn(rnn),
@@ -171,7 +176,7 @@ Tensor *nn_rnn_call(Layer *rnn, Tape *tape, Tensor *x, const NnRnnState *initial
                  rnn->name, rnn->vt->type);
     RnnLayer *r = (RnnLayer *)rnn;
     check_input(r, x);
-    return rnn_run(r, tape, x, initial, final);
+    return rnn_run(r, tape, x, initial, final, ctx ? ctx->mask : NULL);
 }
 
 void nn__rnn_reset_state(Layer *self) {
@@ -193,18 +198,21 @@ void nn__rnn_get_config(const Layer *self, NnConfig *c) {
     nn_config_set_bool(c, "stateful", o->stateful);
     nn_config_set_bool(c, "go_backwards", o->go_backwards);
     nn_config_set_bool(c, "unfused", o->unfused);
+    /* Only when set, so the configs of unmasked models are what they were. */
+    if (o->zero_output_for_mask) nn_config_set_bool(c, "zero_output_for_mask", true);
 }
 
 int nn__rnn_opts_from_config(const NnConfig *c, const char *type, NnRnnOpts *o) {
     static const char *const known[] = {"units", "return_sequences", "return_state", "stateful",
-                                        "go_backwards", "unfused", NULL};
+                                        "go_backwards", "unfused", "zero_output_for_mask", NULL};
     *o = (NnRnnOpts){0};
     if (nn_config_only(c, type, known) || nn_config_int(c, type, "units", &o->units) < 0 ||
         nn_config_bool(c, type, "return_sequences", &o->return_sequences) < 0 ||
         nn_config_bool(c, type, "return_state", &o->return_state) < 0 ||
         nn_config_bool(c, type, "stateful", &o->stateful) < 0 ||
         nn_config_bool(c, type, "go_backwards", &o->go_backwards) < 0 ||
-        nn_config_bool(c, type, "unfused", &o->unfused) < 0)
+        nn_config_bool(c, type, "unfused", &o->unfused) < 0 ||
+        nn_config_bool(c, type, "zero_output_for_mask", &o->zero_output_for_mask) < 0)
         return -1;
     return 0;
 }

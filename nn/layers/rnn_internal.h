@@ -24,8 +24,11 @@ typedef struct RnnKind {
      * Keras's order) with nn_layer_param. Returns 0 or -1 with an error set. */
     int (*build_params)(RnnLayer *r, int64_t D, Rng *rng);
     /* Runs the recurrence over x (B, T, D), T >= 1, from h0 (and c0; NULL means zeros),
-     * reading x backwards when r->opts.go_backwards. want_seq asks for seq. */
-    RnnRun (*run)(RnnLayer *r, Tape *tape, Tensor *x, Tensor *h0, Tensor *c0, bool want_seq);
+     * reading x backwards when r->opts.go_backwards. want_seq asks for seq. With a
+     * mask (B, T, checked) the state is carried unchanged through padded steps, and seq
+     * holds that carried state there (rnn_mask.c turns it into Keras's output). */
+    RnnRun (*run)(RnnLayer *r, Tape *tape, Tensor *x, Tensor *h0, Tensor *c0, const Tensor *mask,
+                  bool want_seq);
 } RnnKind;
 
 struct RnnLayer {
@@ -51,6 +54,16 @@ void nn__rnn_destroy(Layer *self);
 void nn__rnn_get_config(const Layer *self, NnConfig *config);
 int nn__rnn_opts_from_config(const NnConfig *config, const char *type, NnRnnOpts *opts);
 
+/* ---- under a mask (rnn_mask.c) ---- */
+/* The state after step t of a composed recurrence: fresh where row's step t is real,
+ * old where it is padding; fresh itself without a mask. */
+Tensor *nn__rnn_keep_state(Tape *tape, const Tensor *mask, int64_t t, Tensor *fresh, Tensor *old);
+/* The layer's output from a run under mask (NULL: none): Keras's rule at padded steps,
+ * which depends on whether the run started from a given state (has_h0). */
+Tensor *nn__rnn_output(const RnnLayer *r, Tape *tape, const RnnRun *run, const Tensor *mask, bool has_h0);
+/* compute_mask: the input mask with return_sequences, else none. */
+const Tensor *nn__rnn_compute_mask(Layer *self, Tape *tape, Tensor *x, const Tensor *mask);
+
 /* The vtable of a kind: every RNN shares the functions above; from_config_ is the
  * kind's own (it calls nn__rnn_opts_from_config, then the kind's constructor). */
 #define NN__RNN_VTABLE(type_, from_config_)                                                \
@@ -58,6 +71,7 @@ int nn__rnn_opts_from_config(const NnConfig *config, const char *type, NnRnnOpts
         .type = (type_), .build = nn__rnn_build, .call = nn__rnn_layer_call,               \
         .reset_state = nn__rnn_reset_state, .destroy = nn__rnn_destroy,                    \
         .get_config = nn__rnn_get_config, .from_config = (from_config_),                   \
+        .compute_mask = nn__rnn_compute_mask,                                              \
     }
 
 #endif

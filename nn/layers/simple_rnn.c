@@ -15,7 +15,7 @@ static int simple_rnn_build_params(RnnLayer *r, int64_t D, Rng *rng) {
 }
 
 static RnnRun simple_rnn_run(RnnLayer *r, Tape *tape, Tensor *x, Tensor *h0, Tensor *c0,
-                             bool want_seq) {
+                             const Tensor *mask, bool want_seq) {
     (void)c0;
     Tensor **p = r->base.params; /* through params: a model may have moved their storage */
     const int64_t B = x->shape[0], T = x->shape[1], H = r->opts.units;
@@ -27,7 +27,8 @@ static RnnRun simple_rnn_run(RnnLayer *r, Tape *tape, Tensor *x, Tensor *h0, Ten
     for (int64_t s = 0; s < T; s++) {
         const int64_t t = back ? T - 1 - s : s;
         Tensor *xt = ag_reshape(tape, ag_slice(tape, xp, 1, t, t + 1), 2, (int64_t[]){B, H});
-        h = ag_tanh(tape, ag_add(tape, xt, ag_matmul(tape, h, p[1])));
+        Tensor *h_new = ag_tanh(tape, ag_add(tape, xt, ag_matmul(tape, h, p[1])));
+        h = nn__rnn_keep_state(tape, mask, t, h_new, h); /* padded rows keep h */
         if (hs) hs[s] = h;
     }
     RnnRun run = {.h = h};

@@ -47,8 +47,11 @@ static Tensor *time_distributed_call(Layer *self, Tape *tape, Tensor *x, const N
     shape[0] = B * T;
     for (int i = 2; i < x->ndim; i++) shape[i - 1] = x->shape[i];
     Tensor *steps = ag_reshape(tape, x, x->ndim - 1, shape);
-    /* The same ctx: logits and training reach the wrapped layer. */
-    Tensor *y = nn_layer_call(inner, tape, steps, ctx);
+    /* The same ctx (logits and training reach the wrapped layer) but no mask: its
+     * steps have no time axis. The mask goes past it to the next layer instead. */
+    NnCallCtx inner_ctx = *ctx;
+    inner_ctx.mask = NULL;
+    Tensor *y = nn_layer_call(inner, tape, steps, &inner_ctx);
     shape[0] = B;
     shape[1] = T;
     for (int i = 1; i < y->ndim; i++) shape[i + 1] = y->shape[i];
@@ -74,6 +77,7 @@ const LayerVTable nn__time_distributed_vt = {
     .call = time_distributed_call,
     .get_config = time_distributed_get_config,
     .from_config = time_distributed_from_config,
+    .compute_mask = nn_mask_keep,
 };
 
 Layer *nn_time_distributed(Layer *inner) {

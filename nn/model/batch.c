@@ -78,8 +78,9 @@ int nn__model_evaluate_rows(Model *m, Tensor *x, Tensor *y, int64_t n, int64_t b
         int64_t count = n - start < batch ? n - start : batch;
         ag_tape_reset(tape);
         Tensor *xb = row_range(tape, x, start, count), *yb = row_range(tape, y, start, count);
-        Tensor *out = nn__model_forward(m, tape, xb, false, nn__model_loss_uses_logits(m));
-        Tensor *l = nn__model_loss(m, tape, out, yb, &correct, &predictions);
+        const Tensor *mask;
+        Tensor *out = nn__model_forward(m, tape, xb, false, nn__model_loss_uses_logits(m), &mask);
+        Tensor *l = nn__model_loss(m, tape, out, yb, mask, &correct, &predictions);
         total += (double)((const float *)l->data)[0] * (double)count;
     }
     ag_tape_reset(tape);
@@ -106,7 +107,7 @@ Tensor *nn_predict(Model *m, Tensor *x, int64_t batch_size) {
     for (int64_t start = 0; start < n; start += batch_size) {
         int64_t count = n - start < batch_size ? n - start : batch_size;
         ag_tape_reset(tape);
-        Tensor *out = nn__model_forward(m, tape, row_range(tape, x, start, count), false, false);
+        Tensor *out = nn__model_forward(m, tape, row_range(tape, x, start, count), false, false, NULL);
         if (!result) {
             int64_t shape[TENSOR_MAX_DIMS];
             shape[0] = n;
@@ -128,8 +129,9 @@ Tensor *nn_predict(Model *m, Tensor *x, int64_t batch_size) {
 int nn__model_train_step(Model *m, Tensor *xb, Tensor *yb, double *loss, int64_t *correct, int64_t *total) {
     Tape *tape = m->tape;
     nn__model_zero_grad(m);
-    Tensor *out = nn__model_forward(m, tape, xb, true, nn__model_loss_uses_logits(m));
-    Tensor *l = nn__model_loss(m, tape, out, yb, correct, total);
+    const Tensor *mask;
+    Tensor *out = nn__model_forward(m, tape, xb, true, nn__model_loss_uses_logits(m), &mask);
+    Tensor *l = nn__model_loss(m, tape, out, yb, mask, correct, total);
     double value = ((const float *)l->data)[0];
     *loss = value;
     if (!isfinite(value)) {

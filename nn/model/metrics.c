@@ -95,8 +95,9 @@ int nn_evaluate_topk(Model *m, const Tensor *x, const Tensor *y, int64_t batch_s
         int64_t count = n - start < batch_size ? n - start : batch_size;
         ag_tape_reset(tape);
         Tensor *xb = nn__model_rows(NULL, x, start, count), *yb = nn__model_rows(NULL, y, start, count);
-        Tensor *out = nn__model_forward(m, tape, xb, false, logits);
-        Tensor *l = nn__model_loss(m, tape, out, yb, NULL, NULL);
+        const Tensor *mask; /* outputs are (N, classes) here: no mask reaches them */
+        Tensor *out = nn__model_forward(m, tape, xb, false, logits, &mask);
+        Tensor *l = nn__model_loss(m, tape, out, yb, mask, NULL, NULL);
         total += (double)tensor_f32(l)[0] * (double)count;
         for (int j = 0; j < n_k; j++) hits[j] += nn_topk_hits(out, yb, ks[j]);
         tensor_free(xb);

@@ -237,14 +237,19 @@ bool nn__model_loss_uses_logits(const Model *m) {
            m->loss == NN_BINARY_CROSSENTROPY;
 }
 
-Tensor *nn__model_forward(Model *m, Tape *tape, Tensor *x, bool training, bool logits) {
+Tensor *nn__model_forward(Model *m, Tape *tape, Tensor *x, bool training, bool logits,
+                          const Tensor **mask) {
     nn__model_draw_init(m);
     NnCallCtx ctx = {.training = training, .rng = &m->rng};
     Tensor *h = x;
     for (int i = 0; i < m->n_layers; i++) {
         ctx.logits = logits && i == m->n_layers - 1;
-        h = nn_layer_call(m->layers[i], tape, h, &ctx);
+        Tensor *in = h;
+        h = nn_layer_call(m->layers[i], tape, in, &ctx);
+        /* Keras's mask propagation: each layer says what mask its output carries. */
+        ctx.mask = nn_layer_compute_mask(m->layers[i], tape, in, ctx.mask);
     }
+    if (mask) *mask = ctx.mask;
     return h;
 }
 
@@ -273,7 +278,23 @@ static void count_class_hits(const Tensor *out, const Tensor *y, int64_t *correc
     *total += rows;
 }
 
-Tensor *nn__model_loss(Model *m, Tape *tape, Tensor *out, Tensor *y, int64_t *correct, int64_t *total) {
+/* Whether a mask applies to outputs out and targets y: both (B, T, ...) with the
+ * mask's (B, T) leading dims. */
+static bool mask_applies(const Tensor *mask, const Tensor *out, const Tensor *y) {
+    if (!mask || out->ndim < 2 || y->ndim < 2) return false;
+    const int64_t B = mask->shape[0], T = mask->shape[1];
+    return out->shape[0] == B && out->shape[1] == T && y->shape[0] == B && y->shape[1] == T;
+}
+
+Tensor *nn__model_loss(Model *m, Tape *tape, Tensor *out, Tensor *y, const Tensor *mask, int64_t *correct,
+                       int64_t *total) {
+    if (mask_applies(mask, out, y)) {
+        /* Keras: masked steps count in neither the loss nor the metrics, so both are the
+         * mean over the real steps, taken as rows of their own. */
+        out = nn_mask_rows(tape, out, mask);
+        y = nn_mask_rows(tape, y, mask);
+        if (out->shape[0] == 0) return ag_output_zeros(tape, 0, NULL); /* nothing to count */
+    }
     Tensor *loss = NULL;
     switch (m->loss) {
     case NN_SPARSE_CATEGORICAL_CROSSENTROPY:

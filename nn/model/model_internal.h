@@ -46,16 +46,21 @@ void nn__model_loaded(Model *m);
 int nn__model_pack(Model *m);
 
 /* Runs the Sequential stack on x; with logits, the last layer skips a final
- * softmax/sigmoid (fused into the loss). */
-Tensor *nn__model_forward(Model *m, Tape *tape, Tensor *x, bool training, bool logits);
+ * softmax/sigmoid (fused into the loss). Each layer gets the mask of the one before
+ * (compute_mask); the output's mask, or NULL, goes to *mask when mask is not NULL. */
+Tensor *nn__model_forward(Model *m, Tape *tape, Tensor *x, bool training, bool logits,
+                          const Tensor **mask);
 
 /* Whether the loss takes logits from the last layer (softmax/sigmoid/linear end). */
 bool nn__model_loss_uses_logits(const Model *m);
 
 /* The compiled loss of a batch from the model's outputs (logits when
  * nn__model_loss_uses_logits). Writes the count of correct predictions to *correct
- * and the number of predictions to *total when they are not NULL. */
-Tensor *nn__model_loss(Model *m, Tape *tape, Tensor *out, Tensor *y, int64_t *correct, int64_t *total);
+ * and the number of predictions to *total when they are not NULL. With the outputs'
+ * mask (NULL: none) of their (B, T) steps, only the real steps count (a batch with
+ * none has loss 0). */
+Tensor *nn__model_loss(Model *m, Tape *tape, Tensor *out, Tensor *y, const Tensor *mask, int64_t *correct,
+                       int64_t *total);
 
 /* A view of rows [start, start + count) of src (no copy), its header in arena (NULL:
  * the heap, free with tensor_free). */
