@@ -8,7 +8,11 @@ the lamina-layout arrays, so the gradients come out in lamina's layout directly.
 <case>.data.npz holds the inputs ("x", "h0", ...), a random upstream gradient per
 output ("g:out", ...), the outputs and final states ("out", "h", "c", ...) and the
 gradient of sum(output * upstream) for every parameter and input ("grad:lstm/kernel",
-"grad:x", ...). The sonnets case also holds its loss and three Adam steps.
+"grad:x", ...). The sonnets case also holds its loss and three Adam steps. The masked
+cases run post-padded batches (random lengths, 1 and T among them) through
+pack_padded_sequence: "mask" holds the (B, T) mask, the outputs are zero at padding
+(pad_packed_sequence) and so is the upstream gradient of "out", and the final states
+are those at each sequence's last real step.
 
 Each case also proves the converter: the module run with its own PyTorch parameters
 must give what the rebuilt weights give (to 1e-6: float64 maths, but the summed LSTM
@@ -24,6 +28,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
 import convert_weights as cw  # noqa: E402
@@ -66,14 +71,19 @@ def rnn_weights(rnn, kind, names, leaves):
     return out
 
 
-def run_rnn(rnn, weights, x, hx):
-    """Runs a float64 copy of rnn with the given flat weights (None: its own)."""
+def run_rnn(rnn, weights, x, hx, lens=None):
+    """Runs a float64 copy of rnn with the given flat weights (None: its own); with
+    lens, on x packed to those lengths, the output padded back to x's length."""
     m = type(rnn)(rnn.input_size, rnn.hidden_size, num_layers=rnn.num_layers, batch_first=True,
                   bidirectional=rnn.bidirectional).double()
     m.load_state_dict({k: v.double() for k, v in rnn.state_dict().items()})
     if weights is not None:
         m._flat_weights = [weights[n] for n in m._flat_weights_names]
-    return m(x, hx) if hx is not None else m(x)
+    inp = x if lens is None else pack_padded_sequence(x, lens, batch_first=True, enforce_sorted=False)
+    seq, state = m(inp, hx) if hx is not None else m(inp)
+    if lens is not None:
+        seq, _ = pad_packed_sequence(seq, batch_first=True, total_length=x.shape[1])
+    return seq, state
 
 
 class Case:
@@ -93,15 +103,18 @@ class Case:
             self.inputs[name] = t
         return t
 
-    def finish(self, outputs, own_outputs, out_dir):
+    def finish(self, outputs, own_outputs, out_dir, mask=None):
         """Checks the converter, then records outputs and the gradients of
-        sum(output * upstream) over all outputs."""
+        sum(output * upstream) over all outputs (with a (B, T) mask, the upstream of
+        "out" is zero at padded steps)."""
         for k in outputs:
             diff = (outputs[k] - own_outputs[k]).abs().max().item()
             assert diff < 1e-6, f"{self.name}: converted weights change '{k}' by {diff}"
         loss = 0
         for k, y in outputs.items():
             g = f32(*y.shape)
+            if mask is not None and k == "out" and y.dim() == 3:
+                g = g * mask[:, :, None].float()
             self.data["g:" + k] = g.numpy()
             loss = loss + (y * g.double()).sum()
             self.data[k] = y.detach().float().numpy()
@@ -177,6 +190,53 @@ def bidirectional_case(out_dir, name, return_sequences):
 
     c.finish(out(run_rnn(rnn, rnn_weights(rnn, "LSTM", ["lstm"], c.leaves), x, None)),
              out(run_rnn(rnn, None, x, None)), out_dir)
+
+
+def masked_lengths():
+    """B post-padding lengths in 1..T with 1 and T among them."""
+    lens = torch.randint(1, T + 1, (B,))
+    lens[0], lens[1] = 1, T
+    return lens
+
+
+def masked_rnn_case(out_dir, name, rnn, kind, with_c):
+    """One RNN from given initial states on a packed batch: outputs (zero at padding),
+    final states at each sequence's last real step, all gradients."""
+    c = Case(name, Holder(rnn=randomize(rnn)))
+    x = c.input("x", f32(B, T, rnn.input_size))
+    lens = masked_lengths()
+    mask = torch.arange(T)[None, :] < lens[:, None]
+    c.data["mask"] = mask.float().numpy()
+    names = cw.torch_layers(c.module.state_dict())[0]["names"]
+    h0 = c.input("h0", f32(B, H))
+    c0 = c.input("c0", f32(B, H)) if with_c else None
+    hx = (h0[None], c0[None]) if with_c else h0[None]
+
+    def named(res):
+        seq, state = res
+        out = OrderedDict(out=seq, h=(state[0] if with_c else state)[0])
+        if with_c:
+            out["c"] = state[1][0]
+        return out
+
+    c.finish(named(run_rnn(rnn, rnn_weights(rnn, kind, names, c.leaves), x, hx, lens)),
+             named(run_rnn(rnn, None, x, hx, lens)), out_dir, mask)
+
+
+def masked_bidirectional_case(out_dir, name, return_sequences):
+    rnn = randomize(nn.LSTM(D, H, batch_first=True, bidirectional=True))
+    c = Case(name, Holder(rnn=rnn))
+    x = c.input("x", f32(B, T, D))
+    lens = masked_lengths()
+    mask = torch.arange(T)[None, :] < lens[:, None]
+    c.data["mask"] = mask.float().numpy()
+
+    def out(res):
+        seq, (h, _) = res
+        return {"out": seq if return_sequences else torch.cat([h[0], h[1]], dim=1)}
+
+    c.finish(out(run_rnn(rnn, rnn_weights(rnn, "LSTM", ["lstm"], c.leaves), x, None, lens)),
+             out(run_rnn(rnn, None, x, None, lens)), out_dir, mask)
 
 
 class CharModel(nn.Module):
@@ -261,6 +321,12 @@ def main():
     bidirectional_case(a.out_dir, "bidirectional_lstm", True)
     bidirectional_case(a.out_dir, "bidirectional_lstm_last", False)
     sonnets_case(a.out_dir)
+    masked_rnn_case(a.out_dir, "masked_lstm", nn.LSTM(D, H, batch_first=True), "LSTM", True)
+    masked_rnn_case(a.out_dir, "masked_gru", nn.GRU(D, H, batch_first=True), "GRU", False)
+    masked_rnn_case(a.out_dir, "masked_simple_rnn", nn.RNN(D, H, batch_first=True, nonlinearity="tanh"),
+                    "SimpleRNN", False)
+    masked_bidirectional_case(a.out_dir, "masked_bidirectional_lstm", True)
+    masked_bidirectional_case(a.out_dir, "masked_bidirectional_lstm_last", False)
     print(f"reference data written to {a.out_dir}")
 
 

@@ -3,7 +3,9 @@
  * API, runs the inputs through them on a tape, back-propagates sum(output * upstream)
  * (or the sonnets model's loss) and compares outputs, final states and every
  * parameter and input gradient with PyTorch's; then three Adam steps of the sonnets
- * model against torch.optim.Adam(eps=1e-7). Prints the worst differences per case.
+ * model against torch.optim.Adam(eps=1e-7); then masked LSTM, GRU, SimpleRNN and
+ * Bidirectional LSTM on post-padded batches against PyTorch's packed sequences (outputs
+ * at real steps, final states, gradients). Prints the worst differences per case.
  * Usage: reference_check DIR   (exit 0: all within tolerance, 1: a mismatch). */
 #include "nn/nn.h"
 
@@ -282,6 +284,63 @@ static void bidirectional_case(const char *file, const char *label, bool return_
     nn_npz_close(z);
 }
 
+/* out with its padded steps zeroed, as pad_packed_sequence gives them: only the real
+ * steps are compared (PyTorch's upstream gradient is zero at the others). */
+static Tensor *real_steps_only(Tape *tape, Tensor *out, Tensor *mask) {
+    if (out->ndim != 3) return out;
+    Tensor *m = ag_reshape(tape, mask, 3, (int64_t[]){mask->shape[0], mask->shape[1], 1});
+    return ag_mul(tape, out, m);
+}
+
+/* One RNN from given initial states, post-padded and masked, against PyTorch's packed
+ * sequences: the masked_lstm, masked_gru and masked_simple_rnn cases. */
+static void masked_rnn_case(const char *file, const char *label, Kind kind) {
+    NnNpz *z = open_data(file);
+    Tape *tape = ag_tape_new();
+    const bool cell = kind == LSTM || kind == LSTM_UNFUSED;
+    Tensor *x = get(z, "x", tape, true), *mask = get(z, "mask", tape, false);
+    Tensor *h0 = get(z, "h0", tape, true), *c0 = cell ? get(z, "c0", tape, true) : NULL;
+    Layer *l = built(make_rnn(kind, h0->shape[1], NULL), NN_SHAPE(TENSOR_F32, x->shape[1], x->shape[2]));
+    Tensor *ps[MAX_PARAMS];
+    int np = load_layers(file, 1, &l, ps);
+    if (np >= 0) {
+        NnRnnState init = {.h = h0, .c = c0}, fin;
+        Tensor *seq = nn_rnn_call(l, tape, x, &init, &fin, &(NnCallCtx){.mask = mask});
+        Outputs o = {0};
+        add_out(&o, "out", real_steps_only(tape, seq, mask));
+        add_out(&o, "h", fin.h);
+        if (cell) add_out(&o, "c", fin.c);
+        Worst w = {0};
+        check(label, z, tape, &o, np, ps, cell ? 3 : 2, (const char *[]){"x", "h0", "c0"},
+              (Tensor *[]){x, h0, c0}, &w);
+        report(label, &w);
+    }
+    nn_layer_free(l);
+    ag_tape_free(tape);
+    nn_npz_close(z);
+}
+
+static void masked_bidirectional_case(const char *file, const char *label, bool return_sequences) {
+    NnNpz *z = open_data(file);
+    Tape *tape = ag_tape_new();
+    Tensor *x = get(z, "x", tape, true), *mask = get(z, "mask", tape, false);
+    int64_t H = get(z, "grad:forward_lstm/recurrent_kernel", tape, false)->shape[0];
+    Layer *l = built(nn_bidirectional(nn_lstm(.units = H, .return_sequences = return_sequences)),
+                     NN_SHAPE(TENSOR_F32, x->shape[1], x->shape[2]));
+    Tensor *ps[MAX_PARAMS];
+    int np = load_layers(file, 1, &l, ps);
+    if (np >= 0) {
+        Outputs o = {0};
+        add_out(&o, "out", real_steps_only(tape, nn_layer_call(l, tape, x, &(NnCallCtx){.mask = mask}), mask));
+        Worst w = {0};
+        check(label, z, tape, &o, np, ps, 1, (const char *[]){"x"}, &x, &w);
+        report(label, &w);
+    }
+    nn_layer_free(l);
+    ag_tape_free(tape);
+    nn_npz_close(z);
+}
+
 /* The sonnets notebook's char many-to-many model as a Sequential. */
 static Model *sonnets_model(void) {
     Model *m = nn_sequential();
@@ -408,6 +467,12 @@ int main(int argc, char **argv) {
     bidirectional_case("bidirectional_lstm", "Bidirectional LSTM (seq)", true);
     bidirectional_case("bidirectional_lstm_last", "Bidirectional LSTM (last)", false);
     sonnets_case();
+    masked_rnn_case("masked_lstm", "masked LSTM (fused)", LSTM);
+    masked_rnn_case("masked_lstm", "masked LSTM (composed)", LSTM_UNFUSED);
+    masked_rnn_case("masked_gru", "masked GRU", GRU);
+    masked_rnn_case("masked_simple_rnn", "masked SimpleRNN", SIMPLE);
+    masked_bidirectional_case("masked_bidirectional_lstm", "masked Bidirectional seq", true);
+    masked_bidirectional_case("masked_bidirectional_lstm_last", "masked Bidirectional last", false);
     if (g_failures) {
         printf("%d comparison%s failed\n", g_failures, g_failures == 1 ? "" : "s");
         return 1;
