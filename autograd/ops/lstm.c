@@ -484,27 +484,13 @@ AgLstmResult ag_lstm_lookup_masked(Tape *tape, Tensor *x, Tensor *table, Tensor 
     int64_t dims[4];
     ag__lstm_check(op, x, kernel, recurrent, bias, h0, c0, dims);
     ag__mask_check(op, mask, dims[0], dims[1]);
-    const int64_t B = dims[0], T = dims[1], D = dims[2];
-    char s[128];
-    TENSOR_CHECK(table && ids, "%s: table and ids must not be NULL", op);
-    ag_expect_f32(op, table);
-    ag_expect_i32(op, ids);
-    TENSOR_CHECK(table->ndim == 2 && table->shape[1] == D,
-                 "%s: table must be (V, D) with D = %lld: got %s", op, (long long)D,
-                 tensor_shape_str(table->ndim, table->shape, s, sizeof s));
-    TENSOR_CHECK(ids->ndim == 2 && ids->shape[0] == B && ids->shape[1] == T,
-                 "%s: ids must be (B, T) = (%lld, %lld): got %s", op, (long long)B, (long long)T,
-                 tensor_shape_str(ids->ndim, ids->shape, s, sizeof s));
+    ag__lstm_lookup_check(op, table, ids, dims);
     /* Folded when projecting the table is at most a quarter of the work of projecting
      * x; otherwise x is read, as ag_lstm reads it. */
-    const int64_t V = table->shape[0];
-    if (4 * V > B * T)
+    if (4 * table->shape[0] > dims[0] * dims[1])
         return lstm_run(tape, (Tensor *[]){x, kernel, recurrent, bias, h0, c0}, N_IN, dims, mask,
                         go_backwards);
-    const int32_t *iv = ids->data;
-    for (int64_t r = 0; r < B * T; r++)
-        TENSOR_CHECK(iv[r] >= 0 && iv[r] < V, "%s: id %d at flat index %lld is outside [0, %lld)", op,
-                     (int)iv[r], (long long)r, (long long)V);
+    ag__lstm_ids_check(op, ids, table->shape[0]);
     Tensor *ins[N_IN_FOLDED] = {x, kernel, recurrent, bias, h0, c0, table, ids};
     return lstm_run(tape, ins, N_IN_FOLDED, dims, mask, go_backwards);
 }

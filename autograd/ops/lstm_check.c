@@ -1,6 +1,7 @@
 /* lstm_check: the dtype and shape checks the fused LSTM (lstm.c) and the composed
- * reference (lstm_reference.c) share, so both stop with the same messages, and the
- * check of a sequence mask, which the RNN layers use too. */
+ * reference (lstm_reference.c) share, so both stop with the same messages, those of
+ * ag_lstm_lookup's table and ids, and the check of a sequence mask, which the RNN
+ * layers use too. */
 #include "autograd/ops/lstm_internal.h"
 
 /* Inputs in the order of the fused op's node (lstm.c). */
@@ -55,4 +56,25 @@ void ag__mask_check(const char *op, const Tensor *mask, int64_t B, int64_t T) {
         TENSOR_CHECK(m[i] == 0.0f || m[i] == 1.0f,
                      "%s: mask values must be 0 or 1: got %g at (%lld, %lld)", op, (double)m[i],
                      (long long)(i / T), (long long)(i % T));
+}
+
+void ag__lstm_lookup_check(const char *op, const Tensor *table, const Tensor *ids, const int64_t dims[4]) {
+    const int64_t B = dims[0], T = dims[1], D = dims[2];
+    char s[128];
+    TENSOR_CHECK(table && ids, "%s: table and ids must not be NULL", op);
+    ag_expect_f32(op, table);
+    ag_expect_i32(op, ids);
+    TENSOR_CHECK(table->ndim == 2 && table->shape[1] == D,
+                 "%s: table must be (V, D) with D = %lld: got %s", op, (long long)D,
+                 shape_of(table, s, sizeof s));
+    TENSOR_CHECK(ids->ndim == 2 && ids->shape[0] == B && ids->shape[1] == T,
+                 "%s: ids must be (B, T) = (%lld, %lld): got %s", op, (long long)B, (long long)T,
+                 shape_of(ids, s, sizeof s));
+}
+
+void ag__lstm_ids_check(const char *op, const Tensor *ids, int64_t V) {
+    const int32_t *iv = ids->data;
+    for (int64_t r = 0; r < ids->size; r++)
+        TENSOR_CHECK(iv[r] >= 0 && iv[r] < V, "%s: id %d at flat index %lld is outside [0, %lld)", op,
+                     (int)iv[r], (long long)r, (long long)V);
 }

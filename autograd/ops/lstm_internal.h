@@ -19,6 +19,11 @@ extern const OpDef ag__gather_rows_op;
 void ag__lstm_check(const char *op, const Tensor *x, const Tensor *kernel, const Tensor *recurrent,
                     const Tensor *bias, const Tensor *h0, const Tensor *c0, int64_t dims[4]);
 
+/* ag_lstm_lookup's table (V, D) float32 and ids (B, T) int32 for dims B, T, D, H, and
+ * (when the lookup is folded) every id in [0, V). */
+void ag__lstm_lookup_check(const char *op, const Tensor *table, const Tensor *ids, const int64_t dims[4]);
+void ag__lstm_ids_check(const char *op, const Tensor *ids, int64_t V);
+
 /* Stops (op names it) unless mask is NULL or a float32 (B, T) of 0 and 1: the mask of
  * the masked LSTM ops and of the RNN layers (lstm_check.c). */
 void ag__mask_check(const char *op, const Tensor *mask, int64_t B, int64_t T);

@@ -3,7 +3,7 @@
  * with and without initial states, both thread splits and 1-3 threads, the folded
  * lookup too), the carried state at padded steps, the final state equal to that of the
  * unpadded sequence alone, no gradient at padded inputs, an all-ones mask bitwise equal
- * to no mask, and the mask checks. */
+ * to no mask, finite differences of the fused masked op, and the mask checks. */
 #include "helpers.h"
 
 #include "tensor/lstm_internal.h"
@@ -228,6 +228,33 @@ Test(lstm_masked, folded_lookup_matches) {
     for (int f = 0; f < 2; f++) free(outs[f][0]), free(outs[f][1]), free(gt[f]);
     tensor_free(table), tensor_free(ids);
     free_case(&c);
+}
+
+/* Finite differences: output `out` (seq, h or c) of the fused op under c->mask. */
+typedef struct GcCtx {
+    const Case *c;
+    int out;
+    bool back;
+} GcCtx;
+
+static Tensor *masked_fn(Tape *tape, Tensor *const *in, void *ctx) {
+    const GcCtx *g = ctx;
+    AgLstmResult r = ag_lstm_masked(tape, in[X], in[KERNEL], in[RECURRENT], in[BIAS], in[H0], in[C0], g->c->mask,
+                                    g->back);
+    return g->out == 0 ? r.seq : g->out == 1 ? r.h : r.c;
+}
+
+Test(lstm_masked, gradient_check) {
+    for (int cfg = 0; cfg < 4; cfg++) {
+        Rng rng;
+        tensor_rng_seed(&rng, 90 + cfg, 0);
+        Case c = make_case(&rng, 3, 4, 2, 3, true, cfg & 1);
+        for (int out = 0; out < 3; out++) {
+            GcCtx ctx = {&c, out, cfg & 2};
+            ASSERT_GRADCHECK(masked_fn, N_IN, c.t, &ctx, .seed = (uint64_t)out);
+        }
+        free_case(&c);
+    }
 }
 
 static void call_with_mask(Tensor *mask) {
