@@ -9,6 +9,7 @@
 #include <lamina/autograd/autograd.h>
 #include <lamina/autograd/gradcheck.h>
 #include <lamina/autograd/ops.h>
+#include <lamina/nn/io/model_file.h>
 #include <lamina/nn/io/npz.h>
 #include <lamina/nn/io/plot.h>
 #include <lamina/nn/io/vectors_io.h>

@@ -27,10 +27,14 @@ void tensor_fatal(const char *file, int line, const char *fmt, ...) {
 }
 
 int tensor_set_error(const char *fmt, ...) {
+    /* Formatted aside first, so a message may wrap the previous one:
+     * tensor_set_error("%s: %s", path, tensor_last_error()). */
+    char message[sizeof last_error];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
+    memcpy(last_error, message, sizeof message);
     return -1;
 }
 

@@ -28,7 +28,8 @@ TENSOR_NORETURN void tensor_fatal(const char *file, int line, const char *fmt, .
     } while (0)
 
 /* Records a recoverable error's reason (printf-style) for tensor_last_error().
- * Returns -1 so callers can write `return tensor_set_error(...)`. Thread-local. */
+ * Returns -1 so callers can write `return tensor_set_error(...)`. Thread-local. The
+ * arguments may include tensor_last_error() itself (to add context to a message). */
 int tensor_set_error(const char *fmt, ...) TENSOR_PRINTF(1, 2);
 
 /* The reason of the most recent recoverable error on this thread, or "" if none. */

@@ -15,11 +15,15 @@
 
 #define WEIGHTS_MAGIC "LAMINAW\0"
 /* Version 2 extends the training state (the learning rate, its history and the
- * callbacks' states); files without a training state are still written as version 1. */
-#define WEIGHTS_VERSION 2u
+ * callbacks' states); version 3 adds the architecture of a whole-model file. Each file
+ * is written with the lowest version that holds what it has, so a weights file
+ * without a training state is still version 1. */
+#define WEIGHTS_VERSION 3u
 #define MAX_STATES 64u
 #define FLAG_OPTIMIZER 1u
 #define FLAG_TRAIN_STATE 2u
+#define FLAG_ARCHITECTURE 4u
+#define MAX_ARCHITECTURE (1u << 20) /* bytes of architecture text: thousands of layers */
 /* Step and prediction counts beyond any real run (2^53: still exact as a double);
  * larger ones in a file are damage, and would overflow when training goes on. */
 #define MAX_COUNT ((int64_t)1 << 53)
@@ -55,16 +59,22 @@ static void put_train_state(NnBytes *b, const NnTrainState *st) {
 }
 
 /* Writes weights, optionally optimizer state and training state, atomically. */
-static int save_file(const Model *m, const char *path, bool with_optimizer, const NnTrainState *st) {
+static int save_file(const Model *m, const char *path, bool with_optimizer, const NnTrainState *st,
+                     const char *architecture) {
     if (!m->param_buf) return tensor_set_error("save weights: the model is not built");
     nn__model_draw_init((Model *)m); /* fixes values already determined: m is unchanged */
     Optimizer *opt = m->optimizer;
     bool save_opt = (with_optimizer || st) && opt;
     NnBytes b = {0};
     nn__bytes_put(&b, WEIGHTS_MAGIC, 8);
-    nn__bytes_u32(&b, st ? WEIGHTS_VERSION : 1u);
-    nn__bytes_u32(&b, (save_opt ? FLAG_OPTIMIZER : 0) | (st ? FLAG_TRAIN_STATE : 0));
+    nn__bytes_u32(&b, architecture ? 3u : st ? 2u : 1u);
+    nn__bytes_u32(&b, (save_opt ? FLAG_OPTIMIZER : 0) | (st ? FLAG_TRAIN_STATE : 0) |
+                          (architecture ? FLAG_ARCHITECTURE : 0));
     nn__bytes_u32(&b, (uint32_t)m->n_params);
+    if (architecture) {
+        nn__bytes_u32(&b, (uint32_t)strlen(architecture));
+        nn__bytes_put(&b, architecture, strlen(architecture));
+    }
     for (int i = 0; i < m->n_params; i++) {
         const Tensor *p = m->params[i];
         put_str(&b, p->name ? p->name : "");
@@ -91,11 +101,18 @@ static int save_file(const Model *m, const char *path, bool with_optimizer, cons
 }
 
 int nn_save_weights(const Model *m, const char *path, bool with_optimizer) {
-    return save_file(m, path, with_optimizer, NULL);
+    return save_file(m, path, with_optimizer, NULL, NULL);
 }
 
 int nn__save_checkpoint(const Model *m, const char *path, const NnTrainState *st) {
-    return save_file(m, path, true, st);
+    return save_file(m, path, true, st, NULL);
+}
+
+int nn__save_with_architecture(const Model *m, const char *path, bool with_optimizer, const char *architecture) {
+    if (strlen(architecture) > MAX_ARCHITECTURE)
+        return tensor_set_error("%s: the architecture text is %zu bytes, more than %u", path, strlen(architecture),
+                                MAX_ARCHITECTURE);
+    return save_file(m, path, with_optimizer, NULL, architecture);
 }
 
 /* ---- reading: a bounds-checked cursor over the whole file ---- */
@@ -139,6 +156,8 @@ static void notes_end(Notes *n) {
 typedef struct Loaded {
     uint32_t version, flags;
     size_t *offsets;       /* where each of the model's tensors starts in the file */
+    size_t arch_offset;    /* the architecture text (FLAG_ARCHITECTURE), not NUL-terminated */
+    uint32_t arch_len;
     bool load_opt;         /* the optimizer state is for the model's own optimizer */
     size_t opt_offset;     /* where its buffers start */
     int64_t opt_iterations, model_steps;
@@ -163,7 +182,38 @@ static int read_header(NnCursor *c, const char *path, const char *file, int64_t 
     if (l->version < 1 || l->version > WEIGHTS_VERSION)
         return tensor_set_error("%s: format version %u, this library reads versions 1 to %u", path, l->version,
                                 WEIGHTS_VERSION);
+    if (l->flags & ~(FLAG_OPTIMIZER | FLAG_TRAIN_STATE | FLAG_ARCHITECTURE) ||
+        ((l->flags & FLAG_ARCHITECTURE) && l->version < 3))
+        return tensor_set_error("%s: flags 0x%x are not valid in format version %u", path, l->flags, l->version);
+    if (!(l->flags & FLAG_ARCHITECTURE)) return 0;
+    l->arch_len = nn__cursor_u32(c);
+    l->arch_offset = c->pos;
+    if (c->truncated || l->arch_len > MAX_ARCHITECTURE || !nn__cursor_take(c, NULL, l->arch_len) ||
+        memchr(file + l->arch_offset, 0, l->arch_len))
+        return tensor_set_error("%s: the architecture section is truncated or invalid", path);
     return 0;
+}
+
+char *nn__read_architecture(const char *path) {
+    int64_t len;
+    char *file = nn_read_file(path, &len);
+    if (!file) return NULL;
+    NnCursor c = {(const unsigned char *)file, (size_t)len, 0, false};
+    Loaded l = {0};
+    uint32_t n;
+    char *text = NULL;
+    if (read_header(&c, path, file, len, &l, &n) == 0) {
+        if (l.flags & FLAG_ARCHITECTURE) {
+            text = tensor_xmalloc((size_t)l.arch_len + 1);
+            memcpy(text, file + l.arch_offset, l.arch_len);
+            text[l.arch_len] = '\0';
+        } else {
+            tensor_set_error("%s: holds weights but no architecture (build the model in code and use "
+                             "nn_load_weights)", path);
+        }
+    }
+    free(file);
+    return text;
 }
 
 /* One tensor's name, shape and dtype. False, with the cursor marked truncated (the

@@ -183,7 +183,7 @@ void nn__model_loaded(Model *m) { nn__init_forget_pending(&m->pending); }
 
 bool nn_model_initialised(const Model *m) { return m->param_buf && m->pending.n == 0; }
 
-static const char *loss_name(NnLoss loss) {
+const char *nn_loss_name(NnLoss loss) {
     switch (loss) {
     case NN_SPARSE_CATEGORICAL_CROSSENTROPY: return "sparse_categorical_crossentropy";
     case NN_CATEGORICAL_CROSSENTROPY: return "categorical_crossentropy";
@@ -222,7 +222,7 @@ int nn_compile_opts(Model *m, const NnCompileOpts *opts) {
         if (classes && last->activation != NN_SOFTMAX && last->activation != NN_LINEAR)
             return model_fail(m, "compile: %s needs a softmax (or linear, read as logits) output, but the "
                                  "last layer '%s' ends with another activation",
-                              loss_name(m->loss), last->name);
+                              nn_loss_name(m->loss), last->name);
         if (m->loss == NN_BINARY_CROSSENTROPY && last->activation != NN_SIGMOID && last->activation != NN_LINEAR)
             return model_fail(m, "compile: binary_crossentropy needs a sigmoid (or linear, read as logits) "
                                  "output, but the last layer '%s' ends with another activation",

@@ -65,6 +65,9 @@ typedef struct NnCompileOpts {
 /* Sets loss and optimizer; the model must be built (or built later by fit from the
  * data's shape). Checks the loss fits the last layer. */
 int nn_compile_opts(Model *m, const NnCompileOpts *opts);
+/* Keras's name of a loss: "sparse_categorical_crossentropy", ..., "mse"; "none"
+ * for NN_LOSS_NONE or a value out of range. */
+const char *nn_loss_name(NnLoss loss);
 #define nn_compile(m, ...) nn_compile_opts(m, &(NnCompileOpts){__VA_ARGS__})
 
 /* ---- training ---- */

@@ -2,6 +2,7 @@
  * gradient clipping. Adam follows Kingma & Ba's Algorithm 1 with bias-corrected
  * moments (PyTorch's form); Keras's defaults for lr, betas and epsilon. */
 #include "nn/model/optim.h"
+#include "nn/layers/config.h"
 
 #include "tensor/error.h"
 #include "tensor/optim_kernels_internal.h"
@@ -163,4 +164,94 @@ float nn_clip_global_norm(int64_t n, float *grads, float max_norm) {
         for (int64_t i = 0; i < n; i++) grads[i] *= scale;
     }
     return norm;
+}
+
+/* ---- configuration (whole-model files) ---- */
+
+static void schedule_get_config(const NnLrSchedule *s, NnConfig *c) {
+    nn_config_set_str(c, "schedule", nn_lr_schedule_name(s->kind));
+    nn_config_set_float(c, "schedule_initial_lr", s->initial_lr);
+    nn_config_set_int(c, "schedule_decay_steps", s->decay_steps);
+    nn_config_set_float(c, "schedule_decay_rate", s->decay_rate);
+    nn_config_set_bool(c, "schedule_staircase", s->staircase);
+    nn_config_set_float(c, "schedule_alpha", s->alpha);
+    nn_config_set_int(c, "schedule_warmup_steps", s->warmup_steps);
+    nn_config_set_float(c, "schedule_warmup_target", s->warmup_target);
+}
+
+void nn_optimizer_get_config(const Optimizer *opt, NnConfig *c) {
+    nn_config_set_float(c, "lr", opt->lr);
+    if (opt->kind == OPT_ADAM) {
+        nn_config_set_float(c, "beta1", opt->beta1);
+        nn_config_set_float(c, "beta2", opt->beta2);
+        nn_config_set_float(c, "epsilon", opt->epsilon);
+    } else {
+        nn_config_set_float(c, "momentum", opt->momentum);
+        nn_config_set_bool(c, "nesterov", opt->nesterov);
+    }
+    if (opt->scheduled) schedule_get_config(&opt->schedule, c);
+}
+
+static int schedule_from_config(const NnConfig *c, const char *what, Optimizer *opt) {
+    const char *kind;
+    if (nn_config_str(c, what, "schedule", &kind) != 0) return 0;
+    NnLrSchedule s = {0};
+    int k = 0;
+    while (k < NN_LR_KIND_COUNT && strcmp(kind, nn_lr_schedule_name((NnLrScheduleKind)k)) != 0) k++;
+    if (k == NN_LR_KIND_COUNT) return tensor_set_error("%s: unknown schedule \"%s\"", what, kind);
+    s.kind = (NnLrScheduleKind)k;
+    if (nn_config_float(c, what, "schedule_initial_lr", &s.initial_lr) < 0 ||
+        nn_config_int(c, what, "schedule_decay_steps", &s.decay_steps) < 0 ||
+        nn_config_float(c, what, "schedule_decay_rate", &s.decay_rate) < 0 ||
+        nn_config_bool(c, what, "schedule_staircase", &s.staircase) < 0 ||
+        nn_config_float(c, what, "schedule_alpha", &s.alpha) < 0 ||
+        nn_config_int(c, what, "schedule_warmup_steps", &s.warmup_steps) < 0 ||
+        nn_config_float(c, what, "schedule_warmup_target", &s.warmup_target) < 0)
+        return -1;
+    return nn_optimizer_set_schedule(opt, &s);
+}
+
+/* A value a float holds (lr 1e39 must not become inf, nor 1e-300 become 0). The
+ * constructors read 0 as "the default", so a 0 that is no valid value (lr, epsilon)
+ * is refused here rather than replaced. */
+static int read_float(const NnConfig *c, const char *what, const char *key, float *out, bool zero_ok) {
+    double v = *out;
+    if (nn_config_float(c, what, key, &v) < 0) return -1;
+    if (!isfinite((float)v) || (v != 0 && (float)v == 0) || (v == 0 && !zero_ok))
+        return tensor_set_error("%s: %s=%g is outside its range", what, key, v);
+    *out = (float)v;
+    return 0;
+}
+
+Optimizer *nn_optimizer_from_config(const char *name, const NnConfig *c) {
+    static const char *const adam_keys[] = {"lr", "beta1", "beta2", "epsilon", "schedule", "schedule_initial_lr",
+        "schedule_decay_steps", "schedule_decay_rate", "schedule_staircase", "schedule_alpha",
+        "schedule_warmup_steps", "schedule_warmup_target", NULL};
+    static const char *const sgd_keys[] = {"lr", "momentum", "nesterov", "schedule", "schedule_initial_lr",
+        "schedule_decay_steps", "schedule_decay_rate", "schedule_staircase", "schedule_alpha",
+        "schedule_warmup_steps", "schedule_warmup_target", NULL};
+    Optimizer *opt = NULL;
+    if (strcmp(name, "Adam") == 0) {
+        NnAdamOpts o = {.lr = 1e-3f, .beta1 = 0.9f, .beta2 = 0.999f, .epsilon = 1e-7f};
+        if (nn_config_only(c, "Adam", adam_keys) || read_float(c, "Adam", "lr", &o.lr, false) ||
+            read_float(c, "Adam", "beta1", &o.beta1, true) || read_float(c, "Adam", "beta2", &o.beta2, true) ||
+            read_float(c, "Adam", "epsilon", &o.epsilon, false))
+            return NULL;
+        opt = nn_adam_new(&o);
+        if (opt) opt->beta1 = o.beta1, opt->beta2 = o.beta2; /* a beta of 0 is valid, not "the default" */
+    } else if (strcmp(name, "SGD") == 0) {
+        NnSgdOpts o = {.lr = 0.01f};
+        if (nn_config_only(c, "SGD", sgd_keys) || read_float(c, "SGD", "lr", &o.lr, false) ||
+            read_float(c, "SGD", "momentum", &o.momentum, true) ||
+            nn_config_bool(c, "SGD", "nesterov", &o.nesterov) < 0)
+            return NULL;
+        opt = nn_sgd_new(&o);
+    } else {
+        return tensor_set_error("unknown optimizer \"%s\" (Adam or SGD)", name), NULL;
+    }
+    if (opt && schedule_from_config(c, name, opt) != 0) {
+        nn_optimizer_free(opt);
+        return NULL;
+    }
+    return opt;
 }

@@ -111,6 +111,13 @@ void nn_optimizer_set_iterations(Optimizer *opt, int64_t iterations);
 int nn_optimizer_state_count(const Optimizer *opt);
 float *nn_optimizer_state_buffer(Optimizer *opt, int k, int64_t n);
 
+/* Keras get_config/from_config for optimizers: the options (and schedule) as named
+ * values, and a new optimizer of type name ("Adam" or "SGD") from them; NULL with
+ * tensor_last_error() naming an unknown or invalid value. */
+typedef struct NnConfig NnConfig;
+void nn_optimizer_get_config(const Optimizer *opt, NnConfig *config);
+Optimizer *nn_optimizer_from_config(const char *name, const NnConfig *config);
+
 /* Frees the optimizer and its state. Accepts NULL. */
 void nn_optimizer_free(Optimizer *opt);
 
