@@ -3,10 +3,14 @@
  * TimeDistributed(Dense) with MSE: evaluate's loss and accuracy equal those of the
  * unpadded sequences (each row alone, weighted by its real steps), and the loss of a
  * training step too; a last-state model (the mask dropped by the LSTM) scores each row
- * as its unpadded sequence does; a batch with no real step has loss 0. */
+ * as its unpadded sequence does; a batch with no real step has loss 0; masked models
+ * saved as whole-model files come back with their masking options. */
 #include "helpers.h"
 
+#include "nn/io/model_file.h"
 #include "nn/nn.h"
+
+#include <unistd.h>
 
 #define V 9
 #define N 6
@@ -148,4 +152,52 @@ Test(model_masked, all_padding_scores_zero) {
     cr_assert(isnan(acc)); /* no prediction was counted */
     nn_model_free(m);
     tensor_free(x), tensor_free(y);
+}
+
+/* Embedding(mask_zero) -> Bidirectional(LSTM) (zero_output_for_mask on its halves) ->
+ * TimeDistributed(Dense), and Masking -> GRU -> TimeDistributed(Dense): saved and
+ * loaded as whole-model files, they score a padded batch to the same bits. */
+Test(model_masked, masking_options_survive_model_files) {
+    Tensor *x, *y;
+    padded_batch(true, &x, &y);
+    Model *m = nn_sequential();
+    nn_add(m, nn_embedding(.vocab = V, .dim = 5, .mask_zero = true));
+    nn_add(m, nn_bidirectional(nn_lstm(.units = 4, .return_sequences = true)));
+    nn_add(m, nn_time_distributed(nn_dense(.units = V, .activation = NN_SOFTMAX)));
+    cr_assert_eq(nn_build(m, NN_SHAPE(TENSOR_I32, -1)), 0, "%s", tensor_last_error());
+    cr_assert_eq(nn_compile(m, .loss = NN_SPARSE_CATEGORICAL_CROSSENTROPY), 0, "%s", tensor_last_error());
+    char *text = nn_model_to_text(m);
+    cr_assert_not_null(text, "%s", tensor_last_error());
+    cr_assert(strstr(text, "mask_zero") && strstr(text, "zero_output_for_mask"), "%s", text);
+    free(text);
+
+    Tensor *f = tensor_zeros(NULL, TENSOR_SHAPE(N, T, 2)), *fy = tensor_zeros(NULL, TENSOR_SHAPE(N, T, 1));
+    for (int64_t i = 0; i < f->size; i++) tensor_f32(f)[i] = (i / 2) % 3 == 0 ? -1.0f : (float)(i % 5) * 0.3f;
+    for (int64_t i = 0; i < fy->size; i++) tensor_f32(fy)[i] = (float)(i % 7) * 0.1f; /* every 3rd step padding */
+    Model *g = nn_sequential();
+    nn_add(g, nn_masking(.mask_value = -1.0f));
+    nn_add(g, nn_gru(.units = 3, .return_sequences = true));
+    nn_add(g, nn_time_distributed(nn_dense(.units = 1)));
+    cr_assert_eq(nn_build(g, NN_SHAPE(TENSOR_F32, -1, 2)), 0, "%s", tensor_last_error());
+    cr_assert_eq(nn_compile(g, .loss = NN_MSE), 0, "%s", tensor_last_error());
+
+    Model *models[2] = {m, g};
+    Tensor *xs[2] = {x, f}, *ys[2] = {y, fy};
+    char path[] = "/tmp/lamina-masked-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    for (int k = 0; k < 2; k++) {
+        cr_assert_eq(nn_save_model(models[k], path, false), 0, "%s", tensor_last_error());
+        Model *back = nn_load_model(path);
+        cr_assert_not_null(back, "%s", tensor_last_error());
+        double a, b;
+        cr_assert_eq(nn_evaluate(models[k], xs[k], ys[k], N, &a, NULL), 0, "%s", tensor_last_error());
+        cr_assert_eq(nn_evaluate(back, xs[k], ys[k], N, &b, NULL), 0, "%s", tensor_last_error());
+        cr_assert_eq(a, b, "model %d: loss %.9g, loaded %.9g", k, a, b);
+        nn_model_free(back);
+    }
+    unlink(path);
+    nn_model_free(m), nn_model_free(g);
+    tensor_free(x), tensor_free(y), tensor_free(f), tensor_free(fy);
 }
