@@ -125,11 +125,15 @@ static Model *model_from_text(const NnModelText *t, const char *path) {
     return m;
 }
 
-Model *nn_load_model(const char *path) {
+Model *nn_load_model(const char *path) { return nn_load_model_opts(path, &(NnLoadModelOpts){0}); }
+
+Model *nn_load_model_opts(const char *path, const NnLoadModelOpts *opts) {
     char *text = nn__read_architecture(path);
     if (!text) return NULL;
     NnModelText *t = tensor_xcalloc(1, sizeof *t);
-    Model *m = nn__model_text_parse(text, path, t) == 0 ? model_from_text(t, path) : NULL;
+    int rc = nn__model_text_parse(text, path, t);
+    if (opts && opts->input.ndim) t->input = opts->input;
+    Model *m = rc == 0 ? model_from_text(t, path) : NULL;
     free(text);
     free(t);
     if (m && nn_load_weights(m, path) != 0) {

@@ -27,6 +27,17 @@ int nn_save_model(const Model *m, const char *path, bool with_optimizer);
  * unknown layer type or option, or any damage the weights loader refuses. */
 Model *nn_load_model(const char *path);
 
+typedef struct NnLoadModelOpts {
+    /* Build for this per-sample input shape instead of the saved one (ndim 0: as
+     * saved), e.g. NN_SHAPE(TENSOR_I32, -1) to step a model trained on windows of 40
+     * one token at a time. The weights must still fit it. The batch size is never
+     * part of a shape, so a model trained at batch 128 (stateful or not) predicts
+     * at batch 1 as loaded. */
+    NnShape input;
+} NnLoadModelOpts;
+/* nn_load_model with options. */
+Model *nn_load_model_opts(const char *path, const NnLoadModelOpts *opts);
+
 /* The architecture and compile text nn_save_model stores (malloc'd; free it), e.g.
  * to show or compare models; NULL with a message for a model it cannot describe. */
 char *nn_model_to_text(const Model *m);

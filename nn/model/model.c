@@ -24,6 +24,10 @@ Model *nn_custom_model(void) { return model_alloc(true); }
 
 void nn_model_seed(Model *m, uint64_t seed) { tensor_rng_seed(&m->rng, seed, 0x6d6f64656c); }
 
+void nn_model_reset_states(Model *m) {
+    for (int i = 0; i < m->n_layers; i++) nn_layer_reset_state(m->layers[i]);
+}
+
 /* Records the first construction error; later calls report it again. */
 static int model_fail(Model *m, const char *fmt, ...) TENSOR_PRINTF(2, 3);
 static int model_fail(Model *m, const char *fmt, ...) {

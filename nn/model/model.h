@@ -37,6 +37,11 @@ int nn_add(Model *m, Layer *layer);
  * building) and dropout masks. The default seed is 0. */
 void nn_model_seed(Model *m, uint64_t seed);
 
+/* Keras's model.reset_states(): stateful RNNs forget their carried state, so the next
+ * call starts from zeros and may use any batch size (a model trained at batch 128
+ * then generates at batch 1). */
+void nn_model_reset_states(Model *m);
+
 /* Builds every layer for a per-sample input shape, inferring each output shape; a
  * layer that does not fit the previous one is reported naming both layers. */
 int nn_build(Model *m, NnShape input);
