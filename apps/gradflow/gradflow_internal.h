@@ -26,6 +26,7 @@ typedef struct Options {
     int64_t lags[8];
     int n_lags;
     bool task_recall, task_adding;
+    bool fixed_lags;  /* train every batch at lag L, instead of at lags drawn from 2..L */
     bool layer_on[3]; /* SimpleRNN, GRU, LSTM: which ones memory mode trains */
     /* scan mode */
     int64_t embed, batch, reps;

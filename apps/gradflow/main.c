@@ -32,6 +32,8 @@ static void usage(FILE *out) {
             "                      adding (values and two markers, one in [0, L/10], one in [L/2, L]: their\n"
             "                      sum), or both (default)\n"
             "  --lags L,L,...      memory: lags to train at (default 10,50,100,200,500; at most 8)\n"
+            "  --train-lags HOW    memory: upto (default): each batch at a lag drawn uniformly from 2..L, scored\n"
+            "                      at L; fixed: every batch at L\n"
             "  --layers L,L,...    memory: which of rnn, gru, lstm to train (default all three)\n"
             "  --updates N         memory: optimizer steps per layer, task and lag (default 1000)\n"
             "  --symbols K         memory: symbols to recall (default 8; chance is 1/K)\n"
@@ -60,13 +62,14 @@ static void usage(FILE *out) {
 
 enum {
     O_MODE = APP_OPT_OWN, O_LENGTH, O_UNITS, O_INPUT_DIM, O_SEEDS, O_FORGET_BIAS, O_RECURRENT_INIT, O_TASK,
-    O_LAGS, O_LAYERS, O_UPDATES, O_SYMBOLS, O_EMBED, O_REPS, O_PEERS, O_PYTHON, O_PEERS_DIR
+    O_LAGS, O_TRAIN_LAGS, O_LAYERS, O_UPDATES, O_SYMBOLS, O_EMBED, O_REPS, O_PEERS, O_PYTHON, O_PEERS_DIR
 };
 
 static const AppOption OWN_OPTIONS[] = {
     {"mode", O_MODE, true},       {"length", O_LENGTH, true},         {"units", O_UNITS, true},
     {"input-dim", O_INPUT_DIM, true}, {"seeds", O_SEEDS, true},       {"forget-bias", O_FORGET_BIAS, true},
-    {"recurrent-init", O_RECURRENT_INIT, true}, {"task", O_TASK, true}, {"lags", O_LAGS, true}, {"layers", O_LAYERS, true},
+    {"recurrent-init", O_RECURRENT_INIT, true}, {"task", O_TASK, true}, {"lags", O_LAGS, true},
+    {"train-lags", O_TRAIN_LAGS, true}, {"layers", O_LAYERS, true},
     {"updates", O_UPDATES, true}, {"symbols", O_SYMBOLS, true},       {"embed", O_EMBED, true},
     {"reps", O_REPS, true},       {"peers", O_PEERS, false},          {"python", O_PYTHON, true},
     {"peers-dir", O_PEERS_DIR, true}, {NULL, 0, false}};
@@ -78,15 +81,15 @@ static bool refuse(const char *flag, const char *value, const char *expected) {
 
 static bool parse_lags(Options *o, const char *flag, const char *value) {
     char buf[256];
-    if (strlen(value) >= sizeof buf) return refuse(flag, value, "up to 8 comma-separated lags from 1 to 100000");
+    if (strlen(value) >= sizeof buf) return refuse(flag, value, "up to 8 comma-separated lags from 2 to 100000");
     strcpy(buf, value);
     o->n_lags = 0;
     for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
         if (o->n_lags == 8) return refuse(flag, value, "at most 8 lags");
-        if (!app_parse_int(APP, flag, tok, 1, 100000, &o->lags[o->n_lags])) return false;
+        if (!app_parse_int(APP, flag, tok, 2, 100000, &o->lags[o->n_lags])) return false;
         o->n_lags++;
     }
-    return o->n_lags > 0 || refuse(flag, value, "comma-separated lags from 1 to 100000");
+    return o->n_lags > 0 || refuse(flag, value, "comma-separated lags from 2 to 100000");
 }
 
 static bool parse_layers(Options *o, const char *flag, const char *value) {
@@ -139,6 +142,10 @@ static bool parse_own(void *options, int id, const char *flag, const char *value
         o->task_adding = c != 0;
         return true;
     case O_LAGS: return parse_lags(o, flag, value);
+    case O_TRAIN_LAGS:
+        if (!parse_choice(flag, value, (const char *[]){"upto", "fixed"}, 2, &c)) return false;
+        o->fixed_lags = c == 1;
+        return true;
     case O_LAYERS: return parse_layers(o, flag, value);
     case O_UPDATES: return app_parse_int(APP, flag, value, 1, 10000000, &o->updates);
     case O_SYMBOLS: return app_parse_int(APP, flag, value, 2, 256, &o->symbols);
