@@ -3,8 +3,9 @@
  * (post and pre padding, lengths 1 and T among them); with return_sequences padded
  * steps output the previous output (zeros before the first real one, also from a given
  * initial state) or, with zero_output_for_mask, zeros; x at padded steps gets no
- * gradient; a mask of ones changes nothing; and Bidirectional matches each row run
- * alone, its backward half starting at the row's last real step. */
+ * gradient; a mask of ones changes nothing; and Bidirectional of each kind matches each
+ * row run alone (post and pre padding), its backward half starting at the row's last
+ * real step. */
 #include "rnn_kinds.h"
 
 #include <signal.h>
@@ -133,26 +134,34 @@ ParameterizedTest(const int *row, rnn_mask, bad_mask_aborts, .signal = SIGABRT) 
     nn_layer_call(l, ag_tape_new(), x, &(NnCallCtx){.mask = mask});
 }
 
-/* Bidirectional on post padding: at real steps each row's outputs (and, without
- * return_sequences, its output) equal the wrapper run on that row alone; padded steps
+/* Bidirectional of each kind, on post and pre padding: at real steps each row's
+ * outputs (and, without return_sequences, its output) equal the wrapper run on that
+ * row alone, so the backward half starts at the row's last real step; padded steps
  * output zeros; the mask passes on only with return_sequences. */
-Test(rnn_mask, bidirectional_matches_rows_alone) {
-    for (int seq = 0; seq < 2; seq++) {
-        Tensor *x = test_random_sequence(61 + seq, B, T, D), *mask = padded_mask(true);
-        Layer *l = nn_bidirectional(nn_lstm(.units = H, .return_sequences = seq));
+ParameterizedTestParameters(rnn_mask, bidirectional_matches_rows_alone) { return kinds_where(EACH_KIND); }
+ParameterizedTest(const int *row, rnn_mask, bidirectional_matches_rows_alone) {
+    const Kind *k = kind_row(row);
+    for (int cfg = 0; cfg < 4; cfg++) {
+        const bool seq = cfg & 1, post = cfg & 2;
+        Tensor *x = test_random_sequence(61 + cfg, B, T, D), *mask = padded_mask(post);
+        Layer *l = nn_bidirectional(k->make(&(NnRnnOpts){.units = H, .return_sequences = seq}));
         cr_assert_eq(nn_layer_build(l, NN_SHAPE(TENSOR_F32, -1, D), NULL), 0, "%s", tensor_last_error());
         Tape *tape = ag_tape_new();
         Tensor *y = nn_layer_call(l, tape, x, &(NnCallCtx){.mask = mask});
-        cr_assert((nn_layer_compute_mask(l, tape, x, mask) == mask) == (bool)seq);
+        cr_assert((nn_layer_compute_mask(l, tape, x, mask) == mask) == seq);
         const float *yv = y->data;
         for (int64_t b = 0; b < B; b++) {
-            Tensor *xb = row_alone(x, b, true);
+            Tensor *xb = row_alone(x, b, post);
             Tensor *yb = nn_layer_call(l, tape, xb, NULL);
             if (!seq) {
                 ASSERT_CLOSE_ARRAY(yv + b * 2 * H, tensor_f32(yb), 2 * H, 1e-5, 1e-6);
             } else {
-                ASSERT_CLOSE_ARRAY(yv + b * T * 2 * H, tensor_f32(yb), LENS[b] * 2 * H, 1e-5, 1e-6);
-                for (int64_t i = LENS[b] * 2 * H; i < T * 2 * H; i++) cr_assert_eq(yv[b * T * 2 * H + i], 0.0f);
+                const int64_t t0 = post ? 0 : T - LENS[b];
+                const float *yr = yv + b * T * 2 * H;
+                ASSERT_CLOSE_ARRAY(yr + t0 * 2 * H, tensor_f32(yb), LENS[b] * 2 * H, 1e-5, 1e-6);
+                for (int64_t t = 0; t < T; t++)
+                    if (t < t0 || t >= t0 + LENS[b])
+                        for (int64_t j = 0; j < 2 * H; j++) cr_assert_eq(yr[t * 2 * H + j], 0.0f);
             }
             tensor_free(xb);
         }
