@@ -106,7 +106,10 @@ Layer *nn_time_distributed(Layer *inner);
 
 /* Runs an RNN forwards and a copy of it backwards over the sequence and concatenates
  * their outputs on the last axis (Keras merge_mode="concat"); with return_sequences
- * the backward outputs are re-aligned to the input's time order. Takes ownership.
+ * the backward outputs are re-aligned to the input's time order. As Keras's, it sets
+ * zero_output_for_mask = return_sequences on both halves, so under a mask padded steps
+ * output zeros; with post-padding the backward half starts at each sequence's last
+ * real step (equal to PyTorch's packed sequences). Takes ownership.
  * NULL with tensor_last_error() set if rnn is NULL or not an LSTM, GRU or SimpleRNN. */
 Layer *nn_bidirectional(Layer *rnn);
 
