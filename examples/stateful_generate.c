@@ -93,8 +93,11 @@ static int train(Model *m, double *first, double *last) {
 
 /* The second program: the file alone, any length, one character at a time. */
 static int generate(const char *path) {
+    /* readme:begin load_model */
+    /* Rebuilt from the file alone, for sequences of any length (it trained on 20). */
     Model *m = nn_load_model_opts(path, &(NnLoadModelOpts){.input = NN_SHAPE(TENSOR_I32, -1)});
     if (!m) return fprintf(stderr, "stateful_generate: %s\n", tensor_last_error()), 1;
+    /* readme:end */
     Tensor *x = tensor_i32_zeros(NULL, 2, (int64_t[]){1, 1});
     char text[64] = PROMPT;
     for (int t = 0; t < 60; t++) {

@@ -97,7 +97,7 @@ static int compile_as_saved(Model *m, const NnModelText *t, const char *path) {
 
 /* The model the text describes, built (its values to come from the file) and
  * compiled as saved. */
-static Model *model_from_text(const NnModelText *t, const char *path) {
+static Model *model_from_text(const NnModelText *t, const char *path, int64_t file_len) {
     Model *m = nn_sequential();
     for (int k = 0; k < t->n_layers;) {
         if (t->layers[k].depth != 0) {
@@ -112,8 +112,10 @@ static Model *model_from_text(const NnModelText *t, const char *path) {
             return NULL;
         }
     }
-    /* Deferred: the file's weights replace every initial value, so none is drawn. */
-    if (nn_build_opts(m, t->input, &(NnBuildOpts){.defer_init = true}) != 0) {
+    /* Deferred: the file's weights replace every initial value, so none is drawn. And
+     * the parameters cannot outgrow the file that must hold them, so a hostile
+     * architecture asks for no more memory than its file has bytes. */
+    if (nn_build_opts(m, t->input, &(NnBuildOpts){.defer_init = true, .max_floats = file_len / 4 + 1}) != 0) {
         tensor_set_error("%s: %s", path, tensor_last_error());
         nn_model_free(m);
         return NULL;
@@ -128,12 +130,13 @@ static Model *model_from_text(const NnModelText *t, const char *path) {
 Model *nn_load_model(const char *path) { return nn_load_model_opts(path, &(NnLoadModelOpts){0}); }
 
 Model *nn_load_model_opts(const char *path, const NnLoadModelOpts *opts) {
-    char *text = nn__read_architecture(path);
+    int64_t file_len = 0;
+    char *text = nn__read_architecture(path, &file_len);
     if (!text) return NULL;
     NnModelText *t = tensor_xcalloc(1, sizeof *t);
     int rc = nn__model_text_parse(text, path, t);
     if (opts && opts->input.ndim) t->input = opts->input;
-    Model *m = rc == 0 ? model_from_text(t, path) : NULL;
+    Model *m = rc == 0 ? model_from_text(t, path, file_len) : NULL;
     free(text);
     free(t);
     if (m && nn_load_weights(m, path) != 0) {

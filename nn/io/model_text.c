@@ -62,11 +62,15 @@ static int put_layer(NnBytes *b, const Layer *l, int depth) {
 }
 
 static void put_compile(NnBytes *b, const Model *m) {
-    char s[200];
-    snprintf(s, sizeof s, "compile loss=%s clipnorm=%.9g accuracy=%s\noptimizer %s", nn_loss_name(m->loss),
-             (double)m->clipnorm, m->accuracy ? "true" : "false", nn_optimizer_name(m->optimizer));
-    put_text(b, s);
     NnConfig c = {0};
+    nn_config_set_str(&c, "loss", nn_loss_name(m->loss));
+    nn_config_set_float32(&c, "clipnorm", m->clipnorm);
+    nn_config_set_bool(&c, "accuracy", m->accuracy);
+    put_text(b, "compile");
+    put_config(b, &c);
+    put_text(b, "optimizer ");
+    put_encoded(b, nn_optimizer_name(m->optimizer));
+    c = (NnConfig){0};
     nn_optimizer_get_config(m->optimizer, &c);
     put_config(b, &c);
 }

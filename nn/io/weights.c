@@ -194,10 +194,11 @@ static int read_header(NnCursor *c, const char *path, const char *file, int64_t 
     return 0;
 }
 
-char *nn__read_architecture(const char *path) {
+char *nn__read_architecture(const char *path, int64_t *file_len) {
     int64_t len;
     char *file = nn_read_file(path, &len);
     if (!file) return NULL;
+    *file_len = len;
     NnCursor c = {(const unsigned char *)file, (size_t)len, 0, false};
     Loaded l = {0};
     uint32_t n;

@@ -49,6 +49,15 @@ void nn_config_set_float(NnConfig *c, const char *key, double value) {
     nn_config_set_str(c, key, s);
 }
 
+void nn_config_set_float32(NnConfig *c, const char *key, float value) {
+    char s[40];
+    for (int digits = 1; digits <= 9; digits++) {
+        snprintf(s, sizeof s, "%.*g", digits, (double)value);
+        if ((float)strtod(s, NULL) == value) break; /* 9 digits always round-trip a float */
+    }
+    nn_config_set_str(c, key, s);
+}
+
 void nn_config_set_bool(NnConfig *c, const char *key, bool value) { nn_config_set_str(c, key, value ? "true" : "false"); }
 
 int nn_config_str(const NnConfig *c, const char *what, const char *key, const char **value) {

@@ -28,6 +28,9 @@ typedef struct NnConfig {
  * is not [a-z0-9_]+ or too long, or when the config is full (programming errors). */
 void nn_config_set_int(NnConfig *c, const char *key, int64_t value);
 void nn_config_set_float(NnConfig *c, const char *key, double value); /* round-trips a double */
+/* The shortest text that reads back (strtod, then rounded to float) as this float:
+ * 0.001f is written "0.001", not "0.0010000000474974513". */
+void nn_config_set_float32(NnConfig *c, const char *key, float value);
 void nn_config_set_bool(NnConfig *c, const char *key, bool value);
 /* Any bytes but NUL, up to NN_CONFIG_VALUE_MAX - 1 of them (stops beyond). */
 void nn_config_set_str(NnConfig *c, const char *key, const char *value);

@@ -32,7 +32,7 @@ static Tensor *dropout_call(Layer *self, Tape *tape, Tensor *x, const NnCallCtx 
 }
 
 static void dropout_get_config(const Layer *self, NnConfig *c) {
-    nn_config_set_float(c, "rate", ((const Dropout *)self)->rate);
+    nn_config_set_float32(c, "rate", ((const Dropout *)self)->rate);
 }
 
 static Layer *dropout_from_config(const NnConfig *c, Layer **children, int n_children) {

@@ -49,6 +49,10 @@ static Tensor *param_tensor(const char *layer_name, const char *name, int ndim,
 /* Set by nn_layer_param when a parameter is refused (too large for this machine), and
  * turned into nn_layer_build's error, so layers need not check every call. */
 static _Thread_local char param_refusal[320];
+/* The floats parameters may still take while a budget is set (nn__param_budget). */
+static _Thread_local int64_t budget_left = -1;
+
+void nn__param_budget(int64_t max_floats) { budget_left = max_floats; }
 
 Tensor *nn_layer_param(Layer *layer, const char *name, int ndim, const int64_t *shape, NnInit init,
                        Rng *rng) {
@@ -75,6 +79,14 @@ Tensor *nn_layer_param(Layer *layer, const char *name, int ndim, const int64_t *
                  (double)count * 16 / (1u << 30), (double)memory / (1u << 30));
         return NULL;
     }
+    if (budget_left >= 0 && count > (uint64_t)budget_left) {
+        char dims[128];
+        snprintf(param_refusal, sizeof param_refusal,
+                 "parameter %s/%s of shape %s is larger than the parameters can be (%lld more floats at most)",
+                 layer->name, name, tensor_shape_str(ndim, shape, dims, sizeof dims), (long long)budget_left);
+        return NULL;
+    }
+    if (budget_left >= 0) budget_left -= (int64_t)count;
     Tensor *t = param_tensor(layer->name, name, ndim, shape);
     nn__init_param(t, init, rng);
     layer->params = tensor_xrealloc(layer->params, (size_t)(layer->n_params + 1) * sizeof(Tensor *));

@@ -13,6 +13,12 @@ int nn__layer_set_name(Layer *layer, const char *type, const char *name);
 extern const LayerVTable nn__dense_vt, nn__embedding_vt, nn__dropout_vt, nn__lstm_vt, nn__gru_vt,
     nn__simple_rnn_vt, nn__time_distributed_vt, nn__bidirectional_vt, nn__masking_vt;
 
+/* While max_floats >= 0, nn_layer_param refuses (and nn_layer_build reports) a
+ * parameter that would take the floats created on this thread past max_floats, so a
+ * model described by an untrusted file allocates no more than that file can hold;
+ * -1 lifts the limit. */
+void nn__param_budget(int64_t max_floats);
+
 /* ---- initialisers (init.c) ---- */
 
 /* A random initialisation not drawn yet: drawing init into param from rng gives the

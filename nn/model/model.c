@@ -156,10 +156,12 @@ int nn_build_opts(Model *m, NnShape input, const NnBuildOpts *opts) {
     if (m->n_layers == 0) return model_fail(m, "the model has no layers");
     NnShape shape = input;
     if (opts && opts->defer_init) nn__init_defer(&m->pending);
+    if (opts && opts->max_floats > 0) nn__param_budget(opts->max_floats);
     for (int i = 0; i < m->n_layers; i++) {
         Layer *layer = m->layers[i];
         if (nn_layer_build(layer, shape, &m->rng) != 0) {
             nn__init_defer(NULL);
+            nn__param_budget(-1);
             char s[128];
             nn_shape_str(&shape, s, sizeof s);
             if (i == 0)
@@ -172,6 +174,7 @@ int nn_build_opts(Model *m, NnShape input, const NnBuildOpts *opts) {
         shape = layer->out_shape;
     }
     nn__init_defer(NULL);
+    nn__param_budget(-1);
     m->input = input;
     m->built = true;
     return nn__model_pack(m);

@@ -54,6 +54,10 @@ typedef struct NnBuildOpts {
      * second). The values drawn are exactly nn_build's. A Layer pointer kept from
      * before nn_add reads zeros until then: fetch layers with nn_model_layer. */
     bool defer_init;
+    /* > 0: refuse to build when the parameters would take more floats than this (a
+     * model described by a file holds no more floats than the file has bytes / 4),
+     * before any of that memory is asked for. */
+    int64_t max_floats;
 } NnBuildOpts;
 /* nn_build with options. */
 int nn_build_opts(Model *m, NnShape input, const NnBuildOpts *opts);

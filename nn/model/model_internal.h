@@ -128,9 +128,9 @@ void nn__train_state_free(NnTrainState *st);
 int nn__save_checkpoint(const Model *m, const char *path, const NnTrainState *st);
 /* The weights file with the architecture text of a whole-model file (model_file.c),
  * and that text back (malloc'd, NUL-terminated; NULL with a message for a file
- * without one, or one that is not a valid weights file). */
+ * without one, or one that is not a valid weights file) with the file's length. */
 int nn__save_with_architecture(const Model *m, const char *path, bool with_optimizer, const char *architecture);
-char *nn__read_architecture(const char *path);
+char *nn__read_architecture(const char *path, int64_t *file_len);
 /* Loads all three (validated before anything changes); st->history is heap memory. */
 int nn__load_checkpoint(Model *m, const char *path, NnTrainState *st);
 /* The same, and once the file is known good, accept sees its training state and may

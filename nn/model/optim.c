@@ -180,13 +180,13 @@ static void schedule_get_config(const NnLrSchedule *s, NnConfig *c) {
 }
 
 void nn_optimizer_get_config(const Optimizer *opt, NnConfig *c) {
-    nn_config_set_float(c, "lr", opt->lr);
+    nn_config_set_float32(c, "lr", opt->lr);
     if (opt->kind == OPT_ADAM) {
-        nn_config_set_float(c, "beta1", opt->beta1);
-        nn_config_set_float(c, "beta2", opt->beta2);
-        nn_config_set_float(c, "epsilon", opt->epsilon);
+        nn_config_set_float32(c, "beta1", opt->beta1);
+        nn_config_set_float32(c, "beta2", opt->beta2);
+        nn_config_set_float32(c, "epsilon", opt->epsilon);
     } else {
-        nn_config_set_float(c, "momentum", opt->momentum);
+        nn_config_set_float32(c, "momentum", opt->momentum);
         nn_config_set_bool(c, "nesterov", opt->nesterov);
     }
     if (opt->scheduled) schedule_get_config(&opt->schedule, c);

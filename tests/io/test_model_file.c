@@ -3,6 +3,7 @@
  * predictions and compile settings, and trains on exactly as the original; files it
  * cannot describe or read are refused with messages naming what is wrong. */
 #include "helpers.h"
+#include "nn/model/model_internal.h"
 #include "nn/nn.h"
 
 #include <unistd.h>
@@ -150,4 +151,123 @@ Test(model_file, plain_weights_and_custom_models_are_refused) {
     unlink(path);
     free(path);
     nn_model_free(custom), nn_model_free(same), nn_model_free(m);
+}
+
+/* A file whose weights belong to `m` but whose architecture is `text`. */
+static void expect_text_refused(Model *m, const char *text, const char *said) {
+    char *path = tmp_path("text");
+    cr_assert_eq(nn__save_with_architecture(m, path, false, text), 0, "%s", tensor_last_error());
+    Model *back = nn_load_model(path);
+    cr_expect_null(back, "loaded: %s", text);
+    cr_expect(strstr(tensor_last_error(), said), "for\n%s\nexpected \"%s\" in: %s", text, said, tensor_last_error());
+    nn_model_free(back);
+    unlink(path);
+    free(path);
+}
+
+Test(model_file, bad_architectures_are_refused_by_name) {
+    Model *m = nn_sequential();
+    nn_add(m, nn_dense(.units = 2));
+    cr_assert_eq(nn_build(m, NN_SHAPE(TENSOR_F32, 3)), 0);
+    const char *head = "lamina-model 1\ninput dtype=float32 shape=3\n";
+    struct {
+        const char *body, *said;
+    } cases[] = {
+        {"layer Dense name=dense units=2 activation=linear use_bias=true\n", NULL}, /* the good one */
+        {"layer Dens name=dense units=2\n", "type \"Dens\", which is neither built in nor registered"},
+        {"layer Dense name=dense units=2 colour=red\n", "unknown option colour=\"red\""},
+        {"layer Dense name=dense units=two\n", "units must be an integer, got \"two\""},
+        {"layer Dense name=dense units=2 units=3\n", "line 3: a key given twice"},
+        {"layer Dense name=dense units=2 activation=gelu\n", "unknown activation \"gelu\""},
+        {"  layer Dense name=dense units=2\n", "line 3: a wrapped layer without its wrapper"},
+        {"layer Dense units=2\n", "line 3: a layer without name="},
+        {"layer Dense name=dense units=2", "must end with a newline"},
+        {"layer Dense name=dense units=2\nlayer Dense name=d2 units=100000000\n", "larger than the parameters can be"},
+        {"layer Dense name=dense units=2\ncompile loss=mse clipnorm=0 accuracy=false\n", "compile without an optimizer"},
+        {"layer Dense name=dense units=2\ncompile loss=hinge clipnorm=0 accuracy=false\noptimizer Adam lr=0.1\n",
+         "unknown loss \"hinge\""},
+        {"layer Dense name=dense units=2\ncompile loss=mse clipnorm=0 accuracy=false\noptimizer Adam lr=1e39\n",
+         "lr=1e+39 is outside its range"},
+        {"layer Dense name=dense units=2\ncompile loss=mse clipnorm=0 accuracy=false\noptimizer Adam lr=0\n",
+         "lr=0 is outside its range"},
+        {"layer TimeDistributed name=td\n", "wraps one layer, got 0 options and 0 layers"},
+        {"layer Dense name=dense%2 units=2\n", "line 3: a bad layer name"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char text[512];
+        snprintf(text, sizeof text, "%s%s", head, cases[k].body);
+        if (!cases[k].said) {
+            char *path = tmp_path("good");
+            cr_assert_eq(nn__save_with_architecture(m, path, false, text), 0);
+            Model *back = nn_load_model(path);
+            cr_expect_not_null(back, "%s", tensor_last_error());
+            nn_model_free(back);
+            unlink(path);
+            free(path);
+        } else {
+            expect_text_refused(m, text, cases[k].said);
+        }
+    }
+    expect_text_refused(m, "lamina-model 2\ninput dtype=float32 shape=3\n", "not \"lamina-model 1\"");
+    nn_model_free(m);
+}
+
+/* A user's own layer type becomes loadable once registered. */
+typedef struct Scale {
+    Layer base;
+    double factor;
+} Scale;
+
+static int scale_build(Layer *self, const NnShape *in, NnShape *out, Rng *rng) {
+    (void)self, (void)rng;
+    *out = *in;
+    return 0;
+}
+
+static Tensor *scale_call(Layer *self, Tape *tape, Tensor *x, const NnCallCtx *ctx) {
+    (void)ctx;
+    return ag_scale(tape, x, (float)((Scale *)self)->factor);
+}
+
+static void scale_get_config(const Layer *self, NnConfig *c) { nn_config_set_float(c, "factor", ((const Scale *)self)->factor); }
+static Layer *scale_from_config(const NnConfig *c, Layer **children, int n_children);
+
+static const LayerVTable SCALE_VT = {.type = "Scale", .build = scale_build, .call = scale_call,
+                                     .get_config = scale_get_config, .from_config = scale_from_config};
+
+static Layer *scale_new(double factor) {
+    Scale *s = calloc(1, sizeof *s);
+    nn_layer_init(&s->base, &SCALE_VT, "scale");
+    s->factor = factor;
+    return &s->base;
+}
+
+static Layer *scale_from_config(const NnConfig *c, Layer **children, int n_children) {
+    (void)children, (void)n_children;
+    double factor = 1;
+    return nn_config_float(c, "Scale", "factor", &factor) < 0 ? NULL : scale_new(factor);
+}
+
+Test(model_file, registered_user_layer_round_trip) {
+    Model *m = nn_sequential();
+    nn_add(m, nn_dense(.units = 3));
+    nn_add(m, scale_new(-2.5));
+    cr_assert_eq(nn_build(m, NN_SHAPE(TENSOR_F32, 4)), 0);
+    char *path = tmp_path("user");
+    cr_assert_eq(nn_save_model(m, path, false), 0, "%s", tensor_last_error());
+    cr_assert_null(nn_load_model(path));
+    cr_expect(strstr(tensor_last_error(), "type \"Scale\""), "%s", tensor_last_error());
+    cr_assert_eq(nn_register_layer_type(&SCALE_VT), 0, "%s", tensor_last_error());
+    cr_expect_eq(nn_register_layer_type(&SCALE_VT), 0, "registering again is a no-op");
+    Model *back = nn_load_model(path);
+    cr_assert_not_null(back, "%s", tensor_last_error());
+    Rng rng;
+    tensor_rng_seed(&rng, 1, 1);
+    Tensor *x = test_random(&rng, -1, 1, 2, (int64_t[]){5, 4});
+    Tensor *p1 = nn_predict(m, x, 5), *p2 = nn_predict(back, x, 5);
+    cr_assert_eq(memcmp(p1->data, p2->data, (size_t)p1->size * sizeof(float)), 0);
+    tensor_free(p1), tensor_free(p2), tensor_free(x);
+    unlink(path);
+    free(path);
+    nn_model_free(back), nn_model_free(m);
 }
