@@ -1,10 +1,13 @@
 /* libFuzzer harness for the weight loaders on a small fixed model: nn_load_weights,
  * the checkpoint loader behind fit's resume_path (optionally with the resumed fit),
- * nn_load_npz and nn_npz_open. Byte 0 picks the path, the rest is the file. Checked
- * besides "no crash": a refused load names why and changes no parameter. With
- * LAMINA_FUZZ_WRITE_SEEDS=DIR it writes valid seeds there and exits. */
+ * nn_load_npz and nn_npz_open, and nn_load_model, which builds a model from the file
+ * alone. Byte 0 picks the path, the rest is the file. Checked besides "no crash": a
+ * refused load names why and changes no parameter; a loaded model file describes its
+ * model again in text that parses. With LAMINA_FUZZ_WRITE_SEEDS=DIR it writes valid
+ * seeds there and exits. */
 #include "nn/nn.h"
 #include "nn/model/model_internal.h"
+#include "nn/io/model_text_internal.h"
 #include "nn/io/npz.h"
 
 #include "nn/io/bytes_internal.h"
@@ -12,10 +15,12 @@
 
 #include <stdbool.h>
 
-/* Mode byte: bits 0-1 the loader, bit 2 repair checksums, bit 3 (checkpoints) fit. */
+/* Mode byte: bits 0-1 the loader, bit 2 repair checksums, bit 3 (checkpoints) fit,
+ * bit 4 nn_load_model instead of the loader (the file is a weights file). */
 enum { LOAD_WEIGHTS = 0, LOAD_CHECKPOINT = 1, LOAD_NPZ = 2, OPEN_NPZ = 3 };
 #define FIX_CRC 4
 #define RESUME_FIT 8
+#define LOAD_MODEL 16
 
 static Model *fixed_model(void) {
     Model *m = nn_sequential();
@@ -124,6 +129,24 @@ static void write_seeds(const char *dir) {
     if (!h) abort();
     nn_history_free(h);
     seed_file(dir, "ckpt_done", LOAD_CHECKPOINT, tmp, RESUME_FIT);
+    /* Whole-model files: the fixed model with Adam's state, and wrappers with SGD on a
+     * schedule (every layer type's options and the nesting in the text). */
+    if (nn_save_model(m, tmp, true) != 0) abort();
+    seed_file(dir, "model", LOAD_WEIGHTS, tmp, LOAD_MODEL);
+    Model *w = nn_sequential();
+    nn_add(w, nn_embedding(.vocab = 5, .dim = 3));
+    nn_add(w, nn_bidirectional(nn_gru(.units = 2, .return_sequences = true)));
+    nn_add(w, nn_dropout(.rate = 0.5f));
+    nn_add(w, nn_time_distributed(nn_dense(.units = 5, .activation = NN_SOFTMAX)));
+    Optimizer *sgd = nn_sgd(.lr = 0.1f, .momentum = 0.9f);
+    if (nn_optimizer_set_schedule(sgd, &(NnLrSchedule){.kind = NN_LR_STEP, .initial_lr = 0.1, .decay_steps = 2,
+                                                       .decay_rate = 0.5}) != 0 ||
+        nn_build(w, NN_SHAPE(TENSOR_I32, -1)) != 0 ||
+        nn_compile(w, .loss = NN_SPARSE_CATEGORICAL_CROSSENTROPY, .optimizer = sgd, .clipnorm = 1) != 0 ||
+        nn_save_model(w, tmp, true) != 0)
+        abort();
+    seed_file(dir, "model_wrappers", LOAD_WEIGHTS, tmp, LOAD_MODEL);
+    nn_model_free(w);
     unlink(tmp);
     nn_model_free(m);
     seed(dir, "empty_weights", LOAD_WEIGHTS, NULL, 0);
@@ -142,6 +165,23 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 }
 
 /* ---- one input ---- */
+
+/* nn_load_model; a model it loads must describe itself again in text that parses. */
+static int load_model(const char *path) {
+    Model *m = nn_load_model(path);
+    if (!m) return -1;
+    char *text = nn_model_to_text(m);
+    FUZZ_ASSERT(text != NULL, "a loaded model cannot describe itself: %s", tensor_last_error());
+    NnModelText *t = malloc(sizeof *t);
+    FUZZ_ASSERT(nn__model_text_parse(text, path, t) == 0, "its own text does not parse: %s\n%s",
+                tensor_last_error(), text);
+    FILE *null = fopen("/dev/null", "w");
+    if (null) nn_summary(m, null), fclose(null);
+    free(t);
+    free(text);
+    nn_model_free(m);
+    return 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1) return 0;
@@ -174,7 +214,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     int rc = 0;
     bool check_unchanged = true;
     tensor_clear_error();
-    if (loader == LOAD_WEIGHTS) {
+    if (mode & LOAD_MODEL) {
+        rc = load_model(path);
+    } else if (loader == LOAD_WEIGHTS) {
         rc = nn_load_weights(m, path);
     } else if (loader == LOAD_CHECKPOINT && (mode & RESUME_FIT)) {
         NnHistory *h = resume(m, path, NULL, 0);
