@@ -5,6 +5,7 @@
  * validate everything before touching the model. */
 #include "nn/io/atomic_file_internal.h"
 #include "nn/io/bytes_internal.h"
+#include "nn/io/model_file.h"
 #include "nn/model/model_internal.h"
 #include "nn/text/text.h"
 
@@ -104,8 +105,14 @@ int nn_save_weights(const Model *m, const char *path, bool with_optimizer) {
     return save_file(m, path, with_optimizer, NULL, NULL);
 }
 
+/* With the architecture when the model can describe itself, so a program that never
+ * built it can nn_load_model the checkpoint and resume from it. */
 int nn__save_checkpoint(const Model *m, const char *path, const NnTrainState *st) {
-    return save_file(m, path, true, st, NULL);
+    char *architecture = m->custom ? NULL : nn_model_to_text(m);
+    if (!architecture) tensor_clear_error(); /* a custom model or layer: weights alone, as before */
+    int rc = save_file(m, path, true, st, architecture);
+    free(architecture);
+    return rc;
 }
 
 int nn__save_with_architecture(const Model *m, const char *path, bool with_optimizer, const char *architecture) {

@@ -271,3 +271,29 @@ Test(model_file, registered_user_layer_round_trip) {
     free(path);
     nn_model_free(back), nn_model_free(m);
 }
+
+/* fit's checkpoints are whole-model files: a program that never built the model
+ * loads one and resumes to the weights of the run never stopped. */
+Test(model_file, a_checkpoint_loads_and_resumes_without_the_code) {
+    Tensor *x, *y;
+    batch(5, false, &x, &y);
+    Model *full = bidirectional_model();
+    NnHistory *hf = nn_fit(full, x, y, .batch_size = 2, .epochs = 2, .seed = 4, .quiet = true);
+    cr_assert_not_null(hf, "%s", tensor_last_error());
+    char *ckpt = tmp_path("ckpt");
+    Model *cut = bidirectional_model();
+    NnHistory *h1 = nn_fit(cut, x, y, .batch_size = 2, .epochs = 2, .seed = 4, .quiet = true, .max_steps = 4,
+                           .checkpoint_path = ckpt);
+    cr_assert_not_null(h1, "%s", tensor_last_error());
+    Model *loaded = nn_load_model(ckpt);
+    cr_assert_not_null(loaded, "%s", tensor_last_error());
+    NnHistory *h2 = nn_fit(loaded, x, y, .batch_size = 2, .epochs = 2, .seed = 4, .quiet = true,
+                           .resume_path = ckpt);
+    cr_assert_not_null(h2, "%s", tensor_last_error());
+    expect_same_params(full, loaded);
+    unlink(ckpt);
+    free(ckpt);
+    nn_history_free(hf), nn_history_free(h1), nn_history_free(h2);
+    nn_model_free(full), nn_model_free(cut), nn_model_free(loaded);
+    tensor_free(x), tensor_free(y);
+}

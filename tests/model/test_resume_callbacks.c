@@ -118,14 +118,20 @@ Test(resume_callbacks, an_optimizer_schedule_resumes_from_the_step_count) {
     tensor_free(x), tensor_free(y);
 }
 
-/* Rewrites a version-2 checkpoint without finished epochs or callback states as the
- * version-1 file an older lamina wrote: no learning rate, no callback states. */
+/* Rewrites a checkpoint without finished epochs or callback states as the version-1
+ * file an older lamina wrote: no architecture (version 3's section after the tensor
+ * count), no learning rate, no callback states. */
 static void make_version_1(const char *path) {
     FILE *f = fopen(path, "rb");
     static unsigned char buf[1 << 16];
     size_t n = fread(buf, 1, sizeof buf, f);
     fclose(f);
-    cr_assert_eq(nn__le32(buf + 8), 2u, "written as version 2");
+    cr_assert_eq(nn__le32(buf + 8), 3u, "written as version 3");
+    cr_assert_eq(nn__le32(buf + 12), 7u, "with optimizer, training state and architecture");
+    size_t arch = 4 + nn__le32(buf + 20); /* its length and text, after magic, version, flags, count */
+    memmove(buf + 20, buf + 20 + arch, n - 20 - arch);
+    n -= arch;
+    nn__store_le32(buf + 12, 3u);
     size_t body = n - 4 - 8 - 4; /* without the learning rate, the state count and the CRC */
     cr_assert_eq(nn__le32(buf + n - 8), 0u, "no callback states");
     nn__store_le32(buf + 8, 1u);
