@@ -15,7 +15,7 @@
 # The library-written weights seeds (after a format change) are regenerated with
 #   LAMINA_FUZZ_WRITE_SEEDS=tests/fuzz/corpus/fuzz_weights $FUZZ_BUILD_DIR/fuzz_weights
 # (npz_numpy_style / npz_zip64_end are those files rewritten as numpy.savez does;
-# v1_ckpt_* are checkpoints in format version 1, kept so old files stay covered).
+# v1_ckpt_* and v2_ckpt_* are checkpoints in format versions 1 and 2, kept so old files stay covered).
 set -uo pipefail
 
 secs=${1:-60}
