@@ -12,6 +12,7 @@
 #include "autograd/autograd.h"
 #include "autograd/gradcheck.h"
 #include "autograd/ops.h"
+#include "nn/nn.h"
 
 /* A heap float32 tensor with values uniform in [lo, hi), requiring a gradient. */
 static inline Tensor *test_random(Rng *rng, float lo, float hi, int ndim, const int64_t *shape) {
@@ -69,6 +70,16 @@ static inline void test_write_bytes(const char *path, const void *data, size_t l
     cr_assert_not_null(f, "cannot write %s", path);
     cr_assert_eq(fwrite(data, 1, len, f), len);
     cr_assert_eq(fclose(f), 0);
+}
+
+/* What nn_summary prints for m, as a malloc'd string. */
+static inline char *test_summary_text(const Model *m) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    nn_summary(m, out);
+    fclose(out);
+    return buf;
 }
 
 /* The whole file at path as a malloc'd NUL-terminated string (the caller frees it). */

@@ -15,15 +15,6 @@ static char *tmp_path(const char *stem) {
     return p;
 }
 
-static char *summary_of(const Model *m) {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    nn_summary(m, f);
-    fclose(f);
-    return buf;
-}
-
 static Model *compiled(Model *m, NnShape in, NnLoss loss, Optimizer *opt, float clipnorm) {
     cr_assert_eq(nn_build(m, in), 0, "%s", tensor_last_error());
     cr_assert_eq(nn_compile(m, .loss = loss, .optimizer = opt, .clipnorm = clipnorm, .accuracy = true), 0, "%s",
@@ -83,7 +74,7 @@ static void expect_round_trip(Model *m, bool per_step) {
     cr_assert_eq(nn_save_model(m, path, true), 0, "%s", tensor_last_error());
     Model *back = nn_load_model(path);
     cr_assert_not_null(back, "%s", tensor_last_error());
-    char *s1 = summary_of(m), *s2 = summary_of(back);
+    char *s1 = test_summary_text(m), *s2 = test_summary_text(back);
     cr_expect_str_eq(s1, s2);
     expect_same_params(m, back);
     cr_expect_eq(nn_model_steps(back), nn_model_steps(m));

@@ -7,15 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *summary_text(Model *m) {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&buf, &len);
-    nn_summary(m, out);
-    fclose(out);
-    return buf;
-}
-
 Test(model_summary, char_many_to_one_counts) {
     Model *m = nn_sequential();
     nn_add(m, nn_embedding(.vocab = 27, .dim = 64));
@@ -26,7 +17,7 @@ Test(model_summary, char_many_to_one_counts) {
     cr_assert_eq(nn_layer_param_count(nn_model_layer(m, 1)), 33024);
     cr_assert_eq(nn_layer_param_count(nn_model_layer(m, 2)), 1755);
     cr_assert_eq(nn_model_param_count(m), 36507);
-    char *s = summary_text(m);
+    char *s = test_summary_text(m);
     cr_assert(strstr(s, "embedding (Embedding)") != NULL, "%s", s);
     cr_assert(strstr(s, "(None, 40, 64)") != NULL, "%s", s);
     cr_assert(strstr(s, "lstm (LSTM)") != NULL, "%s", s);
@@ -49,7 +40,7 @@ Test(model_summary, char_many_to_many_counts) {
     cr_assert_eq(nn_layer_param_count(nn_model_layer(m, 1)), 328704);
     cr_assert_eq(nn_layer_param_count(nn_model_layer(m, 2)), 6939);
     cr_assert_eq(nn_model_param_count(m), 337371);
-    char *s = summary_text(m);
+    char *s = test_summary_text(m);
     cr_assert(strstr(s, "time_distributed (TimeDistributed)") != NULL, "%s", s);
     cr_assert(strstr(s, "(None, 40, 27)") != NULL, "%s", s);
     cr_assert(strstr(s, "Total params: 337,371") != NULL, "%s", s);
