@@ -78,6 +78,16 @@ void ag_tape_reset(Tape *tape);
 /* The tape's per-step arena, for tensors a caller wants to live exactly one step. */
 Arena *ag_tape_arena(Tape *tape);
 
+/* Asks the tape to keep, for a (V, D) table, the per-row sum of the squares of each
+ * lookup's gradient row besides the table's gradient (the sum of those rows): the
+ * backward of ag_gather_rows (and of ag_lstm_lookup, through it) adds them into sq,
+ * V * D floats the caller owns and zeroes before each backward. Adam's per-lookup rule
+ * for embedding tables reads them (NnAdamOpts.embedding_rows). A NULL sq forgets the
+ * table. Kept across ag_tape_reset. */
+void ag_tape_track_lookup_squares(Tape *tape, const Tensor *table, float *sq);
+/* The buffer ag_tape_track_lookup_squares registered for table, or NULL. */
+float *ag_tape_lookup_squares(const Tape *tape, const Tensor *table);
+
 /* Number of nodes recorded since the last reset. */
 int64_t ag_tape_size(const Tape *tape);
 

@@ -16,6 +16,10 @@ struct Tape {
     bool check_finite;
     bool found_nonfinite;
     char nonfinite[256];
+    /* Tables whose lookups also sum their gradient rows' squares (kept across resets). */
+    const Tensor **square_tables;
+    float **square_sums;
+    int n_square_tables;
 };
 
 Tape *ag_tape_new(void) {
@@ -28,6 +32,8 @@ Tape *ag_tape_new(void) {
 void ag_tape_free(Tape *tape) {
     if (!tape) return;
     free(tape->nodes);
+    free(tape->square_tables);
+    free(tape->square_sums);
     tensor_arena_free(tape->arena);
     free(tape);
 }
@@ -39,6 +45,32 @@ void ag_tape_reset(Tape *tape) {
 }
 
 Arena *ag_tape_arena(Tape *tape) { return tape->arena; }
+
+void ag_tape_track_lookup_squares(Tape *tape, const Tensor *table, float *sq) {
+    int i = 0;
+    while (i < tape->n_square_tables && tape->square_tables[i] != table) i++;
+    if (!sq) { /* forget it: the last entry takes its place */
+        if (i == tape->n_square_tables) return;
+        tape->n_square_tables--;
+        tape->square_tables[i] = tape->square_tables[tape->n_square_tables];
+        tape->square_sums[i] = tape->square_sums[tape->n_square_tables];
+        return;
+    }
+    if (i == tape->n_square_tables) {
+        size_t n = (size_t)tape->n_square_tables + 1;
+        tape->square_tables = tensor_xrealloc(tape->square_tables, n * sizeof *tape->square_tables);
+        tape->square_sums = tensor_xrealloc(tape->square_sums, n * sizeof *tape->square_sums);
+        tape->square_tables[i] = table;
+        tape->n_square_tables++;
+    }
+    tape->square_sums[i] = sq;
+}
+
+float *ag_tape_lookup_squares(const Tape *tape, const Tensor *table) {
+    for (int i = 0; i < tape->n_square_tables; i++)
+        if (tape->square_tables[i] == table) return tape->square_sums[i];
+    return NULL;
+}
 
 int64_t ag_tape_size(const Tape *tape) { return (int64_t)tape->count; }
 

@@ -13,6 +13,11 @@
  * the same bits. Parallel over static blocks of elements. */
 void tensor_adam_update(int64_t n, float *p, const float *g, float *m, float *v, float b1,
                         float b2, float lr, float c1, float c2, float eps);
+/* The same with sq[i] in place of g^2:  v = b2 v + (1 - b2) sq. For embedding tables
+ * under Adam's per-lookup rule, sq holds the per-row sums of the squared gradient rows
+ * of each lookup; sq NULL is tensor_adam_update. */
+void tensor_adam_update_squares(int64_t n, float *p, const float *g, const float *sq, float *m,
+                                float *v, float b1, float b2, float lr, float c1, float c2, float eps);
 
 /* The smallest i < n with x[i] NaN or infinite, or -1 when all are finite. One
  * parallel, vectorised read (the check before an optimizer step, over every gradient). */

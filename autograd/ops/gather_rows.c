@@ -3,7 +3,8 @@
  * output gradient's rows into the looked-up rows of the table's gradient only. The
  * ids repeat, so the scatter is split over column blocks (each thread owns a range of
  * the D columns and walks all rows in order): no atomics, and the same sums in the
- * same order for any thread count. The output always remembers the table and ids it
+ * same order for any thread count; a table the tape tracks (ag_tape_track_lookup_squares)
+ * also gets the squares of those rows summed, in the same loop. The output always remembers the table and ids it
  * came from (a provenance-only node when nothing is recorded), so the LSTM layer can
  * see that its input is a lookup and call ag_lstm_lookup, which folds a
  * small-vocabulary table into the input projection (see autograd/ops.h). */
@@ -18,6 +19,8 @@ static void gather_rows_backward(Node *n) {
     if (!gt) return;
     const int32_t *ids = n->inputs[1]->data;
     const float *gy = n->out->grad;
+    /* A table under Adam's per-lookup rule also sums the squares of its rows. */
+    float *sq = ag_tape_lookup_squares(n->tape, n->inputs[0]);
     int64_t rows = n->inputs[1]->size, D = n->inputs[0]->shape[1];
     int64_t blocks = (D + COLS - 1) / COLS;
     TENSOR_PARALLEL_FOR(rows * D)
@@ -27,6 +30,9 @@ static void gather_rows_backward(Node *n) {
             float *dst = gt + (int64_t)ids[r] * D;
             const float *src = gy + r * D;
             for (int64_t c = c0; c < c1; c++) dst[c] += src[c];
+            if (!sq) continue;
+            float *dsq = sq + (int64_t)ids[r] * D;
+            for (int64_t c = c0; c < c1; c++) dsq[c] += src[c] * src[c];
         }
     }
 }

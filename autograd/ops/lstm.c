@@ -351,7 +351,11 @@ static void lstm_backward(Node *n) {
     const float *dp = w.dp;
     float *gt = ag_input_grad(n, IN_TABLE);
     if (gk) tensor_sgemm(true, false, D, G, V, 1.0f, table->data, D, dp, G, 1.0f, gk, G);
-    if (gt) tensor_sgemm(false, true, V, D, G, 1.0f, dp, G, kv, G, 1.0f, gt, D);
+    /* Adam's per-lookup rule needs each lookup's row: x's gradient is formed as
+     * unfolded, and the lookup's backward sums it (and its squares) into the table. */
+    float *gx = gt && ag_tape_lookup_squares(n->tape, table) ? ag_input_grad(n, IN_X) : NULL;
+    if (gx) tensor_sgemm(false, true, BT, D, G, 1.0f, w.dz, G, kv, G, 1.0f, gx, D);
+    else if (gt) tensor_sgemm(false, true, V, D, G, 1.0f, dp, G, kv, G, 1.0f, gt, D);
     if (gb) column_sums_add(dp, V, G, gb);
 }
 

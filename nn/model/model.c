@@ -146,6 +146,7 @@ int nn__model_pack(Model *m) {
         p->grad = m->grad_buf + offset;
         offset += p->size;
     }
+    if (m->optimizer) nn__model_track_lookups(m); /* compiled before it was built */
     return 0;
 }
 
@@ -235,6 +236,7 @@ int nn_compile_opts(Model *m, const NnCompileOpts *opts) {
                                  "output, but the last layer '%s' ends with another activation",
                               last->name);
     }
+    nn__model_track_lookups(m);
     m->compiled = true;
     return 0;
 }
@@ -332,7 +334,10 @@ Tensor *nn__model_loss(Model *m, Tape *tape, Tensor *out, Tensor *y, const Tenso
     return loss;
 }
 
-void nn__model_zero_grad(Model *m) { tensor_zero_floats(m->grad_buf, m->n_floats); }
+void nn__model_zero_grad(Model *m) {
+    tensor_zero_floats(m->grad_buf, m->n_floats);
+    nn__model_zero_lookups(m);
+}
 
 int nn__model_apply_gradients(Model *m) {
     /* One read of the gradients before any write: a NaN must never reach the weights. */
@@ -351,8 +356,17 @@ int nn__model_apply_gradients(Model *m) {
                                 (long long)m->steps + 1, (long long)(bad - offset), where ? ": first " : "",
                                 where ? where : "");
     }
-    if (m->clipnorm > 0) nn_clip_global_norm(m->n_floats, m->grad_buf, m->clipnorm);
-    nn_optimizer_step(m->optimizer, m->n_floats, m->param_buf, m->grad_buf);
+    if (m->square_buf && (bad = tensor_first_nonfinite(m->square_buf, m->n_square_floats)) >= 0)
+        return tensor_set_error("the squared lookup gradients of an embedding table overflow at step %lld (element "
+                                "%lld); parameters were not updated",
+                                (long long)m->steps + 1, (long long)bad);
+    if (m->clipnorm > 0) {
+        float norm = nn_clip_global_norm(m->n_floats, m->grad_buf, m->clipnorm);
+        float scale = m->clipnorm / norm; /* the squares scale as the gradient's square */
+        if (m->square_buf && norm > m->clipnorm)
+            for (int64_t i = 0; i < m->n_square_floats; i++) m->square_buf[i] *= scale * scale;
+    }
+    nn_optimizer_step_lookups(m->optimizer, m->n_floats, m->param_buf, m->grad_buf, m->n_lookup_tables, m->lookups);
     m->steps++;
     return 0;
 }
@@ -471,6 +485,7 @@ void nn_model_free(Model *m) {
     nn__init_forget_pending(&m->pending);
     tensor_aligned_free(m->param_buf);
     tensor_aligned_free(m->grad_buf);
+    nn__model_forget_lookups(m);
     nn_optimizer_free(m->optimizer);
     ag_tape_free(m->tape);
     free(m);

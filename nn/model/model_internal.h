@@ -31,6 +31,15 @@ struct Model {
     float clipnorm;
     bool accuracy;
 
+    /* Adam's per-lookup rule (lookup_squares.c): the Embedding tables, the sums of
+     * their lookups' squared gradient rows (one buffer, tables in turn) and the spans
+     * of the flat buffers they cover, sorted by offset; none under the summed rule. */
+    const Tensor **lookup_tables;
+    int n_lookup_tables;
+    float *square_buf;
+    int64_t n_square_floats;
+    NnLookupSquares *lookups;
+
     Tape *tape;
     Rng rng;               /* dropout masks during training */
     int64_t steps;         /* optimizer steps taken */
@@ -85,8 +94,15 @@ int nn__model_train_step(Model *m, Tensor *xb, Tensor *yb, double *loss, int64_t
  * without recording gradients. */
 int nn__model_evaluate_rows(Model *m, Tensor *x, Tensor *y, int64_t n, int64_t batch, double *loss, double *acc);
 
-/* Zero grads. */
+/* Zero grads (and the lookups' squares). */
 void nn__model_zero_grad(Model *m);
+
+/* After compile: has the tape sum the squares of each lookup's gradient rows of every
+ * Embedding table when the optimizer follows Adam's per-lookup rule, else forgets any
+ * (lookup_squares.c). */
+void nn__model_track_lookups(Model *m);
+void nn__model_forget_lookups(Model *m);
+void nn__model_zero_lookups(Model *m);
 /* Checks every gradient is finite (else returns -1 naming the step and the first
  * parameter with a NaN or infinity, leaving the parameters untouched), then clips,
  * steps the optimizer and counts the step. */

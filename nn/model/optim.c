@@ -18,6 +18,7 @@ struct Optimizer {
     OptKind kind;
     float lr, beta1, beta2, epsilon, momentum;
     bool nesterov;
+    NnAdamRows embedding_rows;
     int64_t n;          /* parameter count the state was sized for (0 before the first step) */
     int64_t iterations; /* steps taken */
     bool scheduled;     /* lr follows `schedule` of iterations */
@@ -54,7 +55,11 @@ Optimizer *nn_adam_new(const NnAdamOpts *opts) {
     if (!(beta1 >= 0 && beta1 < 1)) return tensor_set_error("Adam: beta1 %g must be in [0, 1)", beta1), NULL;
     if (!(beta2 >= 0 && beta2 < 1)) return tensor_set_error("Adam: beta2 %g must be in [0, 1)", beta2), NULL;
     if (!(epsilon > 0 && isfinite(epsilon))) return tensor_set_error("Adam: epsilon %g must be positive", epsilon), NULL;
+    if (opts->embedding_rows != NN_ADAM_ROWS_SUMMED && opts->embedding_rows != NN_ADAM_ROWS_PER_LOOKUP)
+        return tensor_set_error("Adam: embedding_rows %d is neither summed nor per-lookup", (int)opts->embedding_rows),
+               NULL;
     Optimizer *opt = optimizer_alloc(OPT_ADAM, lr);
+    opt->embedding_rows = opts->embedding_rows;
     opt->beta1 = beta1;
     opt->beta2 = beta2;
     opt->epsilon = epsilon;
@@ -79,17 +84,40 @@ float *nn_optimizer_state_buffer(Optimizer *opt, int k, int64_t n) {
     return opt->state[k];
 }
 
+/* Adam over [i0, i1) of the buffers, sq (indexed from i0) or NULL for g^2. The update
+ * is elementwise, so splitting the buffers into ranges changes no bit. */
+static void adam_range(Optimizer *opt, int64_t i0, int64_t i1, float *params, const float *grads,
+                       const float *sq, float lr, float c1, float c2) {
+    if (i1 <= i0) return;
+    tensor_adam_update_squares(i1 - i0, params + i0, grads + i0, sq, opt->state[0] + i0, opt->state[1] + i0,
+                               opt->beta1, opt->beta2, lr, c1, c2, opt->epsilon);
+}
+
 void nn_optimizer_step(Optimizer *opt, int64_t n, float *params, const float *grads) {
+    nn_optimizer_step_lookups(opt, n, params, grads, 0, NULL);
+}
+
+void nn_optimizer_step_lookups(Optimizer *opt, int64_t n, float *params, const float *grads,
+                               int n_spans, const NnLookupSquares *spans) {
     for (int k = 0; k < nn_optimizer_state_count(opt); k++) nn_optimizer_state_buffer(opt, k, n);
     float lr = nn_optimizer_lr(opt); /* Keras: the schedule at the steps taken before this one */
     opt->iterations++;
     if (opt->kind == OPT_ADAM) {
-        float b1 = opt->beta1, b2 = opt->beta2, eps = opt->epsilon;
         double t = (double)opt->iterations;
-        float c1 = (float)(1.0 / (1.0 - pow(b1, t)));       /* bias corrections */
-        float c2 = (float)(1.0 / sqrt(1.0 - pow(b2, t)));
-        /* One fused SIMD pass: at millions of parameters this is memory-bound. */
-        tensor_adam_update(n, params, grads, opt->state[0], opt->state[1], b1, b2, lr, c1, c2, eps);
+        float c1 = (float)(1.0 / (1.0 - pow(opt->beta1, t)));       /* bias corrections */
+        float c2 = (float)(1.0 / sqrt(1.0 - pow(opt->beta2, t)));
+        /* Fused SIMD passes: at millions of parameters this is memory-bound. */
+        int64_t at = 0;
+        for (int k = 0; k < n_spans; k++) {
+            const NnLookupSquares *s = &spans[k];
+            TENSOR_CHECK(s->offset >= at && s->n >= 0 && s->offset + s->n <= n,
+                         "Adam: lookup span %d [%lld, %lld) is out of order or outside the %lld parameters", k,
+                         (long long)s->offset, (long long)(s->offset + s->n), (long long)n);
+            adam_range(opt, at, s->offset, params, grads, NULL, lr, c1, c2);
+            adam_range(opt, s->offset, s->offset + s->n, params, grads, s->sq, lr, c1, c2);
+            at = s->offset + s->n;
+        }
+        adam_range(opt, at, n, params, grads, NULL, lr, c1, c2);
     } else if (opt->momentum > 0) {
         float mu = opt->momentum, *vel = opt->state[0];
         bool nesterov = opt->nesterov;
@@ -128,6 +156,12 @@ int nn_optimizer_set_schedule(Optimizer *opt, const NnLrSchedule *schedule) {
 }
 
 const NnLrSchedule *nn_optimizer_schedule(const Optimizer *opt) { return opt->scheduled ? &opt->schedule : NULL; }
+
+NnAdamRows nn_optimizer_embedding_rows(const Optimizer *opt) {
+    return opt->kind == OPT_ADAM ? opt->embedding_rows : NN_ADAM_ROWS_SUMMED;
+}
+
+const char *nn_adam_rows_name(NnAdamRows rows) { return rows == NN_ADAM_ROWS_PER_LOOKUP ? "per_lookup" : "summed"; }
 
 const char *nn_optimizer_name(const Optimizer *opt) { return opt->kind == OPT_ADAM ? "Adam" : "SGD"; }
 
@@ -185,6 +219,9 @@ void nn_optimizer_get_config(const Optimizer *opt, NnConfig *c) {
         nn_config_set_float32(c, "beta1", opt->beta1);
         nn_config_set_float32(c, "beta2", opt->beta2);
         nn_config_set_float32(c, "epsilon", opt->epsilon);
+        /* only when not the default, so the files of summed-rule models stay as they were */
+        if (opt->embedding_rows != NN_ADAM_ROWS_SUMMED)
+            nn_config_set_str(c, "embedding_rows", nn_adam_rows_name(opt->embedding_rows));
     } else {
         nn_config_set_float32(c, "momentum", opt->momentum);
         nn_config_set_bool(c, "nesterov", opt->nesterov);
@@ -223,8 +260,19 @@ static int read_float(const NnConfig *c, const char *what, const char *key, floa
     return 0;
 }
 
+/* Adam's embedding_rows: "summed" (also when absent) or "per_lookup". */
+static int read_rows(const NnConfig *c, NnAdamRows *out) {
+    const char *rows;
+    int rc = nn_config_str(c, "Adam", "embedding_rows", &rows);
+    if (rc != 0) return rc > 0 ? 0 : -1;
+    if (strcmp(rows, nn_adam_rows_name(NN_ADAM_ROWS_PER_LOOKUP)) == 0) *out = NN_ADAM_ROWS_PER_LOOKUP;
+    else if (strcmp(rows, nn_adam_rows_name(NN_ADAM_ROWS_SUMMED)) == 0) *out = NN_ADAM_ROWS_SUMMED;
+    else return tensor_set_error("Adam: unknown embedding_rows \"%s\" (summed or per_lookup)", rows);
+    return 0;
+}
+
 Optimizer *nn_optimizer_from_config(const char *name, const NnConfig *c) {
-    static const char *const adam_keys[] = {"lr", "beta1", "beta2", "epsilon", "schedule", "schedule_initial_lr",
+    static const char *const adam_keys[] = {"lr", "beta1", "beta2", "epsilon", "embedding_rows", "schedule", "schedule_initial_lr",
         "schedule_decay_steps", "schedule_decay_rate", "schedule_staircase", "schedule_alpha",
         "schedule_warmup_steps", "schedule_warmup_target", NULL};
     static const char *const sgd_keys[] = {"lr", "momentum", "nesterov", "schedule", "schedule_initial_lr",
@@ -235,7 +283,7 @@ Optimizer *nn_optimizer_from_config(const char *name, const NnConfig *c) {
         NnAdamOpts o = {.lr = 1e-3f, .beta1 = 0.9f, .beta2 = 0.999f, .epsilon = 1e-7f};
         if (nn_config_only(c, "Adam", adam_keys) || read_float(c, "Adam", "lr", &o.lr, false) ||
             read_float(c, "Adam", "beta1", &o.beta1, true) || read_float(c, "Adam", "beta2", &o.beta2, true) ||
-            read_float(c, "Adam", "epsilon", &o.epsilon, false))
+            read_float(c, "Adam", "epsilon", &o.epsilon, false) || read_rows(c, &o.embedding_rows))
             return NULL;
         opt = nn_adam_new(&o);
         if (opt) opt->beta1 = o.beta1, opt->beta2 = o.beta2; /* a beta of 0 is valid, not "the default" */

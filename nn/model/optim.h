@@ -64,11 +64,26 @@ typedef struct NnSgdOpts {
 Optimizer *nn_sgd_new(const NnSgdOpts *opts);
 #define nn_sgd(...) nn_sgd_new(&(NnSgdOpts){__VA_ARGS__})
 
+/* How Adam's second moment treats an embedding table's rows when a batch looks a row
+ * up several times. Textbook Adam (PyTorch's, and lamina's default) squares the row's
+ * gradient, the sum over its lookups. Keras 3 on TensorFlow hands Adam the gradient as
+ * one row per lookup (an IndexedSlices), squares each row, then sums: a row's v grows
+ * by the sum of its lookups' squares, its m by their plain sum, as in the summed rule;
+ * rows not looked up decay and move as in both. On the sonnets character model
+ * (docs/interop.md) the per-lookup rule trains faster per update. */
+typedef enum NnAdamRows {
+    NN_ADAM_ROWS_SUMMED = 0, /* v += (1 - beta2) (sum of the lookups' rows)^2 */
+    NN_ADAM_ROWS_PER_LOOKUP, /* v += (1 - beta2) sum of (each lookup's row)^2: Keras */
+} NnAdamRows;
+
 typedef struct NnAdamOpts {
     float lr;      /* default 1e-3 */
     float beta1;   /* default 0.9 */
     float beta2;   /* default 0.999 */
     float epsilon; /* default 1e-7 (Keras) */
+    /* the rule for the tables of Embedding layers (the model tracks their lookups);
+     * every other parameter is textbook Adam under both */
+    NnAdamRows embedding_rows;
 } NnAdamOpts;
 /* Adam with bias-corrected moments (Kingma & Ba). Ownership as nn_sgd_new. NULL on
  * invalid options. */
@@ -81,6 +96,23 @@ Optimizer *nn_adam_new(const NnAdamOpts *opts);
 /* Updates n parameters in place from their gradients (allocating state on the first
  * step, sized n). The same optimizer must always see the same n. */
 void nn_optimizer_step(Optimizer *opt, int64_t n, float *params, const float *grads);
+
+/* A range of the flat buffers, [offset, offset + n), holding a table whose lookups
+ * summed their gradient rows' squares into sq (n floats; ag_tape_track_lookup_squares). */
+typedef struct NnLookupSquares {
+    int64_t offset, n;
+    const float *sq;
+} NnLookupSquares;
+/* nn_optimizer_step, with Adam's second moment over each span taking sq in place of the
+ * squared gradient (the per-lookup rule); spans sorted by offset, not overlapping. SGD
+ * ignores them. */
+void nn_optimizer_step_lookups(Optimizer *opt, int64_t n, float *params, const float *grads,
+                               int n_spans, const NnLookupSquares *spans);
+
+/* The rule Adam applies to embedding tables (NN_ADAM_ROWS_SUMMED for SGD), and its
+ * name: "summed" or "per_lookup" (the value of the whole-model files' key). */
+NnAdamRows nn_optimizer_embedding_rows(const Optimizer *opt);
+const char *nn_adam_rows_name(NnAdamRows rows);
 
 /* The learning rate the next step uses, and a new one (for callbacks and apps' --lr);
  * set_lr stops with a message unless lr is positive and finite, or when the optimizer
