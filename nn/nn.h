@@ -28,6 +28,7 @@
 #include <lamina/nn/text/word_windows.h>
 #include <lamina/nn/word2vec/word2vec.h>
 #include <lamina/nn/word2vec/word_eval.h>
+#include <lamina/nn/word2vec/keyed_vectors.h>
 #include <lamina/tensor/gemm.h>
 #include <lamina/tensor/rng.h>
 #include <lamina/tensor/system.h>

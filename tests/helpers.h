@@ -72,6 +72,16 @@ static inline void test_write_bytes(const char *path, const void *data, size_t l
     cr_assert_eq(fclose(f), 0);
 }
 
+/* A finished table of n words of dim floats each (v: n * dim values, row-major). */
+static inline NnWordVectors *test_word_vectors(int n, int dim, const char *const *words, const float *v) {
+    NnWordVectors *wv = nn_word_vectors_new(n, dim);
+    cr_assert_not_null(wv);
+    for (int i = 0; i < n; i++) wv->words[i] = strdup(words[i]);
+    memcpy(wv->vectors, v, (size_t)(n * dim) * sizeof *v);
+    cr_assert_eq(nn_word_vectors_finish(wv), 0, "%s", tensor_last_error());
+    return wv;
+}
+
 /* What nn_summary prints for m, as a malloc'd string. */
 static inline char *test_summary_text(const Model *m) {
     char *buf = NULL;

@@ -18,14 +18,6 @@ static const char *write_tmp(const char *name, const char *text) {
     return path;
 }
 
-static NnWordVectors *vectors(int n, int dim, const char *const *words, const float *v) {
-    NnWordVectors *wv = nn_word_vectors_new(n, dim);
-    for (int i = 0; i < n; i++) wv->words[i] = strdup(words[i]);
-    memcpy(wv->vectors, v, (size_t)(n * dim) * sizeof *v);
-    cr_assert_eq(nn_word_vectors_finish(wv), 0, "%s", tensor_last_error());
-    return wv;
-}
-
 Test(word_eval, spearman_matches_scipy) {
     double x1[] = {1, 2, 3, 4, 5}, y1[] = {5, 6, 7, 8, 7};
     cr_assert(fabs(nn_spearman(x1, y1, 5) - 0.8207826816681233) < 1e-12, "%.16g", nn_spearman(x1, y1, 5));
@@ -44,7 +36,7 @@ static NnWordVectors *royal(void) {
     const char *words[] = {"man", "woman", "king", "queen", "prince", "Woman", "rare"};
     const float v[] = {1, 0, 0,  0, 1, 0,  0.6f, 0, 0.8f,  0, 0.6f, 0.8f,  0.7f, -0.1f, 0.7f,
                        -0.4f, 1, 0.8f,  0, 0, 1};
-    return vectors(7, 3, words, v);
+    return test_word_vectors(7, 3, words, v);
 }
 
 Test(word_eval, nearest_neighbours_by_cosine) {
@@ -208,7 +200,7 @@ Test(word_eval, pca_finds_the_main_directions) {
     float v[15];
     const float t[] = {-2, -1, 0, 1, 2}, s[] = {0.1f, -0.2f, 0, 0.2f, -0.1f}; /* centred, orthogonal to t */
     for (int i = 0; i < 5; i++) v[3 * i] = t[i] + 3, v[3 * i + 1] = t[i] + 3, v[3 * i + 2] = s[i];
-    NnWordVectors *wv = vectors(5, 3, words, v);
+    NnWordVectors *wv = test_word_vectors(5, 3, words, v);
     float xy[10];
     cr_assert_eq(nn_word_vectors_pca2(wv, 5, xy), 0);
     for (int i = 0; i < 5; i++) {
@@ -219,4 +211,74 @@ Test(word_eval, pca_finds_the_main_directions) {
     cr_assert_eq(nn_word_vectors_pca2(wv, 6, xy), -1);
     cr_assert_eq(nn_word_vectors_pca2(wv, 0, xy), -1);
     nn_word_vectors_free(wv);
+}
+
+Test(word_eval, pearson_matches_scipy) {
+    double x1[] = {1, 2, 3, 4, 5}, y1[] = {5, 6, 7, 8, 7};
+    cr_assert(fabs(nn_pearson(x1, y1, 5) - 0.8320502943378437) < 1e-12, "%.16g", nn_pearson(x1, y1, 5));
+    double x2[] = {3.5, 1, 1, 2, 9, 4}, y2[] = {0.2, 0.1, 0.5, 0.5, 0.9, -1};
+    cr_assert(fabs(nn_pearson(x2, y2, 6) - 0.23493658807719803) < 1e-12, "%.16g", nn_pearson(x2, y2, 6));
+    double c[] = {2, 2, 2};
+    cr_assert(isnan(nn_pearson(x1, c, 3)));
+    cr_assert(isnan(nn_pearson(x1, y1, 1)));
+}
+
+/* gensim's three numbers, its out-of-vocabulary ratio with and without dummy4unknown,
+ * and case-sensitive lookups. */
+Test(word_eval, word_pairs_pearson_spearman_and_oov_ratio) {
+    const char *path = write_tmp("p.tsv", "king\tprince\t9\nKING\tqueen\t5\nman\tqueen\t0.5\nman\tnope\t3\n");
+    NnSimilaritySet *set = nn_similarity_read(path);
+    cr_assert_not_null(set);
+    unlink(path);
+    NnWordVectors *wv = royal();
+    /* cosines: king-prince (0.42 + 0.56) / sqrt(0.99), king-queen 0.64, man-queen 0 */
+    double kp = 0.98 / sqrt(0.99);
+    double rho = nn_evaluate_word_pairs(wv, set, NULL);
+    double gold[] = {9, 5, 0.5, 3}, model[] = {kp, 0.64, 0, 0};
+    cr_assert_eq(set->used, 3);
+    cr_assert_eq(set->skipped, 1);
+    cr_assert(fabs(rho - 1.0) < 1e-12 && rho == set->spearman, "rho %g", rho);
+    cr_assert(fabs(set->pearson - nn_pearson(gold, model, 3)) < 1e-6, "r %g", set->pearson);
+    cr_assert(fabs(set->oov_ratio - 25.0) < 1e-12, "oov %g", set->oov_ratio);
+    nn_evaluate_word_pairs(wv, set, &(NnWordEvalOpts){.dummy4unknown = true});
+    cr_assert_eq(set->used, 4);
+    cr_assert(fabs(set->pearson - nn_pearson(gold, model, 4)) < 1e-6, "r %g", set->pearson);
+    cr_assert(fabs(set->spearman - nn_spearman(gold, model, 4)) < 1e-12);
+    cr_assert(fabs(set->oov_ratio - 25.0) < 1e-12, "oov %g", set->oov_ratio); /* 1 of the 4 scored */
+    nn_evaluate_word_pairs(wv, set, &(NnWordEvalOpts){.case_sensitive = true});
+    cr_assert_eq(set->skipped, 2, "KING is not king"); /* 2 of 4 */
+    cr_assert(fabs(set->oov_ratio - 50.0) < 1e-12);
+    nn_evaluate_word_pairs(wv, set, &(NnWordEvalOpts){.restrict_vocab = 3}); /* man woman king */
+    cr_assert_eq(set->used, 0);
+    cr_assert(isnan(set->pearson) && isnan(set->spearman));
+    cr_assert(fabs(set->oov_ratio - 100.0) < 1e-12);
+    nn_word_vectors_free(wv);
+    nn_similarity_set_free(set);
+}
+
+Test(word_eval, analogy_oov_ratio_dummy4unknown_and_case) {
+    const char *path = write_tmp("qd.txt", ": s\nman woman king queen\nMAN WOMAN KING QUEEN\nman woman king nope\n");
+    NnAnalogySet *set = nn_analogy_read(path);
+    cr_assert_not_null(set);
+    unlink(path);
+    NnWordVectors *wv = royal();
+    double acc = nn_evaluate_word_analogies(wv, set, NULL);
+    cr_assert_eq(set->correct, 2);
+    cr_assert_eq(set->skipped, 1);
+    cr_assert(fabs(acc - 1.0) < 1e-12);
+    cr_assert(fabs(set->oov_ratio - 100.0 / 3.0) < 1e-12, "oov %g", set->oov_ratio);
+    acc = nn_evaluate_word_analogies(wv, set, &(NnWordEvalOpts){.dummy4unknown = true});
+    cr_assert_eq(set->incorrect, 1, "the unknown question counts as wrong");
+    cr_assert_eq(set->sections[0].incorrect, 1);
+    cr_assert(fabs(acc - 2.0 / 3.0) < 1e-12);
+    acc = nn_evaluate_word_analogies(wv, set, &(NnWordEvalOpts){.case_sensitive = true});
+    /* case-sensitive, "Woman" (row 5) is a word of its own, and the best answer */
+    cr_assert_eq(set->skipped, 2, "MAN is not man");
+    cr_assert_eq(set->correct, 0);
+    cr_assert_eq(set->incorrect, 1);
+    acc = nn_evaluate_word_analogies(wv, set, &(NnWordEvalOpts){.case_sensitive = true, .dummy4unknown = true});
+    cr_assert_eq(set->correct, 0);
+    cr_assert_eq(set->incorrect, 3);
+    nn_word_vectors_free(wv);
+    nn_analogy_set_free(set);
 }
