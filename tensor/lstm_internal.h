@@ -96,4 +96,10 @@ void tensor__lstm_carry_add(float *dst, const float *pass, int64_t j0, int64_t j
 void tensor__lstm_sigmoid_array(const float *x, float *y, int64_t n);
 void tensor__lstm_tanh_array(const float *x, float *y, int64_t n);
 
+/* The bias gradient over all steps: out[j] += the sum over rows of m[r * G + j] (the
+ * gates' gradients, or the folded lookup's per-id sums), each block of columns summed
+ * in row order in double by one thread, so the result does not depend on the thread
+ * count (lstm_bias_grad.c). */
+void tensor__lstm_bias_grad_add(const float *m, int64_t rows, int64_t G, float *out);
+
 #endif

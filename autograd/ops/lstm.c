@@ -259,24 +259,6 @@ static void backward_rows(void *arg, int t, int nt) {
         for (int64_t b = 0; b < w->B; b++) scatter_row(w, b, step_time(s, T, w->back), u0, u1);
 }
 
-/* out[j] += sum over rows of m[r * G + j]: each block of columns belongs to one thread
- * and is summed in row order in double, so the result does not depend on the thread
- * count. */
-static void column_sums_add(const float *m, int64_t rows, int64_t G, float *out) {
-    const int64_t CB = 64, nblocks = (G + CB - 1) / CB;
-    TENSOR_PARALLEL_FOR(rows * G)
-    for (int64_t blk = 0; blk < nblocks; blk++) {
-        double acc[64] = {0};
-        const int64_t j0 = blk * CB, j1 = j0 + CB < G ? j0 + CB : G;
-        for (int64_t r = 0; r < rows; r++) {
-            const float *row = m + r * G;
-#pragma omp simd
-            for (int64_t j = j0; j < j1; j++) acc[j - j0] += row[j];
-        }
-        for (int64_t j = j0; j < j1; j++) out[j] += (float)acc[j - j0];
-    }
-}
-
 /* d recurrent += hprev^T dz over all B*T rows. Without h0 the rows of the first step
  * read h = 0 and add nothing; for short sequences of wide layers (Sherlock's T = 3,
  * H = 1000) they are a third of the product, so the other rows are gathered into
@@ -342,7 +324,7 @@ static void lstm_backward(Node *n) {
         float *gx = ag_input_grad(n, IN_X);
         if (gk) tensor_sgemm(true, false, D, G, BT, 1.0f, xv, D, w.dz, G, 1.0f, gk, G);
         if (gx) tensor_sgemm(false, true, BT, D, G, 1.0f, w.dz, G, kv, G, 1.0f, gx, D);
-        if (gb) column_sums_add(w.dz, BT, G, gb);
+        if (gb) tensor__lstm_bias_grad_add(w.dz, BT, G, gb);
         return;
     }
     /* x = table[ids]: the gradient goes to the table directly, through dp, the sum of
@@ -356,7 +338,7 @@ static void lstm_backward(Node *n) {
     float *gx = gt && ag_tape_lookup_squares(n->tape, table) ? ag_input_grad(n, IN_X) : NULL;
     if (gx) tensor_sgemm(false, true, BT, D, G, 1.0f, w.dz, G, kv, G, 1.0f, gx, D);
     else if (gt) tensor_sgemm(false, true, V, D, G, 1.0f, dp, G, kv, G, 1.0f, gt, D);
-    if (gb) column_sums_add(dp, V, G, gb);
+    if (gb) tensor__lstm_bias_grad_add(dp, V, G, gb);
 }
 
 static const OpDef LSTM_OP = {"lstm", lstm_backward};
