@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 bool app_parse_int(const char *app, const char *flag, const char *value, int64_t lo, int64_t hi, int64_t *out) {
     char *end;
@@ -44,5 +45,15 @@ bool app_parse_every(const char *app, const char *value, int64_t max, const char
     }
     *every = v;
     *in_epochs = epochs;
+    return true;
+}
+
+bool app_parse_adam_rows(const char *app, const char *value, NnAdamRows *rows) {
+    if (strcmp(value, "summed") == 0) *rows = NN_ADAM_ROWS_SUMMED;
+    else if (strcmp(value, "per-lookup") == 0) *rows = NN_ADAM_ROWS_PER_LOOKUP;
+    else {
+        fprintf(stderr, "%s: invalid value '%s' for --adam-rows: expected summed or per-lookup\n", app, value);
+        return false;
+    }
     return true;
 }

@@ -38,6 +38,7 @@ static void usage(FILE *out) {
             "  --max-steps N       stop after N optimizer steps (quick runs; default: no limit)\n"
             "  --batch-size N      windows per step (default 64)\n"
             "  --lr X              Adam learning rate (default 0.001)\n"
+            APP_ADAM_ROWS_HELP
             APP_LR_OPTIONS_HELP
             "  --seed N            seed for initial weights, shuffling and --generate's sampling (default 0)\n"
             "  --threads N         kernel threads (default: all cores)\n"
@@ -95,7 +96,7 @@ static void usage(FILE *out) {
 }
 
 enum { O_UNITS = APP_OPT_OWN, O_EMBED, O_PREDICT, O_TOP_K, O_INTERACTIVE, O_GENERATE, O_TOP_P, O_BEAM,
-       O_NO_REPEAT_NGRAM };
+       O_NO_REPEAT_NGRAM, O_ADAM_ROWS };
 
 static const AppOption OWN_OPTIONS[] = {
     {"units", O_UNITS, true},       {"embed", O_EMBED, true},
@@ -103,7 +104,7 @@ static const AppOption OWN_OPTIONS[] = {
     {"interactive", O_INTERACTIVE, false},
     {"generate", O_GENERATE, true}, {"top-p", O_TOP_P, true},
     {"beam", O_BEAM, true},         {"no-repeat-ngram", O_NO_REPEAT_NGRAM, true},
-    {NULL, 0, false}};
+    {"adam-rows", O_ADAM_ROWS, true}, {NULL, 0, false}};
 
 static bool parse_own(void *options, int id, const char *flag, const char *value) {
     Options *o = options;
@@ -117,6 +118,7 @@ static bool parse_own(void *options, int id, const char *flag, const char *value
     case O_TOP_P: o->top_p_set = true; return app_parse_float(APP, flag, value, 1e-6, 1.0, &o->gen.top_p);
     case O_BEAM: return app_parse_int(APP, flag, value, 1, 1000, &o->gen.beam);
     case O_NO_REPEAT_NGRAM: return app_parse_int(APP, flag, value, 1, 1000, &o->gen.no_repeat_ngram);
+    case O_ADAM_ROWS: return app_parse_adam_rows(APP, value, &o->adam_rows);
     default: return false;
     }
 }
@@ -154,7 +156,8 @@ static bool check_generation(const Options *o) {
 /* Returns -1 to go on, or the status to exit with (0 after --help or --version). */
 static int parse_options(int argc, char **argv, Options *o) {
     *o = (Options){.common = {.data_file = "sherlock.txt", .epochs = 1, .batch_size = 64, .lr = 1e-3},
-                   .units = 1000, .embed = 10, .top_k = 5, .gen = {.top_p = 1.0}};
+                   .units = 1000, .embed = 10, .top_k = 5, .gen = {.top_p = 1.0},
+                   .adam_rows = APP_DEFAULT_ADAM_ROWS};
     const AppOptionSpec spec = {.app = APP, .usage = usage, .default_checkpoint = DEFAULT_CHECKPOINT,
                                 .accepts = APP_OPT_ALL, .max_epochs = 100000, .max_steps = INT64_MAX,
                                 .max_batch_size = 1 << 16, .own = OWN_OPTIONS, .parse_own = parse_own,

@@ -31,6 +31,7 @@ typedef struct Options {
     int64_t units, embed, top_k;
     bool units_set, embed_set, interactive, top_p_set;
     Generation gen;
+    NnAdamRows adam_rows; /* --adam-rows */
 } Options;
 
 typedef struct Metrics {

@@ -35,7 +35,7 @@ Model *make_model(const Options *o, int64_t classes) {
     /* The initial values wait for training: --summary and --load never need them. */
     if (nn_build_opts(m, NN_SHAPE(TENSOR_I32, CONTEXT), &(NnBuildOpts){.defer_init = true}) != 0 ||
         nn_compile(m, .loss = NN_SPARSE_CATEGORICAL_CROSSENTROPY,
-                   .optimizer = nn_adam(.lr = (float)o->common.lr)) != 0) {
+                   .optimizer = nn_adam(.lr = (float)o->common.lr, .embedding_rows = o->adam_rows)) != 0) {
         fprintf(stderr, "%s: cannot build the model: %s\n", APP, tensor_last_error());
         nn_model_free(m);
         return NULL;

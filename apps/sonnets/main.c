@@ -35,6 +35,7 @@ static void usage(FILE *out) {
             "  --max-steps N       stop after N optimizer steps (quick runs)\n"
             "  --batch-size N      windows per step (default 128; 100 for the word model)\n"
             "  --lr X              Adam learning rate (default 0.001)\n"
+            APP_ADAM_ROWS_HELP
             APP_LR_OPTIONS_HELP
             "  --seed N            seed for initial weights, shuffling and sampling (default 0)\n"
             "  --threads N         kernel threads (default: all cores)\n"
@@ -84,13 +85,14 @@ static void usage(FILE *out) {
 }
 
 enum { O_MODEL = APP_OPT_OWN, O_UNITS, O_EMBED, O_SEQ_LEN, O_SAMPLE, O_TEMPERATURE, O_PRIME, O_TOP_P, O_BEAM,
-       O_NO_REPEAT_NGRAM };
+       O_NO_REPEAT_NGRAM, O_ADAM_ROWS };
 
 static const AppOption OWN_OPTIONS[] = {
     {"model", O_MODEL, true},     {"units", O_UNITS, true},   {"embed", O_EMBED, true},
     {"seq-len", O_SEQ_LEN, true}, {"sample", O_SAMPLE, true}, {"temperature", O_TEMPERATURE, true},
     {"prime", O_PRIME, true},     {"top-p", O_TOP_P, true},   {"beam", O_BEAM, true},
-    {"no-repeat-ngram", O_NO_REPEAT_NGRAM, true},             {NULL, 0, false}};
+    {"no-repeat-ngram", O_NO_REPEAT_NGRAM, true}, {"adam-rows", O_ADAM_ROWS, true},
+    {NULL, 0, false}};
 
 static bool parse_kind(const char *value, ModelKind *kind) {
     int k = 0;
@@ -125,6 +127,7 @@ static bool parse_own(void *options, int id, const char *flag, const char *value
         return app_parse_float(APP, flag, value, 1e-6, 1.0, &o->top_p);
     case O_BEAM: return app_parse_int(APP, flag, value, 1, 1000, &o->beam);
     case O_NO_REPEAT_NGRAM: return app_parse_int(APP, flag, value, 1, 1000, &o->no_repeat_ngram);
+    case O_ADAM_ROWS: return app_parse_adam_rows(APP, value, &o->adam_rows);
     default: return false;
     }
 }
@@ -146,7 +149,7 @@ static bool check_generation(const Options *o) {
 /* Returns -1 to go on, or the status to exit with (0 after --help or --version). */
 static int parse_options(int argc, char **argv, Options *o) {
     *o = (Options){.common = {.data_file = "sonnets.txt", .epochs = 1, .lr = 1e-3}, .sample = 100,
-                   .temperature = 1.0, .top_p = 1.0};
+                   .temperature = 1.0, .top_p = 1.0, .adam_rows = APP_DEFAULT_ADAM_ROWS};
     const AppOptionSpec spec = {.app = APP, .usage = usage, .default_checkpoint = DEFAULT_CHECKPOINT,
                                 .accepts = APP_OPT_ALL, .max_epochs = 1000000, .max_steps = INT64_MAX,
                                 .max_batch_size = 1 << 20, .own = OWN_OPTIONS, .parse_own = parse_own,

@@ -29,6 +29,7 @@ typedef struct Options {
     int64_t beam, no_repeat_ngram; /* beam width (0: sample instead); n-gram size blocked (0: none) */
     double temperature, top_p;
     bool sampling_set; /* --temperature or --top-p given */
+    NnAdamRows adam_rows; /* --adam-rows */
 } Options;
 
 /* ---- the corpus and the model (model.c) ---- */
