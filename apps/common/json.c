@@ -13,7 +13,7 @@ void app_json_begin(AppJson *j, FILE *out) {
 static void json_key(AppJson *j, const char *key) {
     if (!j->first) fputc(',', j->out);
     j->first = false;
-    fprintf(j->out, "\"%s\":", key);
+    if (key) fprintf(j->out, "\"%s\":", key);
 }
 
 void app_json_number(AppJson *j, const char *key, double value) {
@@ -45,3 +45,14 @@ void app_json_string(AppJson *j, const char *key, const char *value) {
 }
 
 void app_json_end(AppJson *j) { fputs("}\n", j->out); }
+
+void app_json_open(AppJson *j, const char *key, char bracket) {
+    json_key(j, key);
+    fputc(bracket, j->out);
+    j->first = true;
+}
+
+void app_json_close(AppJson *j, char bracket) {
+    fputc(bracket, j->out);
+    j->first = false; /* the container just closed is a value of the one around it */
+}

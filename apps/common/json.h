@@ -7,7 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* app_json_begin, then fields, then app_json_end (which writes "}\n"). */
+/* app_json_begin, then fields, then app_json_end (which writes "}\n"). Inside an
+ * array opened with app_json_open the values take a NULL key. */
 typedef struct AppJson {
     FILE *out;
     bool first;
@@ -17,5 +18,9 @@ void app_json_number(AppJson *j, const char *key, double value);         /* "key
 void app_json_int(AppJson *j, const char *key, int64_t value);           /* "key": 42 */
 void app_json_string(AppJson *j, const char *key, const char *value);    /* "key": "escaped" */
 void app_json_end(AppJson *j);                                           /* writes "}\n" */
+/* "key": [ or "key": { (bracket '[' or '{'; key NULL inside an array), closed by
+ * app_json_close with the matching ']' or '}'. */
+void app_json_open(AppJson *j, const char *key, char bracket);
+void app_json_close(AppJson *j, char bracket);
 
 #endif

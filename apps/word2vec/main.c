@@ -50,7 +50,9 @@ static void usage(FILE *out) {
             "  --summary              print the model table and exit\n\n"
             "Saving and loading:\n"
             "  --save FILE            write the vectors in word2vec's binary format\n"
-            "  --load FILE            skip training: read word2vec text or binary vectors\n"
+            "  --load FILE            skip training: read word2vec text or binary vectors (as gensim's\n"
+            "                         save_word2vec_format and word2vec.c write them; format detected)\n"
+            "  --load-format F        read --load FILE as text or binary, not detected\n"
             "  --output FILE          write the vectors in word2vec's text format\n"
             "  --binary               ... in the binary format instead\n"
             "  --checkpoint FILE      where training state goes: --checkpoint-every and Ctrl-C write\n"
@@ -62,11 +64,30 @@ static void usage(FILE *out) {
             "                         it ends with the same vectors, bit for bit, as a run never\n"
             "                         stopped, with the same --threads\n\n"
             "Queries and evaluation:\n"
-            "  --similar WORD         the 10 nearest words by cosine (repeatable)\n"
+            "  --similar WORD         the --topn nearest words by cosine (repeatable)\n"
+            "  --most-similar WORDS   gensim's most_similar: the --topn words nearest to the mean of the\n"
+            "                         words' unit vectors, a word written -WORD subtracted, the words\n"
+            "                         themselves left out (\"king,woman -man\"; repeatable)\n"
+            "  --cosmul               --most-similar ranks by 3CosMul (gensim's most_similar_cosmul)\n"
+            "  --topn N               answers per --similar and --most-similar (default 10)\n"
+            "  --doesnt-match WORDS   the word farthest from the mean of them all (\"a,b,c\"; repeatable)\n"
+            "  --similarity \"A,B\"     the cosine of two words (repeatable)\n"
+            "  --n-similarity \"A,B C,D\"\n"
+            "                         the cosine of the mean vectors of two word lists (repeatable)\n"
             "  --analogy \"A B C\"      the best D for A:B :: C:D by 3CosAdd (repeatable)\n"
-            "  --eval-analogies FILE  accuracy on questions-words.txt (per section and total)\n"
-            "  --eval-similarity FILE Spearman rho on a WordSim-353 / SimLex-999 file (repeatable)\n"
-            "  --restrict-vocab N     analogies use the N most frequent words (default 30000, as gensim)\n"
+            "  --eval-analogies FILE  accuracy on questions-words.txt (per section and total) and the\n"
+            "                         share of questions with out-of-vocabulary words, as gensim's\n"
+            "                         evaluate_word_analogies\n"
+            "  --eval-similarity FILE, --eval-word-pairs FILE\n"
+            "                         Spearman rho, Pearson r and the share of out-of-vocabulary pairs\n"
+            "                         on a WordSim-353 / SimLex-999 file, as gensim's\n"
+            "                         evaluate_word_pairs (repeatable)\n"
+            "  --restrict-vocab N     search only the N most frequent words (default: every word for\n"
+            "                         queries, 30000 for --eval-analogies, 300000 for word pairs)\n"
+            "  --case-sensitive       evaluations match words exactly (default: whatever the case, the\n"
+            "                         most frequent spelling winning, as gensim)\n"
+            "  --dummy4unknown        evaluations count a question with an unknown word as wrong and\n"
+            "                         score a pair with one 0, instead of skipping them (as gensim's)\n"
             "  --plot FILE.svg        2-D PCA map of the most frequent words\n"
             "  --plot-words N         words on the map (default 200)\n\n"
             "  --quiet                no progress display\n"
@@ -76,8 +97,9 @@ static void usage(FILE *out) {
             "--batch-size words per thread), writes the training state to the checkpoint file (see\n"
             "--checkpoint) and the vectors so far to --save FILE if given, prints the command that\n"
             "resumes the run and exits 130 (SIGINT) or 143 (SIGTERM); a second Ctrl-C stops at once.\n\n"
-            "Exit status: 0 on success, 1 when training, a query or I/O fails (also a missing or\n"
-            "unreadable --load file), 2 for bad options (also sizes beyond this machine's memory, a\n"
+            "Exit status: 0 on success, 1 when training, a query (a word not in the vocabulary) or I/O\n"
+            "fails (also a missing or unreadable --load file), 2 for bad options (also a query's word\n"
+            "list of the wrong shape) (also sizes beyond this machine's memory, a\n"
             "--save, --output, --plot or checkpoint path that cannot be written, and an --eval-* file\n"
             "that is missing or has no usable line: all refused before training), a missing or empty\n"
             "corpus, a corpus with no word seen --min-count times, or an unusable --resume file;\n"
@@ -95,7 +117,8 @@ static bool add_to(const char **list, int *n, const char *value, const char *fla
 
 enum { O_CORPUS = APP_OPT_OWN, O_DIM, O_WINDOW, O_NEGATIVE, O_MIN_COUNT, O_SAMPLE, O_MIN_ALPHA, O_OUTPUT,
        O_BINARY, O_SIMILAR, O_ANALOGY, O_EVAL_AN, O_EVAL_SIM, O_RESTRICT, O_PLOT_WORDS, O_HOGWILD,
-       O_CHECKPOINT };
+       O_CHECKPOINT, O_MOST_SIMILAR, O_COSMUL, O_TOPN, O_DOESNT_MATCH, O_SIMILARITY, O_N_SIMILARITY,
+       O_LOAD_FORMAT, O_CASE_SENSITIVE, O_DUMMY4UNKNOWN };
 
 /* --iter and --alpha come first: messages about --epochs and --lr name them. */
 static const AppOption OWN_OPTIONS[] = {
@@ -108,7 +131,20 @@ static const AppOption OWN_OPTIONS[] = {
     {"analogy", O_ANALOGY, true},         {"eval-analogies", O_EVAL_AN, true},
     {"eval-similarity", O_EVAL_SIM, true}, {"restrict-vocab", O_RESTRICT, true},
     {"plot-words", O_PLOT_WORDS, true},   {"hogwild", O_HOGWILD, false},
-    {"checkpoint", O_CHECKPOINT, true},   {NULL, 0, false}};
+    {"checkpoint", O_CHECKPOINT, true},   {"most-similar", O_MOST_SIMILAR, true},
+    {"cosmul", O_COSMUL, false},          {"topn", O_TOPN, true},
+    {"doesnt-match", O_DOESNT_MATCH, true}, {"similarity", O_SIMILARITY, true},
+    {"n-similarity", O_N_SIMILARITY, true}, {"eval-word-pairs", O_EVAL_SIM, true},
+    {"load-format", O_LOAD_FORMAT, true}, {"case-sensitive", O_CASE_SENSITIVE, false},
+    {"dummy4unknown", O_DUMMY4UNKNOWN, false}, {NULL, 0, false}};
+
+/* --load-format text|binary. */
+static bool parse_load_format(const char *value, NnVectorsFormat *format) {
+    if (strcmp(value, "text") == 0) *format = NN_VECTORS_TEXT;
+    else if (strcmp(value, "binary") == 0) *format = NN_VECTORS_BINARY;
+    else fprintf(stderr, APP ": invalid value '%s' for --load-format: expected text or binary\n", value);
+    return *format != NN_VECTORS_AUTO;
+}
 
 static bool parse_own(void *options, int id, const char *flag, const char *value) {
     Options *o = options;
@@ -131,6 +167,15 @@ static bool parse_own(void *options, int id, const char *flag, const char *value
     case O_PLOT_WORDS: return app_parse_int(APP, flag, value, 1, 100000, &o->plot_words);
     case O_HOGWILD: o->hogwild = true; return true;
     case O_CHECKPOINT: o->checkpoint = value; return true;
+    case O_MOST_SIMILAR: return add_to(o->most_similar, &o->n_most_similar, value, flag);
+    case O_COSMUL: o->cosmul = true; return true;
+    case O_TOPN: return app_parse_int(APP, flag, value, 1, 100000, &o->topn);
+    case O_DOESNT_MATCH: return add_to(o->doesnt_match, &o->n_doesnt_match, value, flag);
+    case O_SIMILARITY: return add_to(o->similarity, &o->n_similarity_queries, value, flag);
+    case O_N_SIMILARITY: return add_to(o->n_similarity, &o->n_n_similarity, value, flag);
+    case O_LOAD_FORMAT: return parse_load_format(value, &o->load_format);
+    case O_CASE_SENSITIVE: o->case_sensitive = true; return true;
+    case O_DUMMY4UNKNOWN: o->dummy4unknown = true; return true;
     default: return false;
     }
 }
@@ -151,6 +196,11 @@ static bool options_agree(const Options *o) {
         fprintf(stderr, APP ": --min-alpha %g is above --alpha %g\n", o->min_alpha, c->lr);
         return false;
     }
+    if (o->load_format && !c->load) {
+        fprintf(stderr, APP ": --load-format says how to read --load FILE: give --load\n");
+        return false;
+    }
+    if (!kv_queries_valid(o)) return false;
     for (int i = 0; i < o->n_analogy; i++) {
         char a[64], b[64], c2[64], extra[2];
         if (sscanf(o->analogy[i], "%63s %63s %63s %1s", a, b, c2, extra) != 3) {
@@ -182,7 +232,7 @@ static bool load_unusable(const Options *o) {
 static int parse_options(int argc, char **argv, Options *o) {
     *o = (Options){.common = {.epochs = 5, .lr = 0.025, .seed = 1, .threads = tensor_get_num_threads()},
                    .dim = 100, .window = 5, .negative = 5, .min_count = 5, .sample = 1e-3, .min_alpha = 1e-4,
-                   .restrict_vocab = 30000, .plot_words = 200};
+                   .plot_words = 200, .topn = 10};
     const AppOptionSpec spec = {
         .app = APP, .usage = usage, .default_checkpoint = DEFAULT_CHECKPOINT,
         .accepts = APP_OPT_ALL & ~(APP_OPT_BIT(APP_OPT_DATA_FILE) | APP_OPT_BIT(APP_OPT_CHECK_NUMERICS) |
@@ -205,7 +255,7 @@ static int parse_options(int argc, char **argv, Options *o) {
 /* --load's vectors into *wv (and --summary of them). Returns -1 to go on, else the
  * exit status. */
 static int load_vectors(const Options *o, NnWordVectors **wv) {
-    if (!(*wv = nn_vectors_read(o->common.load, NN_VECTORS_AUTO))) {
+    if (!(*wv = nn_vectors_read(o->common.load, o->load_format))) {
         fprintf(stderr, APP ": cannot load vectors: %s\n", tensor_last_error());
         return APP_EXIT_FAILURE;
     }
@@ -263,7 +313,7 @@ static void json_key_of(const char *path, char *key, size_t cap) {
 
 
 static void write_json(const Options *o, const NnW2vCorpus *corpus, const NnW2vStats *stats,
-                       const NnWordVectors *wv, const Scores *s) {
+                       const NnWordVectors *wv, const Scores *s, const KvAnswers *answers) {
     AppJson json;
     app_json_begin(&json, stdout);
     if (corpus) {
@@ -285,12 +335,18 @@ static void write_json(const Options *o, const NnW2vCorpus *corpus, const NnW2vS
         app_json_number(&json, "analogy", s->analogy);
         app_json_int(&json, "analogy_questions", s->analogies->correct + s->analogies->incorrect);
         app_json_int(&json, "analogy_skipped", s->analogies->skipped);
+        app_json_number(&json, "analogy_oov_ratio", s->analogies->oov_ratio);
     }
-    for (int i = 0; i < o->n_eval_similarity; i++) {
-        char key[64];
+    for (int i = 0; i < o->n_eval_similarity; i++) { /* "wordsim353": Spearman, then the others */
+        char key[64], more[96];
         json_key_of(o->eval_similarity[i], key, sizeof key);
         app_json_number(&json, key, s->similarity[i]);
+        snprintf(more, sizeof more, "%s_pearson", key);
+        app_json_number(&json, more, s->sets[i]->used >= 2 ? s->sets[i]->pearson : NAN);
+        snprintf(more, sizeof more, "%s_oov_ratio", key);
+        app_json_number(&json, more, s->sets[i]->oov_ratio);
     }
+    kv_answers_json(o, wv, answers, &json);
     app_json_end(&json);
 }
 
@@ -304,17 +360,20 @@ int main(int argc, char **argv) {
     NnWordVectors *wv = NULL;
     NnW2vStats stats = {.words_per_s = NAN, .loss = NAN, .seconds = NAN};
     Scores scores;
+    KvAnswers answers = {0};
     if ((rc = read_evaluations(&o, &scores)) != 0) return rc;
     rc = o.common.load ? load_vectors(&o, &wv) : train_vectors(&o, &corpus, &stats, &wv);
     if (rc < 0) {
         int status = save_vectors(&o, wv);
         if (run_queries(&o, wv) != 0) status = APP_EXIT_FAILURE;
+        if (run_kv_queries(&o, wv, &answers) != 0) status = APP_EXIT_FAILURE;
         run_evaluations(&o, wv, &scores);
         if (o.common.plot && write_plot(&o, wv) != 0) status = APP_EXIT_FAILURE;
-        if (o.common.json) write_json(&o, corpus, &stats, wv, &scores);
+        if (o.common.json) write_json(&o, corpus, &stats, wv, &scores, &answers);
         rc = status;
     }
     scores_free(&scores);
+    kv_answers_free(&answers);
     nn_word_vectors_free(wv);
     nn_w2v_corpus_free(corpus);
     return rc;

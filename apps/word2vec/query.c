@@ -12,8 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A word's row: exact, else lower-cased; reports unknown words. */
-static int64_t lookup(const NnWordVectors *wv, const char *word) {
+const char *vocabulary_word(const NnWordVectors *wv, const char *word) {
     int64_t row = nn_word_vectors_find(wv, word);
     if (row < 0) {
         char low[256];
@@ -21,8 +20,14 @@ static int64_t lookup(const NnWordVectors *wv, const char *word) {
         for (char *p = low; *p; p++) *p = (char)tolower((unsigned char)*p);
         row = nn_word_vectors_find(wv, low);
     }
-    if (row < 0) fprintf(stderr, APP ": '%s' is not in the vocabulary\n", word);
-    return row;
+    return row < 0 ? NULL : wv->words[row];
+}
+
+/* A word's row: exact, else lower-cased; reports unknown words. */
+static int64_t lookup(const NnWordVectors *wv, const char *word) {
+    const char *known = vocabulary_word(wv, word);
+    if (!known) fprintf(stderr, APP ": '%s' is not in the vocabulary\n", word);
+    return known ? nn_word_vectors_find(wv, known) : -1;
 }
 
 /* The fewest decimals (3 to 7) at which every two different values of cos[0..n) print
@@ -41,28 +46,43 @@ static int neighbour_decimals(int64_t n, const float *cos) {
     return d;
 }
 
-static void print_neighbours(const NnWordVectors *wv, const char *what, int64_t n, const int64_t *rows,
-                             const float *cos) {
+void print_neighbours(const NnWordVectors *wv, const char *what, int64_t n, const int64_t *rows,
+                      const float *cos) {
     int d = neighbour_decimals(n, cos);
     printf("%s:", what);
     for (int64_t i = 0; i < n; i++) printf(" %s (%.*f)%s", wv->words[rows[i]], d, cos[i], i + 1 < n ? "," : "");
     printf("\n");
 }
 
+/* The --topn nearest words of a row among the --restrict-vocab most frequent. */
+static void print_similar(const Options *o, const NnWordVectors *wv, const char *word, int64_t row) {
+    int64_t *rows = malloc((size_t)o->topn * sizeof *rows);
+    float *cos = malloc((size_t)o->topn * sizeof *cos);
+    if (!rows || !cos) {
+        fprintf(stderr, APP ": --topn %lld: out of memory\n", (long long)o->topn);
+    } else {
+        int64_t n = nn_nearest(wv, wv->unit + row * wv->dim, o->topn, o->restrict_vocab, &row, 1, rows, cos);
+        print_neighbours(wv, word, n, rows, cos);
+    }
+    free(rows);
+    free(cos);
+}
+
 int run_queries(const Options *o, const NnWordVectors *wv) {
     int status = APP_EXIT_OK;
-    int64_t rows[10];
-    float cos[10];
+    int64_t rows[5];
+    float cos[5];
     const char *demo[] = {"holmes", "watson", "man", "door"};
-    bool queries = o->n_similar || o->n_analogy || o->eval_analogies || o->n_eval_similarity;
+    bool queries = o->n_similar || o->n_analogy || o->eval_analogies || o->n_eval_similarity || o->n_most_similar ||
+                   o->n_doesnt_match || o->n_similarity_queries || o->n_n_similarity;
     for (int i = 0; !queries && i < 4; i++) { /* a taste of the vectors when nothing was asked */
         int64_t row = nn_word_vectors_find(wv, demo[i]);
-        if (row >= 0) print_neighbours(wv, demo[i], nn_nearest_to_row(wv, row, 10, rows, cos), rows, cos);
+        if (row >= 0) print_similar(o, wv, demo[i], row);
     }
     for (int i = 0; i < o->n_similar; i++) {
         int64_t row = lookup(wv, o->similar[i]);
         if (row < 0) status = APP_EXIT_FAILURE;
-        else print_neighbours(wv, o->similar[i], nn_nearest_to_row(wv, row, 10, rows, cos), rows, cos);
+        else print_similar(o, wv, o->similar[i], row);
     }
     for (int i = 0; i < o->n_analogy; i++) {
         char w[3][64];
@@ -114,13 +134,15 @@ void scores_free(Scores *s) {
  * has a word outside the vocabulary says so instead of scoring 0/0. */
 static void evaluate_analogies(const Options *o, const NnWordVectors *wv, Scores *s) {
     NnAnalogySet *an = s->analogies;
-    double accuracy = nn_analogy_evaluate(wv, an, o->restrict_vocab);
+    const int64_t restrict_vocab = o->restrict_vocab ? o->restrict_vocab : DEFAULT_ANALOGY_VOCAB;
+    double accuracy = nn_evaluate_word_analogies(wv, an, &(NnWordEvalOpts){.restrict_vocab = restrict_vocab,
+                      .case_sensitive = o->case_sensitive, .dummy4unknown = o->dummy4unknown});
     int64_t asked = an->correct + an->incorrect;
     s->analogy = asked ? accuracy : NAN;
-    printf("analogies (%s, %lld most frequent words):\n", o->eval_analogies, (long long)o->restrict_vocab);
+    printf("analogies (%s, %lld most frequent words):\n", o->eval_analogies, (long long)restrict_vocab);
     if (!asked) {
         printf("  no question could be asked: all %lld have a word outside the %lld most frequent\n",
-               (long long)an->n_questions, (long long)o->restrict_vocab);
+               (long long)an->n_questions, (long long)restrict_vocab);
         return;
     }
     for (int i = 0; i < an->n_sections; i++) {
@@ -132,21 +154,26 @@ static void evaluate_analogies(const Options *o, const NnWordVectors *wv, Scores
     }
     printf("  %-28s %5lld/%-5lld %6.2f%%  (%lld skipped, %lld malformed lines)\n", "total", (long long)an->correct,
            (long long)asked, 100.0 * s->analogy, (long long)an->skipped, (long long)an->malformed);
+    printf("  questions with out-of-vocabulary words: %.1f%%%s\n", an->oov_ratio,
+           o->dummy4unknown ? " (counted as wrong)" : "");
 }
 
 int run_evaluations(const Options *o, const NnWordVectors *wv, Scores *s) {
     if (s->analogies) evaluate_analogies(o, wv, s);
     for (int i = 0; i < o->n_eval_similarity; i++) {
         NnSimilaritySet *set = s->sets[i];
-        double rho = nn_similarity_evaluate(wv, set);
+        double rho = nn_evaluate_word_pairs(wv, set, &(NnWordEvalOpts){
+            .restrict_vocab = o->restrict_vocab ? o->restrict_vocab : DEFAULT_PAIRS_VOCAB,
+            .case_sensitive = o->case_sensitive, .dummy4unknown = o->dummy4unknown});
         s->similarity[i] = set->used >= 2 ? rho : NAN; /* a rank correlation needs two pairs */
         if (set->used < 2)
             printf("similarity (%s): no Spearman rho: %lld of %lld pairs have both words in the vocabulary\n",
                    o->eval_similarity[i], (long long)set->used, (long long)set->n_pairs);
         else
-            printf("similarity (%s): Spearman rho %.4f on %lld pairs (%lld skipped, %lld malformed lines)\n",
-                   o->eval_similarity[i], rho, (long long)set->used, (long long)set->skipped,
-                   (long long)set->malformed);
+            printf("similarity (%s): Spearman rho %.4f, Pearson r %.4f, out-of-vocabulary pairs %.1f%% "
+                   "(%lld pairs used, %lld unknown%s, %lld malformed lines)\n",
+                   o->eval_similarity[i], rho, set->pearson, set->oov_ratio, (long long)set->used,
+                   (long long)set->skipped, o->dummy4unknown ? " scored 0" : "", (long long)set->malformed);
     }
     return APP_EXIT_OK;
 }

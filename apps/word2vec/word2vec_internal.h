@@ -1,12 +1,13 @@
 /* What the files of word2vec share: its options, training (train.c: the corpus, the
  * progress line, checkpoints and signals) and what is asked of the vectors
- * (query.c: neighbours, analogies, the test sets and the map); main.c ties them
- * together. */
+ * (query.c: neighbours, analogies, the test sets and the map; kv_queries.c: gensim's
+ * KeyedVectors queries); main.c ties them together. */
 #ifndef APPS_WORD2VEC_INTERNAL_H
 #define APPS_WORD2VEC_INTERNAL_H
 
 #include <lamina/nn/nn.h>
 
+#include "common/json.h"
 #include "common/options.h"
 
 #include <stdbool.h>
@@ -16,6 +17,10 @@
 #define MAX_LIST 16
 /* Where checkpoints go when neither --checkpoint nor --resume names a file. */
 #define DEFAULT_CHECKPOINT APP_DEFAULT_CHECKPOINT(APP)
+/* The vocabularies of the evaluations without --restrict-vocab: the analogies' as
+ * scripts/peers/word2vec_gensim.py gives gensim, the word pairs' gensim's default. */
+#define DEFAULT_ANALOGY_VOCAB 30000
+#define DEFAULT_PAIRS_VOCAB 300000
 
 /* --iter (--epochs), --alpha (--lr), --batch-size and --checkpoint-every (corpus
  * words, or passes when common.checkpoint_in_epochs) are common options. */
@@ -24,9 +29,15 @@ typedef struct Options {
     const char *output, *eval_analogies, *checkpoint;
     const char *corpus[MAX_LIST], *similar[MAX_LIST], *analogy[MAX_LIST], *eval_similarity[MAX_LIST];
     int n_corpus, n_similar, n_analogy, n_eval_similarity;
-    int64_t dim, window, negative, min_count, restrict_vocab, plot_words;
+    /* gensim's queries (kv_queries.c): the option values as given */
+    const char *most_similar[MAX_LIST], *doesnt_match[MAX_LIST], *similarity[MAX_LIST], *n_similarity[MAX_LIST];
+    int n_most_similar, n_doesnt_match, n_similarity_queries, n_n_similarity;
+    /* restrict_vocab 0: not given (queries search every word, analogies the 30000
+     * most frequent, word pairs gensim's 300000) */
+    int64_t dim, window, negative, min_count, restrict_vocab, plot_words, topn;
     double sample, min_alpha;
-    bool binary, hogwild;
+    NnVectorsFormat load_format;
+    bool binary, hogwild, cosmul, dummy4unknown, case_sensitive;
 } Options;
 
 /* ---- training (train.c) ---- */
@@ -44,6 +55,30 @@ int train(const Options *o, const NnW2vCorpus *corpus, NnW2vStats *stats, NnWord
 /* --similar and --analogy (a few neighbours of common words when nothing is asked).
  * Returns 0, or APP_EXIT_FAILURE when a word is not in the vocabulary. */
 int run_queries(const Options *o, const NnWordVectors *wv);
+/* The vocabulary's spelling of a word: itself, else its lower-case form when only
+ * that is known, else NULL. */
+const char *vocabulary_word(const NnWordVectors *wv, const char *word);
+/* Prints "what: word (cos), word (cos), ..." with as many decimals as tell them apart. */
+void print_neighbours(const NnWordVectors *wv, const char *what, int64_t n, const int64_t *rows,
+                      const float *cos);
+
+/* ---- gensim's KeyedVectors queries (kv_queries.c) ---- */
+
+/* Whether the query options' values are well formed (word lists of the right
+ * shape); false after saying which is not (exit 2, before any training). */
+bool kv_queries_valid(const Options *o);
+/* The answers, kept for --json. */
+typedef struct KvAnswer KvAnswer;
+typedef struct KvAnswers {
+    KvAnswer *items;
+    int n;
+} KvAnswers;
+/* Answers --most-similar (with --cosmul: 3CosMul), --doesnt-match, --similarity and --n-similarity, printing each. Returns 0, or
+ * APP_EXIT_FAILURE when one failed (an unknown word: the message names it). */
+int run_kv_queries(const Options *o, const NnWordVectors *wv, KvAnswers *answers);
+/* The answers as a "queries" array of the --json line. */
+void kv_answers_json(const Options *o, const NnWordVectors *wv, const KvAnswers *answers, AppJson *json);
+void kv_answers_free(KvAnswers *answers);
 
 /* The scores of --eval-analogies and --eval-similarity. */
 typedef struct Scores {
