@@ -15,10 +15,12 @@ case-insensitive evaluations have variants to fold), and writes them to OUT_DIR 
     similarity   W1 W2 SCORE
     n_similarity WS1 WS2 SCORE
     word_pairs   FILE RESTRICT CASE_INSENSITIVE DUMMY4UNKNOWN PEARSON SPEARMAN OOV_RATIO
-    analogies    FILE RESTRICT CASE_INSENSITIVE DUMMY4UNKNOWN SCORE CORRECT INCORRECT
+    analogies    FILE RESTRICT CASE_INSENSITIVE DUMMY4UNKNOWN SCORE CORRECT INCORRECT OOV_RATIO
+                 (OOV_RATIO as gensim logs it, to one decimal: it returns no such number)
 gensim 4.2's most_similar_cosmul ignores restrict_vocab; for a restricted query its
 answer is taken from the full score array (topn=None) cut to the first RESTRICT rows.
 """
+import logging
 import os
 import re
 import struct
@@ -117,12 +119,31 @@ def evaluations(kv, data_dir, out):
         out.write("word_pairs\t%s\t%d\t%d\t%d\t%.12g\t%.12g\t%.12g\n" % (pairs, restrict, case, dummy, pearson[0],
                                                                        spearman[0], oov))
     analogies = os.path.join(data_dir, "questions-words.txt")
-    for restrict, case, dummy in ((300000, True, False), (2000, True, False), (300000, True, True)):
+    log = GensimLog()
+    for restrict, case, dummy in ((300000, True, False), (2000, True, False), (300000, True, True),
+                                  (300000, False, False)):
+        log.messages.clear()
         score, sections = kv.evaluate_word_analogies(analogies, restrict_vocab=restrict, case_insensitive=case,
                                                      dummy4unknown=dummy)
         total = sections[-1]
-        out.write("analogies\t%s\t%d\t%d\t%d\t%.12g\t%d\t%d\n" % (analogies, restrict, case, dummy, score,
-                                                                 len(total["correct"]), len(total["incorrect"])))
+        oov = [m for m in log.messages if m.startswith("Quadruplets with out-of-vocabulary words: ")]
+        out.write("analogies\t%s\t%d\t%d\t%d\t%.12g\t%d\t%d\t%s\n" % (analogies, restrict, case, dummy, score,
+                  len(total["correct"]), len(total["incorrect"]), oov[-1].split(": ")[1].rstrip("%")))
+
+
+class GensimLog(logging.Handler):
+    """The messages gensim's KeyedVectors logs (the analogies' OOV ratio is only logged)."""
+
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.messages = []
+        logger = logging.getLogger("gensim.models.keyedvectors")
+        logger.setLevel(logging.INFO)
+        logger.addHandler(self)
+        logger.propagate = False
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
 
 
 def main():
