@@ -2,7 +2,10 @@
  * original word2vec tool that gensim's KeyedVectors.load_word2vec_format reads:
  *   text:   "V D\n" then one line per word: "word x1 x2 ... xD\n"
  *   binary: "V D\n" then per word: "word " + D little-endian float32 + "\n"
- * Words are written most frequent first (the order of the table). */
+ * Words are written most frequent first (the order of the table). Both readers take
+ * what gensim's save_word2vec_format writes (binary vectors without the "\n") and
+ * what word2vec.c writes (text lines ending in a blank), as
+ * tests/word2vec/gensim_reference.sh checks. */
 #ifndef NN_VECTORS_IO_H
 #define NN_VECTORS_IO_H
 
