@@ -1,6 +1,8 @@
 /* SGD (momentum, Nesterov) and Adam over flat parameter buffers, plus global-norm
  * gradient clipping. Adam follows Kingma & Ba's Algorithm 1 with bias-corrected
- * moments (PyTorch's form); Keras's defaults for lr, betas and epsilon. */
+ * moments (PyTorch's form), Keras's defaults for lr, betas and epsilon, and two
+ * options that make it Keras's Adam: epsilon added before the bias correction, and
+ * the per-lookup second moment of embedding tables (optim.h). */
 #include "nn/model/optim.h"
 #include "nn/layers/config.h"
 
@@ -19,6 +21,7 @@ struct Optimizer {
     float lr, beta1, beta2, epsilon, momentum;
     bool nesterov;
     NnAdamRows embedding_rows;
+    bool epsilon_hat;   /* eps added before the bias correction (Keras) */
     int64_t n;          /* parameter count the state was sized for (0 before the first step) */
     int64_t iterations; /* steps taken */
     bool scheduled;     /* lr follows `schedule` of iterations */
@@ -60,6 +63,7 @@ Optimizer *nn_adam_new(const NnAdamOpts *opts) {
                NULL;
     Optimizer *opt = optimizer_alloc(OPT_ADAM, lr);
     opt->embedding_rows = opts->embedding_rows;
+    opt->epsilon_hat = opts->epsilon_hat;
     opt->beta1 = beta1;
     opt->beta2 = beta2;
     opt->epsilon = epsilon;
@@ -87,10 +91,10 @@ float *nn_optimizer_state_buffer(Optimizer *opt, int k, int64_t n) {
 /* Adam over [i0, i1) of the buffers, sq (indexed from i0) or NULL for g^2. The update
  * is elementwise, so splitting the buffers into ranges changes no bit. */
 static void adam_range(Optimizer *opt, int64_t i0, int64_t i1, float *params, const float *grads,
-                       const float *sq, float lr, float c1, float c2) {
+                       const float *sq, float lr, float c1, float c2, float eps) {
     if (i1 <= i0) return;
     tensor_adam_update_squares(i1 - i0, params + i0, grads + i0, sq, opt->state[0] + i0, opt->state[1] + i0,
-                               opt->beta1, opt->beta2, lr, c1, c2, opt->epsilon);
+                               opt->beta1, opt->beta2, lr, c1, c2, eps);
 }
 
 void nn_optimizer_step(Optimizer *opt, int64_t n, float *params, const float *grads) {
@@ -106,6 +110,8 @@ void nn_optimizer_step_lookups(Optimizer *opt, int64_t n, float *params, const f
         double t = (double)opt->iterations;
         float c1 = (float)(1.0 / (1.0 - pow(opt->beta1, t)));       /* bias corrections */
         float c2 = (float)(1.0 / sqrt(1.0 - pow(opt->beta2, t)));
+        /* Keras's (sqrt(v) + eps) c2 is sqrt(v) c2 + eps c2 */
+        float eps = opt->epsilon_hat ? opt->epsilon * c2 : opt->epsilon;
         /* Fused SIMD passes: at millions of parameters this is memory-bound. */
         int64_t at = 0;
         for (int k = 0; k < n_spans; k++) {
@@ -113,11 +119,11 @@ void nn_optimizer_step_lookups(Optimizer *opt, int64_t n, float *params, const f
             TENSOR_CHECK(s->offset >= at && s->n >= 0 && s->offset + s->n <= n,
                          "Adam: lookup span %d [%lld, %lld) is out of order or outside the %lld parameters", k,
                          (long long)s->offset, (long long)(s->offset + s->n), (long long)n);
-            adam_range(opt, at, s->offset, params, grads, NULL, lr, c1, c2);
-            adam_range(opt, s->offset, s->offset + s->n, params, grads, s->sq, lr, c1, c2);
+            adam_range(opt, at, s->offset, params, grads, NULL, lr, c1, c2, eps);
+            adam_range(opt, s->offset, s->offset + s->n, params, grads, s->sq, lr, c1, c2, eps);
             at = s->offset + s->n;
         }
-        adam_range(opt, at, n, params, grads, NULL, lr, c1, c2);
+        adam_range(opt, at, n, params, grads, NULL, lr, c1, c2, eps);
     } else if (opt->momentum > 0) {
         float mu = opt->momentum, *vel = opt->state[0];
         bool nesterov = opt->nesterov;
@@ -160,6 +166,8 @@ const NnLrSchedule *nn_optimizer_schedule(const Optimizer *opt) { return opt->sc
 NnAdamRows nn_optimizer_embedding_rows(const Optimizer *opt) {
     return opt->kind == OPT_ADAM ? opt->embedding_rows : NN_ADAM_ROWS_SUMMED;
 }
+
+bool nn_optimizer_epsilon_hat(const Optimizer *opt) { return opt->kind == OPT_ADAM && opt->epsilon_hat; }
 
 const char *nn_adam_rows_name(NnAdamRows rows) { return rows == NN_ADAM_ROWS_PER_LOOKUP ? "per_lookup" : "summed"; }
 
@@ -222,6 +230,7 @@ void nn_optimizer_get_config(const Optimizer *opt, NnConfig *c) {
         /* only when not the default, so the files of summed-rule models stay as they were */
         if (opt->embedding_rows != NN_ADAM_ROWS_SUMMED)
             nn_config_set_str(c, "embedding_rows", nn_adam_rows_name(opt->embedding_rows));
+        if (opt->epsilon_hat) nn_config_set_bool(c, "epsilon_hat", true);
     } else {
         nn_config_set_float32(c, "momentum", opt->momentum);
         nn_config_set_bool(c, "nesterov", opt->nesterov);
@@ -272,8 +281,8 @@ static int read_rows(const NnConfig *c, NnAdamRows *out) {
 }
 
 Optimizer *nn_optimizer_from_config(const char *name, const NnConfig *c) {
-    static const char *const adam_keys[] = {"lr", "beta1", "beta2", "epsilon", "embedding_rows", "schedule", "schedule_initial_lr",
-        "schedule_decay_steps", "schedule_decay_rate", "schedule_staircase", "schedule_alpha",
+    static const char *const adam_keys[] = {"lr", "beta1", "beta2", "epsilon", "embedding_rows", "epsilon_hat",
+        "schedule", "schedule_initial_lr", "schedule_decay_steps", "schedule_decay_rate", "schedule_staircase", "schedule_alpha",
         "schedule_warmup_steps", "schedule_warmup_target", NULL};
     static const char *const sgd_keys[] = {"lr", "momentum", "nesterov", "schedule", "schedule_initial_lr",
         "schedule_decay_steps", "schedule_decay_rate", "schedule_staircase", "schedule_alpha",
@@ -283,7 +292,8 @@ Optimizer *nn_optimizer_from_config(const char *name, const NnConfig *c) {
         NnAdamOpts o = {.lr = 1e-3f, .beta1 = 0.9f, .beta2 = 0.999f, .epsilon = 1e-7f};
         if (nn_config_only(c, "Adam", adam_keys) || read_float(c, "Adam", "lr", &o.lr, false) ||
             read_float(c, "Adam", "beta1", &o.beta1, true) || read_float(c, "Adam", "beta2", &o.beta2, true) ||
-            read_float(c, "Adam", "epsilon", &o.epsilon, false) || read_rows(c, &o.embedding_rows))
+            read_float(c, "Adam", "epsilon", &o.epsilon, false) || read_rows(c, &o.embedding_rows) ||
+            nn_config_bool(c, "Adam", "epsilon_hat", &o.epsilon_hat) < 0)
             return NULL;
         opt = nn_adam_new(&o);
         if (opt) opt->beta1 = o.beta1, opt->beta2 = o.beta2; /* a beta of 0 is valid, not "the default" */

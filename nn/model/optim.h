@@ -84,6 +84,12 @@ typedef struct NnAdamOpts {
     /* the rule for the tables of Embedding layers (the model tracks their lookups);
      * every other parameter is textbook Adam under both */
     NnAdamRows embedding_rows;
+    /* Where epsilon goes. false (default, PyTorch's and Kingma & Ba's Algorithm 1):
+     * p -= lr m^ / (sqrt(v^) + eps), on the bias-corrected moments. true (Keras's and
+     * TensorFlow's, the paper's "epsilon hat"): p -= lr m^ / (sqrt(v^) + eps / sqrt(1 -
+     * beta2^t)), eps added to sqrt(v) before the correction: 31x larger at the first
+     * step, which damps the first updates of parameters with gradients near eps. */
+    bool epsilon_hat;
 } NnAdamOpts;
 /* Adam with bias-corrected moments (Kingma & Ba). Ownership as nn_sgd_new. NULL on
  * invalid options. */
@@ -112,6 +118,8 @@ void nn_optimizer_step_lookups(Optimizer *opt, int64_t n, float *params, const f
 /* The rule Adam applies to embedding tables (NN_ADAM_ROWS_SUMMED for SGD), and its
  * name: "summed" or "per_lookup" (the value of the whole-model files' key). */
 NnAdamRows nn_optimizer_embedding_rows(const Optimizer *opt);
+/* Whether Adam adds epsilon as Keras does (NnAdamOpts.epsilon_hat; false for SGD). */
+bool nn_optimizer_epsilon_hat(const Optimizer *opt);
 const char *nn_adam_rows_name(NnAdamRows rows);
 
 /* The learning rate the next step uses, and a new one (for callbacks and apps' --lr);

@@ -1,7 +1,8 @@
-/* Adam's per-lookup rule for embedding tables (NnAdamOpts.embedding_rows): the squares
- * the lookups sum (plain ag_gather_rows and the folded ag_lstm_lookup), the update
- * against a hand computation, the folded path against the unfolded one, and the
- * option in whole-model configs. */
+/* The options that make Adam Keras's: the per-lookup rule for embedding tables
+ * (NnAdamOpts.embedding_rows: the squares the lookups sum, on plain ag_gather_rows and
+ * the folded ag_lstm_lookup, the update against a hand computation, the folded path
+ * against the unfolded one) and epsilon_hat (Keras's update, by hand), and both in
+ * whole-model configs. */
 #include "../helpers.h"
 
 #include "nn/layers/config.h"
@@ -20,7 +21,7 @@ static void gather_step(Tape *tape, Tensor *table, const int32_t *ids, const flo
     ag_backward(tape, ag_sum(tape, ag_mul(tape, ag_gather_rows(tape, table, idt), wt)));
 }
 
-Test(adam_lookup_rows, gather_sums_squares_of_each_lookup) {
+Test(adam_keras, gather_sums_squares_of_each_lookup) {
     Rng rng;
     tensor_rng_seed(&rng, 3, 0);
     Tensor *table = test_random(&rng, -1, 1, 2, (int64_t[]){V, D});
@@ -47,7 +48,7 @@ Test(adam_lookup_rows, gather_sums_squares_of_each_lookup) {
 
 /* Two Adam steps of the table under the rule, against the same in double: rows looked
  * up in one step only, rows never looked up, duplicates within a step. */
-Test(adam_lookup_rows, update_matches_hand_computation) {
+Test(adam_keras, update_matches_hand_computation) {
     Rng rng;
     tensor_rng_seed(&rng, 4, 0);
     Tensor *table = test_random(&rng, -1, 1, 2, (int64_t[]){V, D});
@@ -87,7 +88,7 @@ Test(adam_lookup_rows, update_matches_hand_computation) {
 }
 
 /* The summed rule is what nn_optimizer_step does, bit for bit, with or without spans. */
-Test(adam_lookup_rows, summed_rule_and_no_spans_are_textbook_adam) {
+Test(adam_keras, summed_rule_and_no_spans_are_textbook_adam) {
     enum { N = 40 };
     float p1[N], p2[N], g[N], sq[N];
     Rng rng;
@@ -145,7 +146,7 @@ static double max_param_diff(const Model *a, const Model *b) {
     return worst;
 }
 
-Test(adam_lookup_rows, fused_lookup_equals_unfused_under_the_rule) {
+Test(adam_keras, fused_lookup_equals_unfused_under_the_rule) {
     Model *fused = small_model(false, NN_ADAM_ROWS_PER_LOOKUP), *plain = small_model(true, NN_ADAM_ROWS_PER_LOOKUP);
     Model *summed = small_model(false, NN_ADAM_ROWS_SUMMED);
     cr_assert_lt(max_param_diff(fused, plain), 1e-12); /* the same start */
@@ -165,11 +166,13 @@ Test(adam_lookup_rows, fused_lookup_equals_unfused_under_the_rule) {
     nn_model_free(summed);
 }
 
-Test(adam_lookup_rows, the_option_is_in_configs_only_when_set) {
+Test(adam_keras, the_option_is_in_configs_only_when_set) {
     NnConfig c = {0};
     Optimizer *plain = nn_adam();
     nn_optimizer_get_config(plain, &c);
-    for (int i = 0; i < c.n; i++) cr_assert_neq(strcmp(c.key[i], "embedding_rows"), 0);
+    for (int i = 0; i < c.n; i++)
+        cr_assert(strcmp(c.key[i], "embedding_rows") != 0 && strcmp(c.key[i], "epsilon_hat") != 0, "%s", c.key[i]);
+    cr_assert_not(nn_optimizer_epsilon_hat(plain));
     memset(&c, 0, sizeof c);
     Optimizer *rows = nn_adam(.embedding_rows = NN_ADAM_ROWS_PER_LOOKUP);
     nn_optimizer_get_config(rows, &c);
@@ -184,4 +187,35 @@ Test(adam_lookup_rows, the_option_is_in_configs_only_when_set) {
     nn_optimizer_free(plain);
     nn_optimizer_free(rows);
     nn_optimizer_free(back);
+}
+
+/* Keras's update, as its update_step writes it, in double: 3 steps. */
+Test(adam_keras, epsilon_hat_is_keras_update) {
+    enum { N = 24 };
+    float p[N], g[N];
+    double e[N], m[N] = {0}, v[N] = {0};
+    Rng rng;
+    tensor_rng_seed(&rng, 6, 0);
+    tensor_fill_uniform(p, N, &rng, -1, 1);
+    for (int i = 0; i < N; i++) e[i] = p[i];
+    Optimizer *opt = nn_adam(.lr = LR, .epsilon_hat = true);
+    cr_assert(nn_optimizer_epsilon_hat(opt));
+    for (int t = 1; t <= 3; t++) {
+        tensor_fill_uniform(g, N, &rng, -1, 1);
+        for (int i = 0; i < N; i += 3) g[i] *= 1e-6f; /* near epsilon, where the forms differ */
+        nn_optimizer_step(opt, N, p, g);
+        double alpha = LR * sqrt(1 - pow(B2, t)) / (1 - pow(B1, t));
+        for (int i = 0; i < N; i++) {
+            m[i] += (g[i] - m[i]) * (1 - B1);
+            v[i] += ((double)g[i] * g[i] - v[i]) * (1 - B2);
+            e[i] -= m[i] * alpha / (sqrt(v[i]) + EPS);
+            cr_assert_float_eq(p[i], e[i], 2e-6, "step %d element %d: %.8f, Keras %.8f", t, i, p[i], e[i]);
+        }
+    }
+    NnConfig c = {0};
+    nn_optimizer_get_config(opt, &c);
+    Optimizer *back = nn_optimizer_from_config("Adam", &c);
+    cr_assert(back && nn_optimizer_epsilon_hat(back));
+    nn_optimizer_free(back);
+    nn_optimizer_free(opt);
 }
