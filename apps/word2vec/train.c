@@ -32,9 +32,12 @@ static void on_progress(const NnW2vProgress *p, void *user) {
         ck->started = true;
     }
     ck->bar.o.epoch = p->epoch; /* the first thread's epoch, as the bar spans them all */
-    const NnMetric metrics[] = {{"loss", p->loss, false}, {"alpha", p->alpha, true}};
-    nn_progbar_update(&ck->bar, step, (int64_t)(p->words_per_s * p->seconds), 2, metrics);
-    if (p->fraction >= 1.0) nn_progbar_finish(&ck->bar, 2, metrics);
+    /* loss: the first thread's since the last report, as it moves; epoch_loss: the
+     * last finished epoch's over all threads, the figure the run ends with. */
+    const NnMetric metrics[] = {{"loss", p->loss, false}, {"epoch_loss", p->epoch_loss, true},
+                                {"alpha", p->alpha, true}};
+    nn_progbar_update(&ck->bar, step, (int64_t)(p->words_per_s * p->seconds), 3, metrics);
+    if (p->fraction >= 1.0) nn_progbar_finish(&ck->bar, 3, metrics);
 }
 
 NnW2vCorpus *read_corpus(const Options *o) {

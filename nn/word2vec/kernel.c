@@ -152,6 +152,10 @@ static void train_chunk(Worker *w, int64_t until) {
     const float alpha = nn__w2v_alpha(m, st);
     while (st->done < until && st->done < st->budget) {
         if (st->sent == st->s1) { /* a new pass over its sentences */
+            if (st->epoch < m->o.iter) {
+                m->pass_loss[(int64_t)w->id * m->o.iter + st->epoch] = st->loss;
+                m->pass_pairs[(int64_t)w->id * m->o.iter + st->epoch] = st->epoch_pairs;
+            }
             st->pairs += st->epoch_pairs;
             st->epoch_pairs = 0;
             st->loss = 0;

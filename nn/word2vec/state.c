@@ -15,9 +15,12 @@
 
 /* Layout (8-byte little-endian fields): the magic, the run's settings and corpus
  * fingerprint (STATE_FIELDS), whether a run was planned, then per thread its
- * WorkerState (WORKER_FIELDS), then the input and output tables (V x D floats each),
- * then an FNV-1a checksum of everything before. */
-static const char STATE_MAGIC[8] = {'L', 'W', '2', 'V', 'S', 'T', '0', '1'};
+ * WorkerState (WORKER_FIELDS), then (version 2) per thread and epoch the finished
+ * pass's loss (f64) and pairs, then the input and output tables (V x D floats each),
+ * then an FNV-1a checksum of everything before. Version-1 files still load; the
+ * losses of the passes they had finished are then unknown (NaN). */
+static const char STATE_MAGIC[8] = {'L', 'W', '2', 'V', 'S', 'T', '0', '2'};
+static const char STATE_MAGIC_V1[8] = {'L', 'W', '2', 'V', 'S', 'T', '0', '1'};
 enum { STATE_FIELDS = 17, WORKER_FIELDS = 11 };
 #define FNV_OFFSET 0xCBF29CE484222325ull
 
@@ -99,6 +102,10 @@ int nn_w2v_save_state(const NnWord2Vec *m, const char *path) {
         else memset(wf, 0, sizeof wf);
         for (int i = 0; i < WORKER_FIELDS; i++) nn__bytes_u64(&head, wf[i]);
     }
+    for (int64_t k = 0; k < (int64_t)m->o.threads * m->o.iter; k++) {
+        nn__bytes_f64(&head, m->planned ? m->pass_loss[k] : 0);
+        nn__bytes_u64(&head, m->planned ? (uint64_t)m->pass_pairs[k] : 0);
+    }
     Out o = {.f = af.f, .hash = FNV_OFFSET, .ok = true};
     out_put(&o, head.data, head.len);
     out_put(&o, tensor_f32(m->in), (size_t)(m->V * m->D) * sizeof(float));
@@ -115,18 +122,22 @@ int nn_w2v_save_state(const NnWord2Vec *m, const char *path) {
 
 /* The magic, then every setting against this model's (naming the first that
  * differs), then the size and checksum; leaves the cursor after the settings. */
-static int check_header(const NnWord2Vec *m, const char *path, NnCursor *c, size_t want) {
+static int check_header(const NnWord2Vec *m, const char *path, NnCursor *c, bool *v1) {
     char magic[sizeof STATE_MAGIC];
     uint64_t f[STATE_FIELDS], saved[STATE_FIELDS];
     nn__cursor_take(c, magic, sizeof magic);
     for (int i = 0; i < STATE_FIELDS; i++) saved[i] = nn__cursor_u64(c);
-    if (c->truncated || memcmp(magic, STATE_MAGIC, sizeof STATE_MAGIC) != 0)
+    *v1 = memcmp(magic, STATE_MAGIC_V1, sizeof magic) == 0;
+    if (c->truncated || (memcmp(magic, STATE_MAGIC, sizeof magic) != 0 && !*v1))
         return tensor_set_error("%s: not a word2vec training state file", path);
     state_fields(m, f);
     for (int i = 0; i < STATE_FIELDS; i++)
         if (f[i] != saved[i])
             return tensor_set_error("%s: saved by a run with a different %s; resume with the same corpus and "
                                     "training options", path, STATE_NAMES[i]);
+    const int64_t T = m->o.threads, passes = T * m->o.iter;
+    const size_t want = sizeof STATE_MAGIC + 8 * (STATE_FIELDS + 1 + (size_t)T * WORKER_FIELDS + 1) +
+                        (*v1 ? 0 : 16 * (size_t)passes) + 2 * (size_t)(m->V * m->D) * sizeof(float);
     const size_t len = c->len;
     if (len != want || fnv1a(FNV_OFFSET, c->p, len - 8) != nn__le64(c->p + len - 8))
         return tensor_set_error("%s: the file is truncated or damaged (%lld bytes, checksum %s)", path,
@@ -168,24 +179,43 @@ static int read_workers(const NnWord2Vec *m, const char *path, NnCursor *c, bool
     return rc;
 }
 
+/* The finished passes' losses and pairs (version 2) into loss and pairs, each within
+ * what its thread's counts allow; a version-1 file's are unknown: NaN and 0. */
+static int read_passes(const NnWord2Vec *m, const char *path, NnCursor *c, bool v1, const WorkerState *loaded,
+                       double *loss, int64_t *pairs) {
+    const int iter = m->o.iter;
+    for (int t = 0; t < m->o.threads; t++)
+        for (int e = 0; e < iter; e++) {
+            const int64_t k = (int64_t)t * iter + e;
+            loss[k] = v1 ? (e < loaded[t].epoch ? NAN : 0) : nn__cursor_f64(c);
+            pairs[k] = v1 ? 0 : (int64_t)nn__cursor_u64(c);
+            if (!v1 && (!(loss[k] >= 0) || !isfinite(loss[k]) || pairs[k] < 0 || pairs[k] > loaded[t].pairs))
+                return tensor_set_error("%s: thread %d's loss of epoch %d does not fit its counts", path, t + 1,
+                                        e + 1);
+        }
+    return 0;
+}
+
 int nn_w2v_load_state(NnWord2Vec *m, const char *path) {
     int64_t len;
     char *data = nn_read_file(path, &len);
     if (!data) return -1;
     const int T = m->o.threads;
-    const size_t tables = (size_t)(m->V * m->D) * sizeof(float),
-                 want = sizeof STATE_MAGIC + 8 * (STATE_FIELDS + 1 + (size_t)T * WORKER_FIELDS + 1) + 2 * tables;
+    const size_t tables = (size_t)(m->V * m->D) * sizeof(float), passes = (size_t)T * (size_t)m->o.iter;
     NnCursor c = {(const unsigned char *)data, (size_t)len, 0, false};
     /* Decoded aside and taken only when every thread's position checks out, so a
      * refused file leaves the model as it was. */
     WorkerState *loaded = NULL;
-    int rc = check_header(m, path, &c, want);
-    bool started = false;
+    double *pass_loss = tensor_xmalloc(passes * sizeof *pass_loss);
+    int64_t *pass_pairs = tensor_xmalloc(passes * sizeof *pass_pairs);
+    bool v1 = false, started = false;
+    int rc = check_header(m, path, &c, &v1);
     if (rc == 0) {
         started = nn__cursor_u64(&c) != 0;
         loaded = tensor_xmalloc((size_t)T * sizeof *loaded);
         rc = read_workers(m, path, &c, started, loaded);
     }
+    if (rc == 0) rc = read_passes(m, path, &c, v1, loaded, pass_loss, pass_pairs);
     const char *p = data + c.pos; /* the tables */
     for (size_t k = 0; rc == 0 && k < 2 * tables / sizeof(float); k++) {
         float v;
@@ -195,11 +225,15 @@ int nn_w2v_load_state(NnWord2Vec *m, const char *path) {
     }
     if (rc == 0) {
         memcpy(m->ws, loaded, (size_t)T * sizeof *loaded);
+        memcpy(m->pass_loss, pass_loss, passes * sizeof *pass_loss);
+        memcpy(m->pass_pairs, pass_pairs, passes * sizeof *pass_pairs);
         memcpy(tensor_f32(m->in), p, tables);
         memcpy(tensor_f32(m->out), p + tables, tables);
         m->planned = m->in_progress = started; /* a finished run continues to its end at once */
     }
     free(loaded);
+    free(pass_loss);
+    free(pass_pairs);
     free(data);
     return rc;
 }

@@ -50,7 +50,9 @@ static int64_t total_done(const Run *r) {
     return done;
 }
 
-static void report(Run *r) {
+/* still: no thread is training (between rounds, or at the end), so every thread's
+ * counts can be read for the finished epochs' loss. */
+static void report(Run *r, bool still) {
     const NnWord2Vec *m = r->m;
     const WorkerState *st = &m->ws[0];
     int64_t done = total_done(r), budget = 0;
@@ -60,7 +62,10 @@ static void report(Run *r) {
     NnW2vProgress p = {.fraction = budget ? (double)done / (double)budget : 1.0, .epoch = (int)st->epoch + 1,
                        .epochs = m->o.iter, .alpha = nn__w2v_alpha(m, st),
                        .loss = st->epoch_pairs ? st->loss / (double)st->epoch_pairs : NAN,
-                       .words_per_s = secs > 0 ? raw / secs : NAN, .seconds = secs};
+                       .words_per_s = secs > 0 ? raw / secs : NAN, .seconds = secs, .epoch_loss = NAN};
+    if (still)
+        for (double loss; p.epochs_done < m->o.iter && nn__w2v_epoch_loss(m, p.epochs_done, &loss); p.epochs_done++)
+            p.epoch_loss = loss;
     m->o.on_progress(&p, m->o.user);
 }
 
@@ -73,7 +78,7 @@ static void coordinate(Run *r) {
     for (int t = 0; t < r->T; t++) all_done = all_done && m->ws[t].done >= m->ws[t].budget;
     int64_t done = total_done(r);
     if (m->o.on_progress && !all_done && tensor_seconds() >= r->next_report) {
-        report(r);
+        report(r, true);
         r->next_report = tensor_seconds() + 0.5;
     }
     if (!all_done && m->o.on_checkpoint && r->checkpoint_every > 0 && done >= r->next_checkpoint) {
@@ -98,7 +103,7 @@ static void *worker_main(void *arg) {
             nn__w2v_train_chunk(w, w->st->done + batch);
             atomic_store_explicit(&w->done, w->st->done, memory_order_relaxed);
             if (w->id == 0 && r->m->o.on_progress && tensor_seconds() >= r->next_report) {
-                report(r);
+                report(r, false); /* the others are training */
                 r->next_report = tensor_seconds() + 0.5;
             }
         }
@@ -151,8 +156,12 @@ void nn__w2v_plan_into(const NnWord2Vec *m, WorkerState *ws) {
 
 static void plan(NnWord2Vec *m) {
     nn__w2v_plan_into(m, m->ws);
+    const size_t passes = (size_t)m->o.threads * (size_t)m->o.iter;
+    memset(m->pass_loss, 0, passes * sizeof *m->pass_loss);
+    memset(m->pass_pairs, 0, passes * sizeof *m->pass_pairs);
     m->planned = m->in_progress = true;
 }
+
 
 static void local_rows_init(LocalRows *l, int64_t V, int64_t D) {
     l->slot = tensor_xmalloc((size_t)V * sizeof *l->slot);
@@ -246,7 +255,7 @@ static int run_finish(Run *r, int status, int64_t pairs0, NnW2vStats *stats) {
         atomic_store(&r->w[t].done, st->done);
     }
     if (status == 0 && r->status != 0) status = -1;
-    if (m->o.on_progress && status == 0 && all_done) report(r);
+    if (m->o.on_progress && status == 0 && all_done) report(r, true);
     if (status == 0 && all_done) m->in_progress = false;
     else if (status == 0) status = 1; /* stopped on request: train again to continue */
     if (stats) {

@@ -94,6 +94,8 @@ NnWord2Vec *nn_w2v_new(const NnW2vCorpus *corpus, const NnW2vOpts *opts) {
     for (int64_t i = 0; i < m->V; i++) m->noise_alias[i] = (int32_t)i;
     build_noise(m);
     m->ws = tensor_xcalloc((size_t)o.threads, sizeof *m->ws);
+    m->pass_loss = tensor_xcalloc((size_t)o.threads * (size_t)o.iter, sizeof *m->pass_loss);
+    m->pass_pairs = tensor_xcalloc((size_t)o.threads * (size_t)o.iter, sizeof *m->pass_pairs);
     return m;
 }
 
@@ -124,5 +126,7 @@ void nn_w2v_free(NnWord2Vec *m) {
     free(m->noise_p);
     free(m->noise_alias);
     free(m->ws);
+    free(m->pass_loss);
+    free(m->pass_pairs);
     free(m);
 }

@@ -84,6 +84,11 @@ typedef struct NnW2vProgress {
     double loss;        /* mean pair loss since the previous report (first thread) */
     double words_per_s; /* corpus words (rare ones included, as gensim counts) per second */
     double seconds;
+    /* Epochs every thread has finished, and the last one's mean pair loss over all
+     * threads (nn_w2v_epoch_losses; NaN before the first, and in Hogwild runs until
+     * the end, whose threads never pause to be read). */
+    int epochs_done;
+    double epoch_loss;
 } NnW2vProgress;
 
 /* A zero field takes the default in brackets. */
@@ -136,6 +141,16 @@ typedef struct NnW2vStats {
     double words_per_s;
     double loss;        /* mean pair loss over the last epoch (all threads) */
 } NnW2vStats;
+
+/* The mean pair loss of each finished epoch over all threads into losses[0..max),
+ * returning how many epochs have finished (the last may be partial, and later ones
+ * are not counted, when max_words cut the run short). Each thread sums its pairs'
+ * losses in double and the threads' sums are added in thread order, so the figures
+ * depend only on the seed, the options and the thread count (not on timing), and
+ * carry across a resume. The loss of a pair is taken before its update, as
+ * word2vec.c's and gensim's are. An epoch finished before a state file of an older
+ * lamina was saved reads NaN. */
+int nn_w2v_epoch_losses(const NnWord2Vec *m, double *losses, int max);
 
 /* Trains the tables in place; stats (may be NULL) cover this call only, except loss,
  * which is the last epoch's. Continues a run that was stopped or loaded with

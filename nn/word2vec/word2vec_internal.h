@@ -66,6 +66,11 @@ struct NnWord2Vec {
     uint32_t *noise_p;    /* alias table of count^0.75: column i is i when the low bits < p */
     int32_t *noise_alias; /* ... else noise_alias[i] */
     WorkerState *ws;      /* o.threads entries: where each thread is in the schedule */
+    /* Each thread's finished passes (o.threads x o.iter, thread-major): the pair loss
+     * summed in double and the pairs, kept when a thread starts its next pass, for
+     * nn_w2v_epoch_losses. NaN loss: not known (a version-1 state file). */
+    double *pass_loss;
+    int64_t *pass_pairs;
     bool planned;         /* ws holds a run's schedule (trained, stopped or loaded) */
     bool in_progress;     /* ws holds a run to continue (stopped, or loaded from a file) */
 };
@@ -121,6 +126,10 @@ static inline float nn__w2v_alpha(const NnWord2Vec *m, const WorkerState *st) {
     const double a = st->budget ? a0 - (a0 - a1) * (double)st->done / (double)st->budget : a1;
     return (float)(a > a1 ? a : a1);
 }
+
+/* epoch_loss.c: epoch e's mean pair loss over all threads into *loss; false while a
+ * thread has not finished it. Reads every thread's counts: call it while none trains. */
+bool nn__w2v_epoch_loss(const NnWord2Vec *m, int e, double *loss);
 
 /* kernel.c: fills the sigmoid and softplus tables (once; every model's creation
  * calls it, so training never has to). */

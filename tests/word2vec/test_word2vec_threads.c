@@ -256,9 +256,35 @@ Test(word2vec_threads, forged_states_with_a_right_checksum_are_refused_and_chang
                   "%s: the refused load changed the run", forged[i].what);
         nn_w2v_free(m);
     }
+    /* The finished passes' records, 2 threads x 3 epochs of (loss, pairs) after the
+     * threads' fields: a NaN or negative loss, or more pairs than the thread's. */
+    const int64_t passes_at = 8 + 8 * (17 + 1) + 2 * 8 * 11;
+    const struct {
+        int64_t offset;
+        double loss;
+        int64_t pairs;
+        const char *what;
+    } bad_passes[] = {{3 * 16, NAN, 0, "a NaN pass loss"}, {3 * 16, -1, 0, "a negative pass loss"},
+                      {3 * 16, 0, INT64_MAX, "a pass with more pairs than its thread"}};
+    for (size_t i = 0; i < sizeof bad_passes / sizeof bad_passes[0]; i++) {
+        char *bytes = malloc((size_t)len);
+        memcpy(bytes, good, (size_t)len);
+        memcpy(bytes + passes_at + bad_passes[i].offset, &bad_passes[i].loss, 8);
+        memcpy(bytes + passes_at + bad_passes[i].offset + 8, &bad_passes[i].pairs, 8);
+        rewrite_checksum(bytes, len);
+        FILE *f = fopen(path, "wb");
+        fwrite(bytes, 1, (size_t)len, f);
+        fclose(f);
+        free(bytes);
+        m = nn_w2v_new(c, OPTS(.seed = 3));
+        cr_assert_eq(nn_w2v_load_state(m, path), -1, "took a state with %s", bad_passes[i].what);
+        cr_assert(strstr(tensor_last_error(), "thread 2's loss of epoch 1"), "%s: %s", bad_passes[i].what,
+                  tensor_last_error());
+        nn_w2v_free(m);
+    }
     /* A NaN among the saved vectors: training from it would reach the sigmoid table
      * with a NaN index, so the file is refused too. */
-    const int64_t tables_at = 8 + 8 * (17 + 1) + 2 * 8 * 11;
+    const int64_t tables_at = passes_at + 2 * 3 * 16;
     memcpy(good + tables_at + 4 * 5, &(float){NAN}, sizeof(float));
     rewrite_checksum(good, len);
     FILE *f = fopen(path, "wb");
