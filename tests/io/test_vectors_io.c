@@ -1,7 +1,9 @@
 /* Word vectors and the word2vec file formats: exact text and binary round trips, the
  * binary layout byte by byte, format detection, lenient reading (CRLF, blank runs,
- * repeated words keep the first vector) and clear errors for damaged files. */
+ * repeated words keep the first vector), gensim's and word2vec.c's layouts, and clear
+ * errors for damaged files. */
 #include "helpers.h"
+#include "nn/io/bytes_internal.h"
 #include "nn/io/vectors_io.h"
 
 #include <stdio.h>
@@ -130,6 +132,41 @@ Test(vectors_io, lenient_text_reading) {
     cr_assert_eq(wv->vectors[1], 2.0f);
     cr_assert_eq(nn_word_vectors_find(wv, "cat"), 1);
     cr_assert_eq(wv->vectors[3], -0.5f);
+    nn_word_vectors_free(wv);
+    unlink(path);
+}
+
+/* gensim's save_word2vec_format(binary=True) writes no "\n" after a vector; word2vec.c's
+ * text lines end in a blank; a last line may lack its "\n". */
+Test(vectors_io, gensim_and_word2vec_c_layouts) {
+    unsigned char bin[4 + 2 * (3 + 8)];
+    memcpy(bin, "2 2\n", 4);
+    const float v[] = {1.0f, -2.0f, 0.5f, 3.0f};
+    for (int w = 0; w < 2; w++) {
+        unsigned char *e = bin + 4 + w * 11;
+        memcpy(e, w ? "cd " : "ab ", 3);
+        for (int k = 0; k < 2; k++) {
+            uint32_t bits;
+            memcpy(&bits, &v[2 * w + k], 4);
+            nn__store_le32(e + 3 + 4 * k, bits);
+        }
+    }
+    const char *path = tmp_path("g.bin");
+    write_file(path, (const char *)bin, sizeof bin);
+    for (int format = NN_VECTORS_AUTO; format <= NN_VECTORS_BINARY; format += 2) {
+        NnWordVectors *wv = nn_vectors_read(path, (NnVectorsFormat)format);
+        cr_assert_not_null(wv, "%s", tensor_last_error());
+        cr_assert_eq(wv->size, 2);
+        cr_assert_str_eq(wv->words[1], "cd");
+        cr_assert(memcmp(wv->vectors, v, sizeof v) == 0, "vectors differ");
+        nn_word_vectors_free(wv);
+    }
+    const char *text = "2 2 \nab 1 -2 \ncd 0.5 3 ";
+    write_file(path, text, strlen(text));
+    NnWordVectors *wv = nn_vectors_read(path, NN_VECTORS_AUTO);
+    cr_assert_not_null(wv, "%s", tensor_last_error());
+    cr_assert_eq(wv->size, 2);
+    cr_assert(memcmp(wv->vectors, v, sizeof v) == 0, "vectors differ");
     nn_word_vectors_free(wv);
     unlink(path);
 }
