@@ -12,6 +12,7 @@
 
 /* The rows of words[0..n), or -1 after naming the first unknown word. */
 static int find_rows(const NnWordVectors *wv, const char *what, const char *const *words, int n, int64_t *rows) {
+    if (n > 0 && !words) return tensor_set_error("%s: a list of %d words given as NULL", what, n);
     for (int i = 0; i < n; i++) {
         rows[i] = words[i] ? nn_word_vectors_find(wv, words[i]) : -1;
         if (rows[i] < 0)
@@ -86,11 +87,12 @@ int64_t nn_kv_most_similar_cosmul(const NnWordVectors *wv, const NnKvQuery *q, i
     }
     const int n_in = q->n_positive + q->n_negative;
     int64_t limit = q->restrict_vocab > 0 && q->restrict_vocab < wv->size ? q->restrict_vocab : wv->size, n = 0;
-    int64_t *best = tensor_xmalloc((size_t)q->topn * sizeof *best);
-    float *best_score = tensor_xmalloc((size_t)q->topn * sizeof *best_score);
+    const int64_t k = q->topn < limit ? q->topn : limit > 0 ? limit : 1; /* a huge topn asks for every row */
+    int64_t *best = tensor_xmalloc((size_t)k * sizeof *best);
+    float *best_score = tensor_xmalloc((size_t)k * sizeof *best_score);
     for (int64_t row = 0; row < limit; row++)
         if (!is_query_row(row, in, n_in))
-            nn__keep_best(q->topn, &n, best, best_score, row, cosmul_score(wv, row, in, q->n_positive, q->n_negative));
+            nn__keep_best(k, &n, best, best_score, row, cosmul_score(wv, row, in, q->n_positive, q->n_negative));
     for (int64_t i = 0; i < n; i++) {
         if (rows) rows[i] = best[i];
         if (scores) scores[i] = best_score[i];

@@ -38,8 +38,9 @@ typedef struct NnKvQuery {
 } NnKvQuery;
 
 /* gensim's most_similar(positive, negative, topn, restrict_vocab): writes up to topn
- * rows and cosines (scores may be NULL) and returns how many, or -1 (tensor_last_error
- * set) when a word is unknown or both lists are empty. */
+ * rows and cosines (scores may be NULL; room for min(topn, rows searched) each) and
+ * returns how many, or -1 (tensor_last_error set) when a word is unknown or both
+ * lists are empty. */
 int64_t nn_kv_most_similar(const NnWordVectors *wv, const NnKvQuery *q, int64_t *rows, float *scores);
 
 /* gensim's most_similar_cosmul: as nn_kv_most_similar, scored by 3CosMul; -1 also when

@@ -37,7 +37,8 @@ int64_t nn_nearest(const NnWordVectors *wv, const float *query, int64_t k, int64
                    const int64_t *exclude, int n_exclude, int64_t *rows, float *cosines) {
     const int64_t d = wv->dim;
     int64_t limit = restrict_rows > 0 && restrict_rows < wv->size ? restrict_rows : wv->size;
-    if (k <= 0) return 0;
+    if (k <= 0 || limit <= 0) return 0;
+    if (k > limit) k = limit; /* a huge k asks for every row */
     double ss = 0;
     for (int64_t j = 0; j < d; j++) ss += (double)query[j] * query[j];
     float inv = ss > 0 ? (float)(1.0 / sqrt(ss)) : 0.0f;

@@ -48,6 +48,11 @@ Test(keyed_vectors, most_similar_positive_negative_topn_restrict) {
     n = nn_kv_most_similar(wv, &(NnKvQuery){.positive = e, .n_positive = 1, .topn = 1, .restrict_vocab = 2}, rows, s);
     expect(wv, n, rows, s, 1, (const char *[]){"b"}, (const float[]){0.8f});
     cr_assert_eq(nn_kv_most_similar(wv, &(NnKvQuery){.positive = a, .n_positive = 1, .topn = 0}, rows, s), 0);
+    /* a topn beyond the vocabulary gets every other word, and allocates no more */
+    n = nn_kv_most_similar(wv, &(NnKvQuery){.positive = a, .n_positive = 1, .topn = INT64_MAX / 8}, rows, s);
+    cr_assert_eq(n, 5);
+    n = nn_kv_most_similar_cosmul(wv, &(NnKvQuery){.positive = a, .n_positive = 1, .topn = INT64_MAX / 8}, rows, s);
+    cr_assert_eq(n, 5);
     nn_word_vectors_free(wv);
 }
 
@@ -129,5 +134,8 @@ Test(keyed_vectors, bad_input_is_an_error_naming_the_word) {
     cr_assert(strstr(tensor_last_error(), "'zebra'"), "%s", tensor_last_error());
     cr_assert_eq(nn_kv_n_similarity(wv, unknown, 1, unknown, 0, &sim), -1);
     cr_assert(strstr(tensor_last_error(), "empty list"), "%s", tensor_last_error());
+    cr_assert_eq(nn_kv_most_similar(wv, &(NnKvQuery){.n_positive = 2, .topn = 3}, rows, s), -1);
+    cr_assert(strstr(tensor_last_error(), "NULL"), "%s", tensor_last_error());
+    cr_assert_eq(nn_kv_doesnt_match(wv, NULL, 2), -1);
     nn_word_vectors_free(wv);
 }
