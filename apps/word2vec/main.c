@@ -273,13 +273,14 @@ static int load_vectors(const Options *o, NnWordVectors **wv) {
 
 /* Reads the corpus and trains *wv on it (or prints --summary). Returns -1 to go on,
  * else the exit status. */
-static int train_vectors(const Options *o, NnW2vCorpus **corpus, NnW2vStats *stats, NnWordVectors **wv) {
+static int train_vectors(const Options *o, NnW2vCorpus **corpus, NnW2vStats *stats, EpochLosses *losses,
+                         NnWordVectors **wv) {
     if (!(*corpus = read_corpus(o))) return APP_EXIT_USAGE;
     if (o->common.summary) {
         summary(o, *corpus);
         return APP_EXIT_OK;
     }
-    int rc = train(o, *corpus, stats, wv);
+    int rc = train(o, *corpus, stats, losses, wv);
     if (rc >= 0) return rc;
     printf("trained on %lld corpus words (%lld per pass, vocabulary %lld) with %lld threads in %.2f s: "
            "%.0f words/s, final loss %.4f\n",
@@ -313,7 +314,8 @@ static void json_key_of(const char *path, char *key, size_t cap) {
 
 
 static void write_json(const Options *o, const NnW2vCorpus *corpus, const NnW2vStats *stats,
-                       const NnWordVectors *wv, const Scores *s, const KvAnswers *answers) {
+                       const EpochLosses *losses, const NnWordVectors *wv, const Scores *s,
+                       const KvAnswers *answers) {
     AppJson json;
     app_json_begin(&json, stdout);
     if (corpus) {
@@ -321,6 +323,9 @@ static void write_json(const Options *o, const NnW2vCorpus *corpus, const NnW2vS
         app_json_number(&json, "seconds", stats->seconds);
         app_json_number(&json, "words_per_s", stats->words_per_s);
         app_json_number(&json, "loss", stats->loss);
+        app_json_open(&json, "epoch_losses", '[');
+        for (int e = 0; e < losses->n; e++) app_json_number(&json, NULL, losses->loss[e]);
+        app_json_close(&json, ']');
     }
     app_json_int(&json, "vocab", wv->size);
     app_json_int(&json, "dim", wv->dim);
@@ -359,21 +364,23 @@ int main(int argc, char **argv) {
     NnW2vCorpus *corpus = NULL;
     NnWordVectors *wv = NULL;
     NnW2vStats stats = {.words_per_s = NAN, .loss = NAN, .seconds = NAN};
+    EpochLosses losses = {0};
     Scores scores;
     KvAnswers answers = {0};
     if ((rc = read_evaluations(&o, &scores)) != 0) return rc;
-    rc = o.common.load ? load_vectors(&o, &wv) : train_vectors(&o, &corpus, &stats, &wv);
+    rc = o.common.load ? load_vectors(&o, &wv) : train_vectors(&o, &corpus, &stats, &losses, &wv);
     if (rc < 0) {
         int status = save_vectors(&o, wv);
         if (run_queries(&o, wv) != 0) status = APP_EXIT_FAILURE;
         if (run_kv_queries(&o, wv, &answers) != 0) status = APP_EXIT_FAILURE;
         run_evaluations(&o, wv, &scores);
         if (o.common.plot && write_plot(&o, wv) != 0) status = APP_EXIT_FAILURE;
-        if (o.common.json) write_json(&o, corpus, &stats, wv, &scores, &answers);
+        if (o.common.json) write_json(&o, corpus, &stats, &losses, wv, &scores, &answers);
         rc = status;
     }
     scores_free(&scores);
     kv_answers_free(&answers);
+    free(losses.loss);
     nn_word_vectors_free(wv);
     nn_w2v_corpus_free(corpus);
     return rc;

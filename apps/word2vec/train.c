@@ -114,7 +114,8 @@ static int report_stopped(const Options *o, NnWord2Vec *m, const NnW2vStats *sta
     return APP_EXIT_SIGNAL_BASE + signo;
 }
 
-int train(const Options *o, const NnW2vCorpus *corpus, NnW2vStats *stats, NnWordVectors **wv) {
+int train(const Options *o, const NnW2vCorpus *corpus, NnW2vStats *stats, EpochLosses *losses,
+          NnWordVectors **wv) {
     const AppOptions *c = &o->common;
     /* Both tables, and with several deterministic threads each one's copies of the
      * rows it touches in a round (at most both tables). */
@@ -150,6 +151,8 @@ int train(const Options *o, const NnW2vCorpus *corpus, NnW2vStats *stats, NnWord
     app_catch_stop_signals();
     int trained = nn_w2v_train(m, stats);
     app_release_stop_signals();
+    losses->loss = tensor_xmalloc((size_t)c->epochs * sizeof *losses->loss);
+    losses->n = nn_w2v_epoch_losses(m, losses->loss, c->epochs);
     int rc = -1;
     if (trained < 0 || !(*wv = nn_w2v_word_vectors(m))) {
         fprintf(stderr, APP ": training failed: %s\n", tensor_last_error());

@@ -46,9 +46,17 @@ typedef struct Options {
 NnW2vCorpus *read_corpus(const Options *o);
 /* --summary for a corpus: the settings and both tables. */
 void summary(const Options *o, const NnW2vCorpus *c);
-/* Trains (or continues a --resume run) into *wv. Returns -1 to go on, else the exit
- * status: after a signal, once the checkpoint (and --save vectors) are written. */
-int train(const Options *o, const NnW2vCorpus *corpus, NnW2vStats *stats, NnWordVectors **wv);
+/* The mean pair loss of each finished epoch (nn_w2v_epoch_losses), for --json. */
+typedef struct EpochLosses {
+    double *loss; /* malloc'd, n entries */
+    int n;
+} EpochLosses;
+
+/* Trains (or continues a --resume run) into *wv and its epochs' losses into *losses.
+ * Returns -1 to go on, else the exit status: after a signal, once the checkpoint (and
+ * --save vectors) are written. */
+int train(const Options *o, const NnW2vCorpus *corpus, NnW2vStats *stats, EpochLosses *losses,
+          NnWordVectors **wv);
 
 /* ---- queries and evaluation (query.c) ---- */
 

@@ -19,6 +19,13 @@ out="$("$app" --data "$data_dir" --corpus brown_1.txt --iter 1 --dim 50 --thread
 echo "$out"
 json="$(printf '%s\n' "$out" | tail -n 1)"
 assert_below loss "$(json_field "$json" loss)" 3.3
+# One epoch: its loss is the run's final loss.
+epochs="$(printf '%s\n' "$json" | sed -n 's/.*"epoch_losses":\[\([^]]*\)\].*/\1/p')"
+if [ "$epochs" != "$(json_field "$json" loss)" ]; then
+  echo "FAIL: epoch_losses [$epochs], expected the one epoch's loss $(json_field "$json" loss)"
+  exit 1
+fi
+echo "ok: epoch_losses [$epochs] is the final loss"
 analogy="$(json_field "$json" analogy)"
 assert_above analogy "$analogy" 0.0015
 
