@@ -21,15 +21,14 @@ bool app_parse_float(const char *app, const char *flag, const char *value, doubl
 bool app_parse_every(const char *app, const char *value, int64_t max, const char *expected, int64_t *every,
                      bool *in_epochs);
 
-/* --adam-rows: Adam's rule for the embedding table of the apps that train one (sonnets,
- * sherlock), and its line of --help. The default is the rule that reached the lower
- * val_loss at equal updates (docs/interop.md). */
-#define APP_DEFAULT_ADAM_ROWS NN_ADAM_ROWS_SUMMED
-#define APP_ADAM_ROWS_HELP                                                                               \
-    "  --adam-rows RULE    Adam's second moment for the embedding table: summed (default) squares\n"   \
-    "                      the gradient of a row, the sum over its lookups, as PyTorch;\n"            \
-    "                      per-lookup sums the squares of each lookup's gradient, as Keras 3 on\n"    \
-    "                      TensorFlow (docs/interop.md)\n"
+/* --help's line of --adam-rows, Adam's rule for the embedding table of the apps that
+ * train one (sonnets, sherlock), naming the app's default: the rule that reached the
+ * lower val_loss at equal updates there (docs/interop.md). */
+#define APP_ADAM_ROWS_HELP(default_rule)                                                         \
+    "  --adam-rows RULE    Adam's second moment for the embedding table (default " default_rule \
+    "):\n"                                                                                      \
+    "                      per-lookup sums the squares of each lookup's gradient, as Keras 3 on\n" \
+    "                      TensorFlow; summed squares their sum, as PyTorch (docs/interop.md)\n"
 /* Parses --adam-rows: "summed" or "per-lookup". On failure prints
  * "<app>: invalid value '<value>' for --adam-rows: expected summed or per-lookup" and
  * returns false. */

@@ -1,6 +1,7 @@
-"""Keras 3 (TensorFlow) against lamina's Adam with the per-lookup rule, on the sonnets
-character model: Keras builds the model, its initial weights and the batches; both
-train the same updates from them and measure val_loss on the same windows.
+"""Keras 3 (TensorFlow) against lamina's Adam with Keras's options (the per-lookup rule
+for the embedding table and epsilon_hat), on the sonnets character model: Keras builds
+the model, its initial weights and the batches; both train the same updates from them
+and measure val_loss on the same windows.
 
 usage: keras_adam_rows.py WORK_DIR KERAS_ADAM_ROWS_BINARY SONNETS_TXT [--updates N]
 Exits 0 when lamina's val_loss under the per-lookup rule is within 1e-3 of Keras's.
