@@ -23,7 +23,8 @@ void nn__model_forget_lookups(Model *m) {
  * the flat buffers hold them. */
 static void collect_tables(Model *m, Layer *layer) {
     if (layer->vt == &nn__embedding_vt && layer->n_params > 0) {
-        m->lookup_tables = tensor_xrealloc(m->lookup_tables, (size_t)(m->n_lookup_tables + 1) * sizeof *m->lookup_tables);
+        size_t n = (size_t)m->n_lookup_tables + 1;
+        m->lookup_tables = tensor_xrealloc(m->lookup_tables, n * sizeof *m->lookup_tables);
         m->lookup_tables[m->n_lookup_tables++] = layer->params[0];
     }
     for (int i = 0; i < layer->n_children; i++) collect_tables(m, layer->children[i]);

@@ -282,8 +282,8 @@ static int read_rows(const NnConfig *c, NnAdamRows *out) {
 
 Optimizer *nn_optimizer_from_config(const char *name, const NnConfig *c) {
     static const char *const adam_keys[] = {"lr", "beta1", "beta2", "epsilon", "embedding_rows", "epsilon_hat",
-        "schedule", "schedule_initial_lr", "schedule_decay_steps", "schedule_decay_rate", "schedule_staircase", "schedule_alpha",
-        "schedule_warmup_steps", "schedule_warmup_target", NULL};
+        "schedule", "schedule_initial_lr", "schedule_decay_steps", "schedule_decay_rate", "schedule_staircase",
+        "schedule_alpha", "schedule_warmup_steps", "schedule_warmup_target", NULL};
     static const char *const sgd_keys[] = {"lr", "momentum", "nesterov", "schedule", "schedule_initial_lr",
         "schedule_decay_steps", "schedule_decay_rate", "schedule_staircase", "schedule_alpha",
         "schedule_warmup_steps", "schedule_warmup_target", NULL};
