@@ -135,8 +135,10 @@ AgLstmResult ag_lstm_masked(Tape *tape, Tensor *x, Tensor *kernel, Tensor *recur
  * few rows (4V <= B*T) the lookup is folded into the input projection: the (V, 4H)
  * table of projected rows, table kernel + bias, is computed once and row ids[b, t] is
  * read at each step; x's values are never read and the gradient goes to the table
- * directly, so x gets none of its own. The outputs then agree with ag_lstm's within
- * rounding (the bias is added in another order). Otherwise this is ag_lstm on x.
+ * directly, so x gets none of its own (unless the tape tracks the table's lookup
+ * squares, ag_tape_track_lookup_squares: then x's gradient is formed as ag_lstm forms
+ * it, and the lookup sums it, and its squares, into the table). The outputs then
+ * agree with ag_lstm's within rounding (the bias is added in another order). Otherwise this is ag_lstm on x.
  * mask as for ag_lstm_masked (NULL: none). */
 AgLstmResult ag_lstm_lookup(Tape *tape, Tensor *x, Tensor *table, Tensor *ids, Tensor *kernel,
                             Tensor *recurrent, Tensor *bias, Tensor *h0, Tensor *c0,

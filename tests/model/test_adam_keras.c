@@ -219,3 +219,58 @@ Test(adam_keras, epsilon_hat_is_keras_update) {
     nn_optimizer_free(back);
     nn_optimizer_free(opt);
 }
+
+/* x = table[ids] (V 4, D 3; id 3 never looked up) into an LSTM(5) over B 2 x T 8 =
+ * 16 >= 4 V lookups, so ag_lstm_lookup folds; with both, a second LSTM reads the same x
+ * backwards, as a Bidirectional layer does. Writes the table's gradient and squares,
+ * and (unfolded) the per-lookup squares by hand from x's gradient rows. */
+static void lookup_lstm(bool fold, bool both, float *gt, float *sq, float *hand) {
+    enum { LV = 4, LD = 3, H = 5, B = 2, T = 8 };
+    Rng rng;
+    tensor_rng_seed(&rng, 8, 0);
+    Tensor *table = test_random(&rng, -1, 1, 2, (int64_t[]){LV, LD});
+    Tensor *k = test_random(&rng, -1, 1, 2, (int64_t[]){LD, 4 * H});
+    Tensor *r = test_random(&rng, -1, 1, 2, (int64_t[]){H, 4 * H});
+    Tensor *b = test_random(&rng, -1, 1, 1, (int64_t[]){4 * H});
+    Tensor *w = test_random(&rng, -1, 1, 3, (int64_t[]){B, T, H});
+    const int32_t idv[B * T] = {0, 1, 1, 2, 1, 0, 0, 1, 2, 2, 1, 0, 1, 1, 2, 0};
+    Tape *tape = ag_tape_new();
+    memset(sq, 0, LV * LD * sizeof(float));
+    ag_tape_track_lookup_squares(tape, table, sq);
+    Tensor *ids = tensor_i32_from_array(ag_tape_arena(tape), 2, (int64_t[]){B, T}, idv);
+    Tensor *x = ag_gather_rows(tape, table, ids), *loss = NULL;
+    for (int dir = 0; dir < (both ? 2 : 1); dir++) {
+        AgLstmResult res = fold ? ag_lstm_lookup(tape, x, table, ids, k, r, b, NULL, NULL, dir == 1)
+                                : ag_lstm(tape, x, k, r, b, NULL, NULL, dir == 1);
+        Tensor *l = ag_sum(tape, ag_mul(tape, res.seq, w));
+        loss = loss ? ag_add(tape, loss, l) : l;
+    }
+    ag_backward(tape, loss);
+    memcpy(gt, table->grad, LV * LD * sizeof(float));
+    if (hand) {
+        memset(hand, 0, LV * LD * sizeof(float));
+        for (int i = 0; i < B * T; i++)
+            for (int c = 0; c < LD; c++) hand[idv[i] * LD + c] += x->grad[i * LD + c] * x->grad[i * LD + c];
+    }
+    ag_tape_free(tape);
+    Tensor *all[] = {table, k, r, b, w};
+    for (int i = 0; i < 5; i++) tensor_free(all[i]);
+}
+
+Test(adam_keras, lstm_lookup_squares_each_lookups_input_gradient) {
+    for (int both = 0; both < 2; both++) {
+        float gt_plain[12], sq_plain[12], hand[12], gt_fold[12], sq_fold[12];
+        lookup_lstm(false, both, gt_plain, sq_plain, hand);
+        lookup_lstm(true, both, gt_fold, sq_fold, NULL);
+        for (int i = 0; i < 12; i++) {
+            cr_assert_float_eq(sq_plain[i], hand[i], 1e-6 * (1 + hand[i]), "both %d, %d: %g, hand %g", both, i,
+                               sq_plain[i], hand[i]);
+            cr_assert_float_eq(sq_fold[i], hand[i], 1e-5 * (1 + hand[i]), "folded, both %d, %d: %g, hand %g", both, i,
+                               sq_fold[i], hand[i]);
+            cr_assert_float_eq(gt_fold[i], gt_plain[i], 1e-5 * (1 + fabsf(gt_plain[i])), "folded grad, both %d, %d",
+                               both, i);
+        }
+        for (int c = 0; c < 3; c++) cr_assert(sq_fold[9 + c] == 0 && gt_fold[9 + c] == 0, "row 3 was never looked up");
+        cr_assert_gt(hand[3], 0); /* row 1, looked up 7 times */
+    }
+}
