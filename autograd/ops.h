@@ -138,8 +138,8 @@ AgLstmResult ag_lstm_masked(Tape *tape, Tensor *x, Tensor *kernel, Tensor *recur
  * directly, so x gets none of its own (unless the tape tracks the table's lookup
  * squares, ag_tape_track_lookup_squares: then x's gradient is formed as ag_lstm forms
  * it, and the lookup sums it, and its squares, into the table). The outputs then
- * agree with ag_lstm's within rounding (the bias is added in another order). Otherwise this is ag_lstm on x.
- * mask as for ag_lstm_masked (NULL: none). */
+ * agree with ag_lstm's within rounding (the bias is added in another order). Otherwise
+ * this is ag_lstm on x. mask as for ag_lstm_masked (NULL: none). */
 AgLstmResult ag_lstm_lookup(Tape *tape, Tensor *x, Tensor *table, Tensor *ids, Tensor *kernel,
                             Tensor *recurrent, Tensor *bias, Tensor *h0, Tensor *c0,
                             bool go_backwards);
