@@ -212,6 +212,19 @@ static void rewrite_checksum(char *bytes, int64_t len) {
     memcpy(bytes + len - 8, &h, 8);
 }
 
+/* Writes the state file `good` to path with n bytes at `at` replaced by `with`, and its
+ * checksum made right again (a forgery a damaged disk would not produce). */
+static void write_forged(const char *path, const char *good, int64_t len, int64_t at, const void *with, size_t n) {
+    char *bytes = malloc((size_t)len);
+    memcpy(bytes, good, (size_t)len);
+    memcpy(bytes + at, with, n);
+    rewrite_checksum(bytes, len);
+    FILE *f = fopen(path, "wb");
+    fwrite(bytes, 1, (size_t)len, f);
+    fclose(f);
+    free(bytes);
+}
+
 Test(word2vec_threads, forged_states_with_a_right_checksum_are_refused_and_change_nothing) {
     NnW2vCorpus *c = skewed_corpus();
     char path[128];
@@ -238,15 +251,8 @@ Test(word2vec_threads, forged_states_with_a_right_checksum_are_refused_and_chang
                   {10, INT64_MAX / 2, "more pairs than its words allow"},
                   {8, 0, "a NaN loss"}};
     for (size_t i = 0; i < sizeof forged / sizeof forged[0]; i++) {
-        char *bytes = malloc((size_t)len);
-        memcpy(bytes, good, (size_t)len);
-        if (forged[i].field == 8) memcpy(bytes + thread1 + 8 * 8, &nan, 8);
-        else memcpy(bytes + thread1 + 8 * forged[i].field, &forged[i].value, 8);
-        rewrite_checksum(bytes, len);
-        FILE *f = fopen(path, "wb");
-        fwrite(bytes, 1, (size_t)len, f);
-        fclose(f);
-        free(bytes);
+        write_forged(path, good, len, thread1 + 8 * forged[i].field, forged[i].field == 8 ? (const void *)&nan
+                                                                                       : &forged[i].value, 8);
         m = nn_w2v_new(c, OPTS(.seed = 3));
         cr_assert_eq(nn_w2v_load_state(m, path), -1, "took a state with %s", forged[i].what);
         cr_assert(strstr(tensor_last_error(), "thread 2"), "%s: %s", forged[i].what, tensor_last_error());
@@ -267,15 +273,10 @@ Test(word2vec_threads, forged_states_with_a_right_checksum_are_refused_and_chang
     } bad_passes[] = {{3 * 16, NAN, 0, "a NaN pass loss"}, {3 * 16, -1, 0, "a negative pass loss"},
                       {3 * 16, 0, INT64_MAX, "a pass with more pairs than its thread"}};
     for (size_t i = 0; i < sizeof bad_passes / sizeof bad_passes[0]; i++) {
-        char *bytes = malloc((size_t)len);
-        memcpy(bytes, good, (size_t)len);
-        memcpy(bytes + passes_at + bad_passes[i].offset, &bad_passes[i].loss, 8);
-        memcpy(bytes + passes_at + bad_passes[i].offset + 8, &bad_passes[i].pairs, 8);
-        rewrite_checksum(bytes, len);
-        FILE *f = fopen(path, "wb");
-        fwrite(bytes, 1, (size_t)len, f);
-        fclose(f);
-        free(bytes);
+        unsigned char record[16];
+        memcpy(record, &bad_passes[i].loss, 8);
+        memcpy(record + 8, &bad_passes[i].pairs, 8);
+        write_forged(path, good, len, passes_at + bad_passes[i].offset, record, sizeof record);
         m = nn_w2v_new(c, OPTS(.seed = 3));
         cr_assert_eq(nn_w2v_load_state(m, path), -1, "took a state with %s", bad_passes[i].what);
         cr_assert(strstr(tensor_last_error(), "thread 2's loss of epoch 1"), "%s: %s", bad_passes[i].what,
@@ -285,11 +286,7 @@ Test(word2vec_threads, forged_states_with_a_right_checksum_are_refused_and_chang
     /* A NaN among the saved vectors: training from it would reach the sigmoid table
      * with a NaN index, so the file is refused too. */
     const int64_t tables_at = passes_at + 2 * 3 * 16;
-    memcpy(good + tables_at + 4 * 5, &(float){NAN}, sizeof(float));
-    rewrite_checksum(good, len);
-    FILE *f = fopen(path, "wb");
-    fwrite(good, 1, (size_t)len, f);
-    fclose(f);
+    write_forged(path, good, len, tables_at + 4 * 5, &(float){NAN}, sizeof(float));
     m = nn_w2v_new(c, OPTS(.seed = 3));
     cr_assert_eq(nn_w2v_load_state(m, path), -1, "took saved vectors holding a NaN");
     cr_assert(strstr(tensor_last_error(), "NaN"), "%s", tensor_last_error());
