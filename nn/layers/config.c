@@ -108,6 +108,12 @@ int nn_config_only(const NnConfig *c, const char *what, const char *const *known
     return 0;
 }
 
+int nn_config_no_children(const char *type, Layer **children, int n) {
+    if (n == 0) return 0;
+    for (int i = 0; i < n; i++) nn_layer_free(children[i]);
+    return tensor_set_error("%s: wraps no layer, but %d %s indented under it", type, n, n == 1 ? "is" : "are");
+}
+
 static const char *const ACTIVATION_NAMES[NN_ACTIVATION_COUNT] = {"linear", "relu", "tanh", "sigmoid", "softmax"};
 
 const char *nn_activation_name(NnActivation a) {

@@ -48,6 +48,10 @@ int nn_config_str(const NnConfig *c, const char *what, const char *key, const ch
  * (a misspelt or newer option must not be dropped silently), else 0. */
 int nn_config_only(const NnConfig *c, const char *what, const char *const *known);
 
+/* For a layer type that wraps no other: 0 when n is 0, else frees the n children
+ * (from_config owns them) and returns -1 with a message naming type. */
+int nn_config_no_children(const char *type, Layer **children, int n);
+
 /* Activation names as Keras writes them: "linear", "relu", "tanh", "sigmoid",
  * "softmax"; _parse returns -1 with a message for any other. */
 const char *nn_activation_name(NnActivation a);

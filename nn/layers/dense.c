@@ -53,7 +53,7 @@ static void dense_get_config(const Layer *self, NnConfig *c) {
 }
 
 static Layer *dense_from_config(const NnConfig *c, Layer **children, int n_children) {
-    (void)children, (void)n_children;
+    if (nn_config_no_children("Dense", children, n_children) != 0) return NULL;
     static const char *const known[] = {"units", "activation", "use_bias", NULL};
     NnDenseOpts o = {0};
     const char *act = "linear";

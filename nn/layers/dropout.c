@@ -36,7 +36,7 @@ static void dropout_get_config(const Layer *self, NnConfig *c) {
 }
 
 static Layer *dropout_from_config(const NnConfig *c, Layer **children, int n_children) {
-    (void)children, (void)n_children;
+    if (nn_config_no_children("Dropout", children, n_children) != 0) return NULL;
     static const char *const known[] = {"rate", NULL};
     double rate = 0;
     if (nn_config_only(c, "Dropout", known) || nn_config_float(c, "Dropout", "rate", &rate) < 0) return NULL;

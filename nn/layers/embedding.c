@@ -71,7 +71,7 @@ static void embedding_get_config(const Layer *self, NnConfig *c) {
 }
 
 static Layer *embedding_from_config(const NnConfig *c, Layer **children, int n_children) {
-    (void)children, (void)n_children;
+    if (nn_config_no_children("Embedding", children, n_children) != 0) return NULL;
     static const char *const known[] = {"input_dim", "output_dim", "mask_zero", NULL};
     NnEmbeddingOpts o = {0};
     if (nn_config_only(c, "Embedding", known) || nn_config_int(c, "Embedding", "input_dim", &o.vocab) < 0 ||

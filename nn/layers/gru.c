@@ -4,6 +4,7 @@
  *   hh = tanh(x Wh + bh_in + r * (h Uh + bh_rec)),  h' = z * h + (1 - z) * hh.
  * Composed from ordinary tape ops: one input projection over all steps, then per step
  * one recurrent matmul, splits and element-wise ops. */
+#include "nn/layers/config.h"
 #include "nn/layers/rnn_internal.h"
 
 #include <stdlib.h>
@@ -61,7 +62,7 @@ static const RnnKind GRU_KIND = {
 };
 
 static Layer *gru_from_config(const NnConfig *config, Layer **children, int n_children) {
-    (void)children, (void)n_children;
+    if (nn_config_no_children("GRU", children, n_children) != 0) return NULL;
     NnRnnOpts opts;
     return nn__rnn_opts_from_config(config, "GRU", &opts) ? NULL : nn_gru_new(&opts);
 }

@@ -73,8 +73,9 @@ typedef struct LayerVTable {
      * saved as part of a model file (nn_save_weights still works). */
     void (*get_config)(const Layer *self, NnConfig *config);
     /* Keras from_config: a new, unbuilt layer of this type from config and its
-     * children, rebuilt first and handed over (freed by it on failure too). NULL
-     * with tensor_last_error() naming the bad value. */
+     * children, rebuilt first. It owns the children whatever happens: a wrapper
+     * takes them, and frees them on failure; a layer that wraps nothing refuses any
+     * (nn_config_no_children). NULL with tensor_last_error() naming the bad value. */
     Layer *(*from_config)(const NnConfig *config, Layer **children, int n_children);
     /* Keras compute_mask: the (B, T) mask of this layer's output, given its input x and
      * x's mask (NULL: none), in the tape's arena or mask itself; NULL for none.

@@ -3,6 +3,7 @@
  * recurrence is the fused ag_lstm op (ag_lstm_lookup on an Embedding's output), or the
  * composed ag_lstm_reference when opts.unfused; everything else is the shared RNN
  * machinery in rnn.c. */
+#include "nn/layers/config.h"
 #include "nn/layers/rnn_internal.h"
 
 #include "autograd/ops/lstm_internal.h"
@@ -52,7 +53,7 @@ static const RnnKind LSTM_KIND = {
 };
 
 static Layer *lstm_from_config(const NnConfig *config, Layer **children, int n_children) {
-    (void)children, (void)n_children;
+    if (nn_config_no_children("LSTM", children, n_children) != 0) return NULL;
     NnRnnOpts opts;
     return nn__rnn_opts_from_config(config, "LSTM", &opts) ? NULL : nn_lstm_new(&opts);
 }

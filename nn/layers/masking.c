@@ -58,7 +58,7 @@ static void masking_get_config(const Layer *self, NnConfig *c) {
 }
 
 static Layer *masking_from_config(const NnConfig *c, Layer **children, int n_children) {
-    (void)children, (void)n_children;
+    if (nn_config_no_children("Masking", children, n_children) != 0) return NULL;
     static const char *const known[] = {"mask_value", NULL};
     double value = 0;
     if (nn_config_only(c, "Masking", known) || nn_config_float(c, "Masking", "mask_value", &value) < 0)

@@ -2,6 +2,7 @@
  * kernel (D, H) Glorot, recurrent_kernel (H, H) orthogonal, bias (H) zeros. Composed
  * from ordinary tape ops: one input projection over all steps, then per step one
  * recurrent matmul, an add and a tanh. */
+#include "nn/layers/config.h"
 #include "nn/layers/rnn_internal.h"
 
 #include <stdlib.h>
@@ -48,7 +49,7 @@ static const RnnKind SIMPLE_RNN_KIND = {
 };
 
 static Layer *simple_rnn_from_config(const NnConfig *config, Layer **children, int n_children) {
-    (void)children, (void)n_children;
+    if (nn_config_no_children("SimpleRNN", children, n_children) != 0) return NULL;
     NnRnnOpts opts;
     return nn__rnn_opts_from_config(config, "SimpleRNN", &opts) ? NULL : nn_simple_rnn_new(&opts);
 }

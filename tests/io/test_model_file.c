@@ -182,6 +182,10 @@ Test(model_file, bad_architectures_are_refused_by_name) {
         {"layer Dense name=dense units=2\ncompile loss=mse clipnorm=0 accuracy=false\noptimizer Adam lr=0\n",
          "lr=0 is outside its range"},
         {"layer TimeDistributed name=td\n", "wraps one layer, got 0 options and 0 layers"},
+        {"layer Dense name=dense units=2\n  layer GRU name=g units=2\n  layer GRU name=h units=2\n",
+         "Dense: wraps no layer, but 2 are indented under it"},
+        {"layer Embedding name=e input_dim=3 output_dim=x\n  layer GRU name=g units=2\n",
+         "Embedding: wraps no layer, but 1 is indented under it"},
         {"layer Dense name=dense%2 units=2\n", "line 3: a bad layer name"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
@@ -234,7 +238,7 @@ static Layer *scale_new(double factor) {
 }
 
 static Layer *scale_from_config(const NnConfig *c, Layer **children, int n_children) {
-    (void)children, (void)n_children;
+    if (nn_config_no_children("Scale", children, n_children) != 0) return NULL;
     double factor = 1;
     return nn_config_float(c, "Scale", "factor", &factor) < 0 ? NULL : scale_new(factor);
 }
