@@ -323,14 +323,19 @@ void tensor_gemm_bf16(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t 
         if (!select_kernel() && !omp_in_parallel()) { /* float32: SGEMM threads itself */
             check_args(trans_a, trans_b, M, N, K, lda, ldb, ldc);
             if (M == 0 || N == 0) return;
-            if (K == 0 || alpha == 0.0f) return scale_c(M, N, beta, C, ldc);
+            if (K == 0 || alpha == 0.0f) {
+                scale_c(M, N, beta, C, ldc);
+                return;
+            }
             float *rb = scratch_get(3, (size_t)(K * N) * sizeof(float));
             for (int64_t k = 0; k < K; k++)
                 for (int64_t j = 0; j < N; j++)
                     rb[k * N + j] = tensor_bf16_round(trans_b ? B[j * ldb + k] : B[k * ldb + j]);
-            return float32_path(true, trans_a, M, N, K, alpha, A, lda, rb, beta, C, ldc);
+            float32_path(true, trans_a, M, N, K, alpha, A, lda, rb, beta, C, ldc);
+        } else {
+            gemm_on_this_thread(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         }
-        return gemm_on_this_thread(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
     }
     check_args(trans_a, trans_b, M, N, K, lda, ldb, ldc);
 #pragma omp parallel num_threads(threads)
@@ -357,8 +362,10 @@ void tensor_gemm_bf16_packed(bool trans_a, int64_t M, float alpha, const float *
     bool split_n = false;
     int64_t units = 0;
     const int threads = plan_split(M, pb->N, pb->K, alpha, &split_n, &units);
-    if (threads <= 1)
-        return packed_on_this_thread(!omp_in_parallel(), trans_a, M, alpha, A, lda, pb, beta, C, ldc);
+    if (threads <= 1) {
+        packed_on_this_thread(!omp_in_parallel(), trans_a, M, alpha, A, lda, pb, beta, C, ldc);
+        return;
+    }
     check_args(trans_a, false, M, pb->N, pb->K, lda, pb->N, ldc);
 #pragma omp parallel num_threads(threads)
     {
