@@ -1,5 +1,6 @@
-/* word2vec: skip-gram with negative sampling on a plain-text corpus (default: the
- * Sherlock Holmes stories), written only against nn/nn.h. Trains (or loads) word
+/* word2vec: skip-gram or CBOW with negative sampling and / or hierarchical softmax,
+ * or skip-gram with the full softmax, on a plain-text corpus (default: the Sherlock
+ * Holmes stories), written only against nn/nn.h. Trains (or loads) word
  * vectors, then answers --similar / --analogy queries, scores analogy and
  * word-similarity test sets the way gensim does, writes the vectors in word2vec's
  * text or binary format, and draws a PCA map. `word2vec --help` lists the options.
@@ -22,7 +23,8 @@
 static void usage(FILE *out) {
     fprintf(out,
             "Usage: word2vec [OPTIONS] [CORPUS...]\n"
-            "Train skip-gram word vectors with negative sampling, then query and evaluate them.\n\n"
+            "Train word2vec vectors (skip-gram or CBOW; negative sampling, hierarchical softmax or\n"
+            "both; or the full softmax), then query and evaluate them.\n\n"
             "Corpus and model:\n"
             "  --corpus FILE          a text to train on (repeatable; a path, or a name in the data\n"
             "                         directory; default sherlock.txt), tokenised as gensim is fed by\n"
@@ -31,7 +33,17 @@ static void usage(FILE *out) {
             "  --data DIR             data directory (default: $DATA_DIR, else the repository's data/)\n"
             "  --dim N                vector size (default 100)\n"
             "  --window N             context window, randomly shrunk per word (default 5)\n"
-            "  --negative N           negative samples per pair (default 5)\n"
+            "  --negative N           negative samples per prediction (default 5); 0 for none, with\n"
+            "                         --hs\n"
+            "  --cbow                 CBOW: the window's words predict the center word (default:\n"
+            "                         skip-gram, each window word predicted from the center's)\n"
+            "  --cbow-mean 1|0        CBOW's input is the mean (1, the default) or the sum (0) of the\n"
+            "                         context vectors, as gensim's cbow_mean\n"
+            "  --hs                   hierarchical softmax over word2vec.c's Huffman tree, besides\n"
+            "                         negative sampling unless --negative 0 (both train, as gensim)\n"
+            "  --softmax              skip-gram with the full softmax over the vocabulary: O(V) per\n"
+            "                         pair, for small corpora and teaching; not with --cbow, --hs or\n"
+            "                         --negative\n"
             "  --min-count N          drop words seen fewer times (default 5)\n"
             "  --sample X             subsampling threshold, 0 for none (default 1e-3)\n"
             "  --iter N, --epochs N   passes over the corpus (default 5)\n"
@@ -118,7 +130,7 @@ static bool add_to(const char **list, int *n, const char *value, const char *fla
 enum { O_CORPUS = APP_OPT_OWN, O_DIM, O_WINDOW, O_NEGATIVE, O_MIN_COUNT, O_SAMPLE, O_MIN_ALPHA, O_OUTPUT,
        O_BINARY, O_SIMILAR, O_ANALOGY, O_EVAL_AN, O_EVAL_SIM, O_RESTRICT, O_PLOT_WORDS, O_HOGWILD,
        O_CHECKPOINT, O_MOST_SIMILAR, O_COSMUL, O_TOPN, O_DOESNT_MATCH, O_SIMILARITY, O_N_SIMILARITY,
-       O_LOAD_FORMAT, O_CASE_SENSITIVE, O_DUMMY4UNKNOWN };
+       O_LOAD_FORMAT, O_CASE_SENSITIVE, O_DUMMY4UNKNOWN, O_CBOW, O_CBOW_MEAN, O_HS, O_SOFTMAX };
 
 /* --iter and --alpha come first: messages about --epochs and --lr name them. */
 static const AppOption OWN_OPTIONS[] = {
@@ -136,7 +148,9 @@ static const AppOption OWN_OPTIONS[] = {
     {"doesnt-match", O_DOESNT_MATCH, true}, {"similarity", O_SIMILARITY, true},
     {"n-similarity", O_N_SIMILARITY, true}, {"eval-word-pairs", O_EVAL_SIM, true},
     {"load-format", O_LOAD_FORMAT, true}, {"case-sensitive", O_CASE_SENSITIVE, false},
-    {"dummy4unknown", O_DUMMY4UNKNOWN, false}, {NULL, 0, false}};
+    {"dummy4unknown", O_DUMMY4UNKNOWN, false}, {"cbow", O_CBOW, false},
+    {"cbow-mean", O_CBOW_MEAN, true},     {"hs", O_HS, false},
+    {"softmax", O_SOFTMAX, false},        {NULL, 0, false}};
 
 /* --load-format text|binary. */
 static bool parse_load_format(const char *value, NnVectorsFormat *format) {
@@ -153,7 +167,11 @@ static bool parse_own(void *options, int id, const char *flag, const char *value
     case O_CORPUS: return add_to(o->corpus, &o->n_corpus, value, flag);
     case O_DIM: return app_parse_int(APP, flag, value, 1, 10000, &o->dim);
     case O_WINDOW: return app_parse_int(APP, flag, value, 1, 1000, &o->window);
-    case O_NEGATIVE: return app_parse_int(APP, flag, value, 1, 100, &o->negative);
+    case O_NEGATIVE: o->negative_given = true; return app_parse_int(APP, flag, value, 0, 100, &o->negative);
+    case O_CBOW: o->cbow = true; return true;
+    case O_CBOW_MEAN: o->cbow_mean_given = true; return app_parse_int(APP, flag, value, 0, 1, &o->cbow_mean);
+    case O_HS: o->hs = true; return true;
+    case O_SOFTMAX: o->softmax = true; return true;
     case O_MIN_COUNT: return app_parse_int(APP, flag, value, 1, INT32_MAX, &o->min_count);
     case O_SAMPLE: return app_parse_float(APP, flag, value, 0, 1, &o->sample);
     case O_MIN_ALPHA: return app_parse_float(APP, flag, value, 0, 10, &o->min_alpha);
@@ -180,9 +198,24 @@ static bool parse_own(void *options, int id, const char *flag, const char *value
     }
 }
 
+/* The objective's options agree; false after saying what does not. */
+static bool objective_agrees(const Options *o) {
+    const char *bad = NULL;
+    if (o->softmax && o->cbow) bad = "--softmax is skip-gram over the full vocabulary: it cannot go with --cbow";
+    else if (o->softmax && o->hs) bad = "--softmax is the full softmax: it cannot go with --hs";
+    else if (o->softmax && o->negative_given && o->negative > 0)
+        bad = "--softmax trains no negative samples: drop --negative";
+    else if (!o->softmax && o->negative == 0 && !o->hs)
+        bad = "--negative 0 leaves nothing to train: add --hs (hierarchical softmax), or give --softmax";
+    else if (o->cbow_mean_given && !o->cbow) bad = "--cbow-mean is a CBOW setting: add --cbow";
+    if (bad) fprintf(stderr, APP ": %s\n", bad);
+    return !bad;
+}
+
 /* What the option values must agree on; false after saying what does not. */
 static bool options_agree(const Options *o) {
     const AppOptions *c = &o->common;
+    if (!objective_agrees(o)) return false;
     if (c->load && (c->resume || c->checkpoint_every)) {
         fprintf(stderr, APP ": --load skips training: it cannot go with --resume or --checkpoint-every\n");
         return false;
@@ -231,7 +264,7 @@ static bool load_unusable(const Options *o) {
 /* Returns -1 to go on, else the exit status. */
 static int parse_options(int argc, char **argv, Options *o) {
     *o = (Options){.common = {.epochs = 5, .lr = 0.025, .seed = 1, .threads = tensor_get_num_threads()},
-                   .dim = 100, .window = 5, .negative = 5, .min_count = 5, .sample = 1e-3, .min_alpha = 1e-4,
+                   .dim = 100, .window = 5, .negative = 5, .cbow_mean = 1, .min_count = 5, .sample = 1e-3, .min_alpha = 1e-4,
                    .plot_words = 200, .topn = 10};
     const AppOptionSpec spec = {
         .app = APP, .usage = usage, .default_checkpoint = DEFAULT_CHECKPOINT,
@@ -320,6 +353,8 @@ static void write_json(const Options *o, const NnW2vCorpus *corpus, const NnW2vS
     app_json_begin(&json, stdout);
     if (corpus) {
         app_json_int(&json, "words", nn_w2v_corpus_raw_words(corpus));
+        char mode[48];
+        app_json_string(&json, "mode", mode_name(o, mode, sizeof mode));
         app_json_number(&json, "seconds", stats->seconds);
         app_json_number(&json, "words_per_s", stats->words_per_s);
         app_json_number(&json, "loss", stats->loss);

@@ -1,4 +1,5 @@
-/* word2vec's training: the corpora read and tokenised, --summary, the progress line,
+/* word2vec's training: the corpora read and tokenised, --summary (the objective and
+ * its tables), the progress line,
  * checkpoints, and a run that SIGINT / SIGTERM stop between rounds with the state
  * saved and the command that resumes it. */
 #include "word2vec/word2vec_internal.h"
@@ -67,19 +68,47 @@ NnW2vCorpus *read_corpus(const Options *o) {
     return c;
 }
 
+/* Negative samples the run draws: none with --softmax (whose default 5 is moot). */
+static int negatives(const Options *o) { return o->softmax ? 0 : (int)o->negative; }
+
+const char *mode_name(const Options *o, char *buf, size_t cap) {
+    if (o->softmax) snprintf(buf, cap, "softmax");
+    else snprintf(buf, cap, "%s%s%s", o->cbow ? (o->cbow_mean ? "cbow-mean" : "cbow-sum") : "sg",
+                  o->hs ? "-hs" : "", negatives(o) ? "-ns" : "");
+    return buf;
+}
+
+static void table_line(const char *name, int64_t rows, int64_t dim) {
+    char shape[48];
+    snprintf(shape, sizeof shape, "(%lld, %lld)", (long long)rows, (long long)dim);
+    printf("%-34s %-16s %12lld\n", name, shape, (long long)(rows * dim));
+}
+
 void summary(const Options *o, const NnW2vCorpus *c) {
-    int64_t v = nn_w2v_corpus_vocab_size(c);
-    printf("word2vec: skip-gram with negative sampling (window %lld, %lld negatives)\n", (long long)o->window,
-           (long long)o->negative);
+    int64_t v = nn_w2v_corpus_vocab_size(c), total = v * o->dim;
+    char objective[160];
+    int n = snprintf(objective, sizeof objective, "%s", o->softmax ? "skip-gram with the full softmax" :
+                                                        o->cbow ? (o->cbow_mean ? "CBOW (context mean)" : "CBOW (context sum)") :
+                                                                  "skip-gram");
+    if (o->hs) n += snprintf(objective + n, sizeof objective - (size_t)n, " with hierarchical softmax");
+    if (negatives(o))
+        snprintf(objective + n, sizeof objective - (size_t)n, "%s negative sampling (%lld negatives)",
+                 o->hs ? " and" : " with", (long long)o->negative);
+    printf("word2vec: %s, window %lld\n", objective, (long long)o->window);
     printf("corpus: %lld words, %lld sentences; vocabulary: %lld words seen >= %lld times\n",
            (long long)nn_w2v_corpus_raw_words(c), (long long)nn_w2v_corpus_sentences(c), (long long)v,
            (long long)o->min_count);
-    printf("%-28s %-16s %12s\n", "Table", "Shape", "Param #");
-    printf("%-28s (%lld, %lld)%*s %12lld\n", "input vectors (Embedding)", (long long)v, (long long)o->dim, 4, "",
-           (long long)(v * o->dim));
-    printf("%-28s (%lld, %lld)%*s %12lld\n", "output vectors (Embedding)", (long long)v, (long long)o->dim, 4, "",
-           (long long)(v * o->dim));
-    printf("Total params: %lld\n", (long long)(2 * v * o->dim));
+    printf("%-34s %-16s %12s\n", "Table", "Shape", "Param #");
+    table_line("input vectors (Embedding)", v, o->dim);
+    if (o->softmax || negatives(o)) {
+        table_line(o->softmax ? "softmax output vectors" : "negative-sampling output (syn1neg)", v, o->dim);
+        total += v * o->dim;
+    }
+    if (o->hs && v > 1) {
+        table_line("tree inner nodes (syn1)", v - 1, o->dim);
+        total += (v - 1) * o->dim;
+    }
+    printf("Total params: %lld\n", (long long)total);
 }
 
 static int write_checkpoint(NnWord2Vec *m, void *user) {
@@ -117,21 +146,28 @@ static int report_stopped(const Options *o, NnWord2Vec *m, const NnW2vStats *sta
 int train(const Options *o, const NnW2vCorpus *corpus, NnW2vStats *stats, EpochLosses *losses,
           NnWordVectors **wv) {
     const AppOptions *c = &o->common;
-    /* Both tables, and with several deterministic threads each one's copies of the
-     * rows it touches in a round (at most both tables). */
+    /* The objective's tables (input, output, tree: about V rows each), and with
+     * several deterministic threads each one's copies of the rows it touches in a
+     * round (at most every table). */
     double rows = (double)nn_w2v_corpus_vocab_size(corpus);
-    double copies = c->threads > 1 && !o->hogwild ? 2.0 * (double)c->threads : 0;
+    int tables = 1 + (o->softmax || negatives(o)) + o->hs;
+    double copies = c->threads > 1 && !o->hogwild ? (double)tables * (double)c->threads : 0;
     char detail[128];
-    snprintf(detail, sizeof detail, "%.0f words x %lld dimensions, 2 tables + %.0f thread copies", rows,
-             (long long)o->dim, copies);
-    if (!app_fits_in_memory(APP, "training", detail, (2 + copies) * rows * (double)o->dim * sizeof(float)))
+    snprintf(detail, sizeof detail, "%.0f words x %lld dimensions, %d tables + %.0f thread copies", rows,
+             (long long)o->dim, tables, copies);
+    if (!app_fits_in_memory(APP, "training", detail, (tables + copies) * rows * (double)o->dim * sizeof(float)))
         return APP_EXIT_USAGE;
     const int64_t per_pass = nn_w2v_corpus_raw_words(corpus);
     const int64_t batch =
         c->batch_size ? c->batch_size : nn_w2v_default_batch_words(corpus, c->epochs, c->threads);
     TrainContext ck = {.resumed = c->resume != NULL,
                        .checkpoint = o->checkpoint ? o->checkpoint : c->resume ? c->resume : DEFAULT_CHECKPOINT};
-    NnWord2Vec *m = nn_w2v(corpus, .dim = o->dim, .window = (int)o->window, .negative = (int)o->negative,
+    if (o->softmax && !c->quiet)
+        fprintf(stderr, APP ": --softmax costs O(V) per pair (%lld output rows each): meant for small corpora "
+                        "and teaching\n", (long long)nn_w2v_corpus_vocab_size(corpus));
+    NnWord2Vec *m = nn_w2v(corpus, .dim = o->dim, .window = (int)o->window, .negative = negatives(o),
+                           .no_negative = !o->softmax && o->negative == 0, .hs = o->hs, .cbow = o->cbow,
+                           .cbow_sum = o->cbow && !o->cbow_mean, .softmax = o->softmax,
                            .sample = o->sample, .no_sample = o->sample == 0, .iter = c->epochs,
                            .alpha = (float)c->lr, .min_alpha = (float)o->min_alpha, .threads = c->threads,
                            .hogwild = o->hogwild, .seed = c->seed, .batch_words = batch,

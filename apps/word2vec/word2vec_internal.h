@@ -35,6 +35,10 @@ typedef struct Options {
     /* restrict_vocab 0: not given (queries search every word, analogies the 30000
      * most frequent, word pairs gensim's 300000) */
     int64_t dim, window, negative, min_count, restrict_vocab, plot_words, topn;
+    /* the objective: --cbow (--cbow-mean 1: mean, the default, 0: sum), --hs, --softmax;
+     * negative_given: --negative was on the command line */
+    int64_t cbow_mean;
+    bool cbow, cbow_mean_given, hs, softmax, negative_given;
     double sample, min_alpha;
     NnVectorsFormat load_format;
     bool binary, hogwild, cosmul, dummy4unknown, case_sensitive;
@@ -44,8 +48,11 @@ typedef struct Options {
 
 /* Reads and tokenises the corpora; NULL after printing why (exit 2). */
 NnW2vCorpus *read_corpus(const Options *o);
-/* --summary for a corpus: the settings and both tables. */
+/* --summary for a corpus: the objective and its tables. */
 void summary(const Options *o, const NnW2vCorpus *c);
+/* The objective in a few words for --json: "sg-ns", "cbow-mean-hs", "sg-hs-ns",
+ * "softmax", ... */
+const char *mode_name(const Options *o, char *buf, size_t cap);
 /* The mean pair loss of each finished epoch (nn_w2v_epoch_losses), for --json. */
 typedef struct EpochLosses {
     double *loss; /* malloc'd, n entries */

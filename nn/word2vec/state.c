@@ -1,6 +1,6 @@
 /* word2vec training state files (nn_w2v_save_state, nn_w2v_load_state): the run's
- * settings and a fingerprint of its corpus, every thread's place in the schedule and
- * its generator, both tables, and a checksum. A file is taken only whole, and only
+ * settings (its objective included) and a fingerprint of its corpus, every thread's
+ * place in the schedule and its generator, the objective's tables, and a checksum. A file is taken only whole, and only
  * when this model's own run could have reached it. */
 #include "nn/word2vec/word2vec_internal.h"
 
@@ -16,10 +16,15 @@
 /* Layout (8-byte little-endian fields): the magic, the run's settings and corpus
  * fingerprint (STATE_FIELDS), whether a run was planned, then per thread its
  * WorkerState (WORKER_FIELDS), then (version 2) per thread and epoch the finished
- * pass's loss (f64) and pairs, then the input and output tables (V x D floats each),
- * then an FNV-1a checksum of everything before. Version-1 files still load; the
- * losses of the passes they had finished are then unknown (NaN). */
-static const char STATE_MAGIC[8] = {'L', 'W', '2', 'V', 'S', 'T', '0', '2'};
+ * pass's loss (f64) and pairs, then the tables (floats): input (V x D), output (V x
+ * D, with negative sampling or the full softmax), hierarchical softmax's (V-1 x D,
+ * with it), then an FNV-1a checksum of everything before. Version 3 gave the last
+ * setting, reserved until then, to the objective (objective_bits); older files hold 0
+ * there, which is skip-gram with negative sampling, the one objective they could
+ * have, and so still load into such a model. Version-1 files hold no pass losses:
+ * those of the passes they had finished are then unknown (NaN). */
+static const char STATE_MAGIC[8] = {'L', 'W', '2', 'V', 'S', 'T', '0', '3'};
+static const char STATE_MAGIC_V2[8] = {'L', 'W', '2', 'V', 'S', 'T', '0', '2'};
 static const char STATE_MAGIC_V1[8] = {'L', 'W', '2', 'V', 'S', 'T', '0', '1'};
 enum { STATE_FIELDS = 17, WORKER_FIELDS = 11 };
 #define FNV_OFFSET 0xCBF29CE484222325ull
@@ -36,6 +41,32 @@ static uint64_t f64_bits(double x) {
     return u;
 }
 
+/* The objective as one setting: 0 for skip-gram with negative sampling (negative
+ * counts are a setting of their own). */
+static uint64_t objective_bits(const NnWord2Vec *m) {
+    return (uint64_t)m->o.cbow | (uint64_t)(m->o.cbow && m->o.cbow_sum) << 1 | (uint64_t)m->o.hs << 2 |
+           (uint64_t)m->o.softmax << 3;
+}
+
+/* The floats of the tables, in the order they are saved. */
+typedef struct TableSet {
+    float *data[3];
+    size_t floats[3];
+    size_t total; /* bytes */
+} TableSet;
+
+static TableSet tables_of(const NnWord2Vec *m) {
+    TableSet ts = {0};
+    const Tensor *t[3] = {m->in, m->out, m->hs};
+    for (int i = 0; i < 3; i++)
+        if (t[i]) {
+            ts.data[i] = tensor_f32(t[i]);
+            ts.floats[i] = (size_t)t[i]->size;
+            ts.total += ts.floats[i] * sizeof(float);
+        }
+    return ts;
+}
+
 /* What must match for a saved run to continue here, and the names used in messages. */
 static void state_fields(const NnWord2Vec *m, uint64_t f[STATE_FIELDS]) {
     const NnW2vCorpus *c = m->corpus;
@@ -49,14 +80,14 @@ static void state_fields(const NnWord2Vec *m, uint64_t f[STATE_FIELDS]) {
                                 m->o.hogwild, m->o.seed, (uint64_t)m->o.window, (uint64_t)m->o.negative,
                                 (uint64_t)m->o.iter, f64_bits(m->o.no_sample ? 0 : m->o.sample),
                                 f64_bits(m->o.alpha), f64_bits(m->o.min_alpha), (uint64_t)m->o.batch_words,
-                                (uint64_t)m->o.max_words, 0};
+                                (uint64_t)m->o.max_words, objective_bits(m)};
     memcpy(f, v, sizeof v);
 }
 
 static const char *const STATE_NAMES[STATE_FIELDS] = {
     "vocabulary size", "dim", "corpus words", "corpus sentences", "vocabulary (words and counts)", "threads",
     "hogwild", "seed", "window", "negative", "iter", "sample", "alpha", "min_alpha", "batch_words", "max_words",
-    "reserved"};
+    "objective (cbow, cbow_mean, hs, softmax)"};
 
 static void worker_fields(const WorkerState *st, uint64_t f[WORKER_FIELDS]) {
     uint64_t v[WORKER_FIELDS] = {(uint64_t)st->s0, (uint64_t)st->s1, (uint64_t)st->sent, (uint64_t)st->pos,
@@ -108,8 +139,9 @@ int nn_w2v_save_state(const NnWord2Vec *m, const char *path) {
     }
     Out o = {.f = af.f, .hash = FNV_OFFSET, .ok = true};
     out_put(&o, head.data, head.len);
-    out_put(&o, tensor_f32(m->in), (size_t)(m->V * m->D) * sizeof(float));
-    out_put(&o, tensor_f32(m->out), (size_t)(m->V * m->D) * sizeof(float));
+    const TableSet ts = tables_of(m);
+    for (int i = 0; i < 3; i++)
+        if (ts.data[i]) out_put(&o, ts.data[i], ts.floats[i] * sizeof(float));
     unsigned char h[8];
     nn__store_le64(h, o.hash);
     out_put(&o, h, 8);
@@ -128,7 +160,9 @@ static int check_header(const NnWord2Vec *m, const char *path, NnCursor *c, bool
     nn__cursor_take(c, magic, sizeof magic);
     for (int i = 0; i < STATE_FIELDS; i++) saved[i] = nn__cursor_u64(c);
     *v1 = memcmp(magic, STATE_MAGIC_V1, sizeof magic) == 0;
-    if (c->truncated || (memcmp(magic, STATE_MAGIC, sizeof magic) != 0 && !*v1))
+    const bool known = *v1 || memcmp(magic, STATE_MAGIC_V2, sizeof magic) == 0 ||
+                       memcmp(magic, STATE_MAGIC, sizeof magic) == 0;
+    if (c->truncated || !known)
         return tensor_set_error("%s: not a word2vec training state file", path);
     state_fields(m, f);
     for (int i = 0; i < STATE_FIELDS; i++)
@@ -137,7 +171,7 @@ static int check_header(const NnWord2Vec *m, const char *path, NnCursor *c, bool
                                     "training options", path, STATE_NAMES[i]);
     const int64_t T = m->o.threads, passes = T * m->o.iter;
     const size_t want = sizeof STATE_MAGIC + 8 * (STATE_FIELDS + 1 + (size_t)T * WORKER_FIELDS + 1) +
-                        (*v1 ? 0 : 16 * (size_t)passes) + 2 * (size_t)(m->V * m->D) * sizeof(float);
+                        (*v1 ? 0 : 16 * (size_t)passes) + tables_of(m).total;
     const size_t len = c->len;
     if (len != want || fnv1a(FNV_OFFSET, c->p, len - 8) != nn__le64(c->p + len - 8))
         return tensor_set_error("%s: the file is truncated or damaged (%lld bytes, checksum %s)", path,
@@ -201,7 +235,8 @@ int nn_w2v_load_state(NnWord2Vec *m, const char *path) {
     char *data = nn_read_file(path, &len);
     if (!data) return -1;
     const int T = m->o.threads;
-    const size_t tables = (size_t)(m->V * m->D) * sizeof(float), passes = (size_t)T * (size_t)m->o.iter;
+    const TableSet ts = tables_of(m);
+    const size_t passes = (size_t)T * (size_t)m->o.iter;
     NnCursor c = {(const unsigned char *)data, (size_t)len, 0, false};
     /* Decoded aside and taken only when every thread's position checks out, so a
      * refused file leaves the model as it was. */
@@ -217,7 +252,7 @@ int nn_w2v_load_state(NnWord2Vec *m, const char *path) {
     }
     if (rc == 0) rc = read_passes(m, path, &c, v1, loaded, pass_loss, pass_pairs);
     const char *p = data + c.pos; /* the tables */
-    for (size_t k = 0; rc == 0 && k < 2 * tables / sizeof(float); k++) {
+    for (size_t k = 0; rc == 0 && k < ts.total / sizeof(float); k++) {
         float v;
         memcpy(&v, p + k * sizeof(float), sizeof v);
         if (!isfinite(v)) /* no run writes these: the file was made or edited elsewhere */
@@ -227,8 +262,11 @@ int nn_w2v_load_state(NnWord2Vec *m, const char *path) {
         memcpy(m->ws, loaded, (size_t)T * sizeof *loaded);
         memcpy(m->pass_loss, pass_loss, passes * sizeof *pass_loss);
         memcpy(m->pass_pairs, pass_pairs, passes * sizeof *pass_pairs);
-        memcpy(tensor_f32(m->in), p, tables);
-        memcpy(tensor_f32(m->out), p + tables, tables);
+        for (int i = 0; i < 3; i++)
+            if (ts.data[i]) {
+                memcpy(ts.data[i], p, ts.floats[i] * sizeof(float));
+                p += ts.floats[i] * sizeof(float);
+            }
         m->planned = m->in_progress = started; /* a finished run continues to its end at once */
     }
     free(loaded);

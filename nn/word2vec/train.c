@@ -11,24 +11,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Which table a merge is of, and each thread's copies of its rows. */
+typedef enum Table { TABLE_IN, TABLE_OUT, TABLE_HS } Table;
+
+static Tensor *table_of(const NnWord2Vec *m, Table which) {
+    return which == TABLE_IN ? m->in : which == TABLE_OUT ? m->out : m->hs;
+}
+
+static LocalRows *copies_of(Worker *w, Table which) {
+    return which == TABLE_IN ? &w->in : which == TABLE_OUT ? &w->out : &w->hs;
+}
+
 /* Folds the threads' copies of the rows this thread owns (row % T == id) into the
  * shared table; see LocalRows. */
-static void merge_table(Run *r, int id, bool out_table) {
+static void merge_table(Run *r, int id, Table which) {
     const int T = r->T;
     const int64_t D = r->m->D;
-    float *table = tensor_f32(out_table ? r->m->out : r->m->in);
+    if (!table_of(r->m, which)) return;
+    float *table = tensor_f32(table_of(r->m, which));
     for (int t = 0; t < T; t++) {
-        const LocalRows *l = out_table ? &r->w[t].out : &r->w[t].in;
+        const LocalRows *l = copies_of(&r->w[t], which);
         for (int64_t k = 0; k < l->n; k++) {
             int32_t row = l->rows[k];
             if (row % T != id) continue;
             bool earlier = false; /* then that thread's turn merged the row already */
-            for (int e = 0; e < t && !earlier; e++) earlier = (out_table ? r->w[e].out : r->w[e].in).slot[row] >= 0;
+            for (int e = 0; e < t && !earlier; e++) earlier = copies_of(&r->w[e], which)->slot[row] >= 0;
             if (earlier) continue;
             float *g = table + (int64_t)row * D, *acc = r->w[id].work;
             memcpy(acc, l->pool + k * D, (size_t)D * sizeof(float));
             for (int u = t + 1; u < T; u++) {
-                const LocalRows *o = out_table ? &r->w[u].out : &r->w[u].in;
+                const LocalRows *o = copies_of(&r->w[u], which);
                 int32_t s = o->slot[row];
                 if (s < 0) continue;
                 const float *copy = o->pool + (int64_t)s * D;
@@ -113,13 +125,15 @@ static void *worker_main(void *arg) {
         if (r->local) {
             forget_rows(&w->in);
             forget_rows(&w->out);
+            forget_rows(&w->hs);
         }
         nn__w2v_train_chunk(w, w->st->done + batch);
         atomic_store_explicit(&w->done, w->st->done, memory_order_relaxed);
         pthread_barrier_wait(&r->barrier);
         if (r->local) {
-            merge_table(r, w->id, false);
-            merge_table(r, w->id, true);
+            merge_table(r, w->id, TABLE_IN);
+            merge_table(r, w->id, TABLE_OUT);
+            merge_table(r, w->id, TABLE_HS);
         }
         pthread_barrier_wait(&r->barrier);
         if (w->id == 0) coordinate(r);
@@ -163,6 +177,7 @@ static void plan(NnWord2Vec *m) {
 }
 
 
+/* Copies of up to V rows (none for a table the model does not have: V = 0). */
 static void local_rows_init(LocalRows *l, int64_t V, int64_t D) {
     l->slot = tensor_xmalloc((size_t)V * sizeof *l->slot);
     for (int64_t i = 0; i < V; i++) l->slot[i] = -1;
@@ -193,10 +208,13 @@ static int64_t run_start(Run *r, NnWord2Vec *m) {
         w->st = &m->ws[t];
         w->work = tensor_aligned_alloc((size_t)m->D * sizeof(float));
         w->piece = tensor_xmalloc(MAX_PIECE * sizeof *w->piece);
+        w->neu1 = tensor_aligned_alloc((size_t)m->D * sizeof(float));
+        if (m->objective == W2V_SOFTMAX) w->scores = tensor_xmalloc((size_t)m->V * sizeof *w->scores);
         atomic_init(&w->done, w->st->done);
         if (r->local) {
             local_rows_init(&w->in, m->V, m->D);
-            local_rows_init(&w->out, m->V, m->D);
+            local_rows_init(&w->out, m->out ? m->V : 0, m->D);
+            local_rows_init(&w->hs, m->hs ? m->hs->shape[0] : 0, m->D);
         }
         r->start_done += w->st->done;
         pairs0 += w->st->pairs + w->st->epoch_pairs;
@@ -271,10 +289,13 @@ static int run_finish(Run *r, int status, int64_t pairs0, NnW2vStats *stats) {
 static void run_free(Run *r) {
     for (int t = 0; t < r->T; t++) {
         tensor_aligned_free(r->w[t].work);
+        tensor_aligned_free(r->w[t].neu1);
+        free(r->w[t].scores);
         free(r->w[t].piece);
         if (r->local) {
             local_rows_free(&r->w[t].in);
             local_rows_free(&r->w[t].out);
+            local_rows_free(&r->w[t].hs);
         }
     }
     free(r->w);

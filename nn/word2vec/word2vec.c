@@ -1,7 +1,8 @@
-/* The word2vec model (see word2vec.h): options checked and defaulted, the two tables
- * initialised as word2vec.c does, the subsampling and negative-sampling (alias)
- * tables, and the finished vectors handed out. Training is train.c's, over
- * kernel.c's step; the corpus is corpus.c's; state files are state.c's. */
+/* The word2vec model (see word2vec.h): options checked and defaulted, the objective's
+ * tables initialised as word2vec.c does (and its Huffman tree built), the subsampling
+ * and negative-sampling (alias) tables, and the finished vectors handed out.
+ * Training is train.c's, over kernel.c's loop and objectives.c's updates; the corpus
+ * is corpus.c's; state files are state.c's. */
 #include "nn/word2vec/word2vec_internal.h"
 
 #include <math.h>
@@ -51,7 +52,14 @@ NnWord2Vec *nn_w2v_new(const NnW2vCorpus *corpus, const NnW2vOpts *opts) {
     if (!corpus->finished) return BAD_OPT("the corpus is not finished (call nn_w2v_corpus_finish)");
     o.dim = o.dim ? o.dim : 100;
     o.window = o.window ? o.window : 5;
-    o.negative = o.negative ? o.negative : 5;
+    if (o.softmax && o.negative) return BAD_OPT("softmax trains no negative samples: leave negative 0");
+    if (o.softmax && (o.cbow || o.hs))
+        return BAD_OPT("softmax is skip-gram over the full vocabulary: not with %s", o.cbow ? "cbow" : "hs");
+    if (o.no_negative && !o.hs)
+        return BAD_OPT("no negative sampling and no hierarchical softmax: nothing to train (set hs)");
+    if (o.no_negative && o.negative) return BAD_OPT("no_negative with negative %d", o.negative);
+    if (o.cbow_sum && !o.cbow) return BAD_OPT("cbow_sum is a CBOW setting: set cbow");
+    o.negative = o.softmax || o.no_negative ? 0 : o.negative ? o.negative : 5;
     o.sample = o.sample ? o.sample : 1e-3;
     o.iter = o.iter ? o.iter : 5;
     o.alpha = o.alpha ? o.alpha : 0.025f;
@@ -60,7 +68,8 @@ NnWord2Vec *nn_w2v_new(const NnW2vCorpus *corpus, const NnW2vOpts *opts) {
     o.batch_words = o.batch_words ? o.batch_words : nn_w2v_default_batch_words(corpus, o.iter, o.threads);
     if (o.dim < 1 || o.dim > 10000) return BAD_OPT("dim %lld is outside 1..10000", (long long)o.dim);
     if (o.window < 1 || o.window > 1000) return BAD_OPT("window %d is outside 1..1000", o.window);
-    if (o.negative < 1 || o.negative > 100) return BAD_OPT("negative %d is outside 1..100", o.negative);
+    if ((o.negative < 1 && !o.softmax && !o.no_negative) || o.negative > 100)
+        return BAD_OPT("negative %d is outside 1..100", o.negative);
     if (!(o.sample > 0) || !isfinite(o.sample)) return BAD_OPT("sample %g is not a positive number", o.sample);
     if (o.iter < 1) return BAD_OPT("iter %d is below 1", o.iter);
     if (!(o.alpha > 0) || !isfinite(o.alpha) || !(o.min_alpha >= 0) || o.min_alpha > o.alpha)
@@ -71,14 +80,19 @@ NnWord2Vec *nn_w2v_new(const NnW2vCorpus *corpus, const NnW2vOpts *opts) {
     if (o.hogwild && o.on_checkpoint)
         return BAD_OPT("checkpoints need the deterministic schedule: Hogwild threads never stop together");
     size_t bytes;
-    if (tensor_mul_size((size_t)corpus->vocab, (size_t)o.dim * 2 * sizeof(float), &bytes) != 0 ||
+    if (tensor_mul_size((size_t)corpus->vocab, (size_t)o.dim * 3 * sizeof(float), &bytes) != 0 ||
         bytes > ((size_t)1 << 36))
         return BAD_OPT("%lld words x %lld dimensions is too large", (long long)corpus->vocab, (long long)o.dim);
     nn__w2v_init_tables();
     NnWord2Vec *m = tensor_xcalloc(1, sizeof *m);
     *m = (NnWord2Vec){.corpus = corpus, .o = o, .V = corpus->vocab, .D = o.dim};
     m->in = tensor_zeros(NULL, TENSOR_SHAPE(m->V, m->D));
-    m->out = tensor_zeros(NULL, TENSOR_SHAPE(m->V, m->D));
+    m->objective = o.softmax ? W2V_SOFTMAX : o.cbow ? W2V_CBOW : W2V_SKIP_GRAM;
+    if (o.negative || o.softmax) m->out = tensor_zeros(NULL, TENSOR_SHAPE(m->V, m->D));
+    if (o.hs && m->V > 1) {
+        m->hs = tensor_zeros(NULL, TENSOR_SHAPE(m->V - 1, m->D));
+        nn__w2v_tree_build(&m->tree, corpus->counts, m->V);
+    }
     Rng rng;
     tensor_rng_seed(&rng, o.seed, 0x77327631);
     tensor_fill_uniform(tensor_f32(m->in), m->in->size, &rng, -0.5f / (float)m->D, 0.5f / (float)m->D);
@@ -101,6 +115,7 @@ NnWord2Vec *nn_w2v_new(const NnW2vCorpus *corpus, const NnW2vOpts *opts) {
 
 Tensor *nn_w2v_input_table(NnWord2Vec *m) { return m->in; }
 Tensor *nn_w2v_output_table(NnWord2Vec *m) { return m->out; }
+Tensor *nn_w2v_hs_table(NnWord2Vec *m) { return m->hs; }
 
 NnWordVectors *nn_w2v_word_vectors(const NnWord2Vec *m) {
     NnWordVectors *wv = nn_word_vectors_new(m->V, m->D);
@@ -122,6 +137,8 @@ void nn_w2v_free(NnWord2Vec *m) {
     if (!m) return;
     tensor_free(m->in);
     tensor_free(m->out);
+    tensor_free(m->hs);
+    nn__w2v_tree_free(&m->tree);
     free(m->keep);
     free(m->noise_p);
     free(m->noise_alias);

@@ -1,14 +1,27 @@
-/* word2vec: skip-gram with negative sampling (Mikolov et al. 2013), trained as the
- * original word2vec.c and gensim do, so their numbers carry over.
+/* word2vec (Mikolov et al. 2013) with every objective word2vec.c and gensim train,
+ * trained as they do, so their numbers carry over: skip-gram or CBOW, each with
+ * negative sampling, hierarchical softmax or both, and skip-gram with the full
+ * softmax over the vocabulary (for small corpora and teaching).
  *
- * The model is two embedding tables, input vectors (V, D) initialised U(-0.5/D, 0.5/D)
- * (these are the word vectors) and output vectors (V, D) zeros, and the loss per
- * (center, context) pair is the negative-sampling logistic loss
- *   -log sigmoid(u_center . v_context) - sum_k log sigmoid(-u_neg_k . v_context)
- * (u: output rows, v: the context word's input row). nn_w2v_pair_loss writes exactly
- * that with ordinary tape ops (gather rows, matmul, BCE with logits); training runs a
- * fused, allocation-free SGD kernel instead (nn_w2v_sgd_pair, word2vec.c's inner loop),
- * and the tests hold one fused step equal to one SGD step through the tape.
+ * The model is the input vectors (V, D) initialised U(-0.5/D, 0.5/D) (these are the
+ * word vectors) and, initialised to zeros, the output rows of negative sampling and
+ * of the full softmax (V, D) and the inner-node rows of hierarchical softmax (V-1, D;
+ * the Huffman tree is word2vec.c's CreateBinaryTree). The input of a prediction is a
+ * context word's input row v (skip-gram: one prediction per (center, context) pair)
+ * or neu1, the mean (cbow_mean=1, the default) or sum of the context's input rows
+ * (CBOW: one prediction per center word with a context). The loss of a prediction of
+ * the center c, taken before its update as word2vec.c's and gensim's are, is the sum
+ * of the objectives trained:
+ *   negative sampling  -log sigmoid(u_c . v) - sum_k log sigmoid(-u_neg_k . v)
+ *   hierarchical       -sum over c's path of log sigmoid((1 - 2 code) syn1_point . v)
+ *   full softmax       -log softmax(U v)[c]  (U: all V output rows)
+ * (u: output rows). SGD moves the rows along the gradient as word2vec.c does; in
+ * CBOW the context's rows each get the whole error of neu1 with the mean, and the
+ * error divided by the context's size with the sum (gensim's cbow_mean semantics).
+ * nn_w2v_pair_loss writes the negative-sampling loss with ordinary tape ops (gather
+ * rows, matmul, BCE with logits); training runs fused, allocation-free SGD kernels
+ * instead (nn_w2v_sgd_pair, word2vec.c's inner loop), and the tests hold one fused
+ * step of each objective equal to one computed by hand.
  *
  * Training (nn_w2v_train): each sentence is subsampled (keep probability
  * (sqrt(f/t) + 1) t/f with t = sample * total count, the word2vec.c / gensim
@@ -17,13 +30,13 @@
  * from alpha to min_alpha over the run. With threads > 1 each thread takes a
  * contiguous slice of the sentences and training runs in rounds of batch_words words
  * per thread: during a round each thread updates its own copies of the rows it
- * touches, and at the end of it the copies are folded into the shared tables in
- * thread order. The vectors then depend only on the seed and the thread count: the
- * same seed and threads give bit-identical tables, run after run. Hogwild (all
- * threads writing the shared tables without locks, as word2vec.c and gensim do) is
- * available as an option; its result depends on timing.
+ * touches (of every table), and at the end of it the copies are folded into the
+ * shared tables in thread order. The vectors then depend only on the seed and the
+ * thread count: the same seed and threads give bit-identical tables, run after run.
+ * Hogwild (all threads writing the shared tables without locks, as word2vec.c and
+ * gensim do) is available as an option; its result depends on timing.
  *
- * A run can stop between rounds (opts.stop), save its state (both tables and every
+ * A run can stop between rounds (opts.stop), save its state (every table and every
  * thread's position and generator: nn_w2v_save_state) and continue later from that
  * file (nn_w2v_load_state, then nn_w2v_train): the resumed run ends bit-identical to
  * one that was never stopped. */
@@ -81,7 +94,8 @@ typedef struct NnW2vProgress {
     double fraction;    /* of the planned words, all threads */
     int epoch, epochs;  /* of the first thread, 1-based */
     float alpha;        /* the first thread's learning rate */
-    double loss;        /* mean pair loss since the previous report (first thread) */
+    double loss;        /* mean loss per unit (nn_w2v_epoch_losses) since the previous
+                         * report (first thread) */
     double words_per_s; /* corpus words (rare ones included, as gensim counts) per second */
     double seconds;
     /* Epochs every thread has finished, and the last one's mean pair loss over all
@@ -95,7 +109,14 @@ typedef struct NnW2vProgress {
 typedef struct NnW2vOpts {
     int64_t dim;          /* D [100] */
     int window;           /* [5] */
-    int negative;         /* negatives per pair [5] */
+    int negative;         /* negatives per prediction [5] */
+    bool no_negative;     /* no negative sampling (needs hs) */
+    bool hs;              /* hierarchical softmax (with negative sampling too unless no_negative) */
+    bool cbow;            /* CBOW: the context's input rows predict the center */
+    bool cbow_sum;        /* CBOW over the sum of the context rows, not their mean
+                           * (gensim's cbow_mean=0) */
+    bool softmax;         /* skip-gram with the full softmax: O(V D) per pair; not with
+                           * cbow, hs or negative sampling (leave negative 0) */
     double sample;        /* subsampling threshold [1e-3] */
     bool no_sample;       /* turn subsampling off */
     int iter;             /* passes over the corpus [5] */
@@ -129,21 +150,25 @@ int64_t nn_w2v_default_batch_words(const NnW2vCorpus *corpus, int iter, int thre
 /* A model over a finished corpus (which must outlive it). Returns NULL with
  * tensor_last_error() naming the option when one is out of range (dim 1..10000,
  * window 1..1000, negative 1..100, iter >= 1, alpha > 0, threads 1..1024,
- * checkpoint_words >= 0, no on_checkpoint with hogwild) or the tables cannot be
- * allocated. */
+ * checkpoint_words >= 0, no on_checkpoint with hogwild), the objectives do not go
+ * together (no_negative without hs, cbow_sum without cbow, softmax with cbow, hs or
+ * negative sampling) or the tables cannot be allocated. */
 NnWord2Vec *nn_w2v_new(const NnW2vCorpus *corpus, const NnW2vOpts *opts);
 #define nn_w2v(corpus, ...) nn_w2v_new(corpus, &(NnW2vOpts){__VA_ARGS__})
 
 typedef struct NnW2vStats {
     int64_t words;      /* corpus words processed (rare ones included, like gensim) */
-    int64_t pairs;      /* (center, context) updates */
+    int64_t pairs;      /* predictions: (center, context) pairs, or CBOW's center words */
     double seconds;
     double words_per_s;
-    double loss;        /* mean pair loss over the last epoch (all threads) */
+    double loss;        /* mean loss per prediction over the last epoch (all threads) */
 } NnW2vStats;
 
-/* The mean pair loss of each finished epoch over all threads into losses[0..max),
- * returning how many epochs have finished (the last may be partial, and later ones
+/* The mean loss per prediction of each finished epoch over all threads into
+ * losses[0..max): per (center, context) pair for skip-gram and the full softmax, per
+ * center word (with at least one context word) for CBOW; with both hierarchical
+ * softmax and negative sampling, a prediction's loss is the sum of the two. Returns
+ * how many epochs have finished (the last may be partial, and later ones
  * are not counted, when max_words cut the run short). Each thread sums its pairs'
  * losses in double and the threads' sums are added in thread order, so the figures
  * depend only on the seed, the options and the thread count (not on timing), and
@@ -159,8 +184,8 @@ int nn_w2v_epoch_losses(const NnWord2Vec *m, double *losses, int max);
  * could not be started or on_checkpoint failed (tensor_last_error says why). */
 int nn_w2v_train(NnWord2Vec *m, NnW2vStats *stats);
 
-/* Writes the run's state — settings, corpus fingerprint, every thread's position and
- * generator, both tables — atomically to path (a temporary file beside it, fsync,
+/* Writes the run's state — settings (the objective included), corpus fingerprint,
+ * every thread's position and generator, every table — atomically to path (a temporary file beside it, fsync,
  * rename). Returns 0 or -1 (tensor_last_error set). */
 int nn_w2v_save_state(const NnWord2Vec *m, const char *path);
 
@@ -169,9 +194,13 @@ int nn_w2v_save_state(const NnWord2Vec *m, const char *path);
  * is damaged or not a state file). nn_w2v_train then continues that run. */
 int nn_w2v_load_state(NnWord2Vec *m, const char *path);
 
-/* The tables, (V, D) heap tensors owned by the model: row i is word i of the corpus. */
+/* The tables, heap tensors owned by the model. Input and output: (V, D), row i is
+ * word i of the corpus; the output rows (of negative sampling, or of the full
+ * softmax) are NULL with hierarchical softmax alone. The hierarchical softmax's
+ * inner-node rows: (V-1, D), NULL without it (and with one word, which has none). */
 Tensor *nn_w2v_input_table(NnWord2Vec *m);
 Tensor *nn_w2v_output_table(NnWord2Vec *m);
+Tensor *nn_w2v_hs_table(NnWord2Vec *m);
 
 /* A finished copy of the input vectors with the corpus's words and counts. */
 NnWordVectors *nn_w2v_word_vectors(const NnWord2Vec *m);

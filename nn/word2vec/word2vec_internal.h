@@ -1,8 +1,10 @@
 /* What the word2vec files share: the corpus and model structs, one training thread's
  * schedule state, and the per-call training run (its threads, their private row
  * copies, the barrier and gate). corpus.c builds corpora, word2vec.c models,
- * kernel.c holds the fused step and the loop that feeds it, train.c the threads and
- * rounds, state.c the state files. Not part of the public API. */
+ * huffman.c the tree of hierarchical softmax, kernel.c the fused step and the loop
+ * that feeds it, objectives.c each objective's updates over a subsampled piece,
+ * train.c the threads and rounds, state.c the state files. Not part of the public
+ * API. */
 #ifndef NN_WORD2VEC_INTERNAL_H
 #define NN_WORD2VEC_INTERNAL_H
 
@@ -45,6 +47,26 @@ static inline const int32_t *nn__w2v_sentence(const NnW2vCorpus *c, int64_t i, i
 
 /* ---- the model ---- */
 
+/* The Huffman tree of hierarchical softmax, built as word2vec.c's CreateBinaryTree
+ * (huffman.c): word i's path from the root is code[start[i] .. start[i+1]) (bit 1:
+ * the word lies on the second-smallest child's side, label 0 in the logistic loss)
+ * through the inner nodes point[...] (rows of the (V-1, D) table, the root V-2). */
+typedef struct W2vTree {
+    int64_t *start; /* V + 1 offsets */
+    uint8_t *code;
+    int32_t *point;
+    int max_len;    /* the longest path */
+} W2vTree;
+
+/* huffman.c: the tree over counts[0..V) (sorted most frequent first, as the corpus
+ * is); V = 1 gives every word an empty path. Returns 0, or -1 (error set) when the
+ * paths do not fit in memory. */
+int nn__w2v_tree_build(W2vTree *t, const int64_t *counts, int64_t V);
+void nn__w2v_tree_free(W2vTree *t);
+
+/* Which objective a model trains (word2vec.c): the options' bools, checked. */
+typedef enum W2vObjective { W2V_SKIP_GRAM, W2V_CBOW, W2V_SOFTMAX } W2vObjective;
+
 /* Where one thread is in the schedule: all a checkpoint needs besides the tables. */
 typedef struct WorkerState {
     int64_t s0, s1;       /* its sentences */
@@ -61,7 +83,11 @@ struct NnWord2Vec {
     const NnW2vCorpus *corpus;
     NnW2vOpts o;          /* defaults filled in */
     int64_t V, D;
-    Tensor *in, *out;     /* (V, D) */
+    Tensor *in;           /* (V, D) input vectors */
+    Tensor *out;          /* (V, D) output rows of negative sampling or the full softmax, or NULL */
+    Tensor *hs;           /* (V-1, D) inner-node rows of hierarchical softmax, or NULL */
+    W2vObjective objective;
+    W2vTree tree;         /* with hs */
     uint32_t *keep;       /* subsampling: keep a word when keep >= 32 random bits */
     uint32_t *noise_p;    /* alias table of count^0.75: column i is i when the low bits < p */
     int32_t *noise_alias; /* ... else noise_alias[i] */
@@ -97,8 +123,10 @@ typedef struct Worker {
     Run *run;
     int id;
     WorkerState *st;
-    LocalRows in, out;    /* used when the run is deterministic with more than one thread */
+    LocalRows in, out, hs; /* used when the run is deterministic with more than one thread */
     float *work;          /* D floats of scratch */
+    float *neu1;          /* D floats: CBOW's context vector */
+    float *scores;        /* V floats: the full softmax's scores (softmax only) */
     int32_t *piece;       /* MAX_PIECE word ids */
     _Atomic int64_t done; /* st->done, published for progress in Hogwild runs */
 } Worker;
@@ -138,6 +166,14 @@ void nn__w2v_init_tables(void);
 /* kernel.c: trains the thread's next words, at the learning rate of where it stands,
  * until it has done `until` kept words (whole pieces, so a little more) or its budget. */
 void nn__w2v_train_chunk(Worker *w, int64_t until);
+
+/* objectives.c: one thread trains a subsampled piece of a sentence (w->piece[0..n))
+ * at learning rate alpha, drawing window shrinks and negatives from its generator,
+ * adding its losses to st->loss and its units (pairs, or CBOW's center words) to
+ * st->epoch_pairs. */
+void nn__w2v_train_piece_sg(Worker *w, int n, float alpha);
+void nn__w2v_train_piece_cbow(Worker *w, int n, float alpha);
+void nn__w2v_train_piece_softmax(Worker *w, int n, float alpha);
 
 /* train.c: each thread's slice of the sentences, word budget and generator for a
  * fresh run of m, into ws[threads]. */
