@@ -39,5 +39,5 @@ says bench "option '--steps' needs a value (see --help)" --steps
 says sonnets "option '--s' is ambiguous: --sample, --save, --seed, *--summary (see --help)" --s
 says sherlock "option '--s' is ambiguous: *--save, --seed, *--summary (see --help)" --s
 says sherlock "option '--s' is ambiguous: *--save, --seed, *--summary (see --help)" --s=1
-says word2vec "option '--s' is ambiguous: --sample, --save, --seed, *--similar, --similarity, --summary (see --help)" --s
+says word2vec "option '--s' is ambiguous: --sample, --save, --seed, *--similar, --similarity, --softmax, --summary (see --help)" --s
 says bench "option '--s' is ambiguous: *--scaling, *--steps* (see --help)" --s
